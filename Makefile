@@ -1,0 +1,51 @@
+# Parley: `make run` serves on :3000 with data in ./data; `make test` runs every test. Needs only Node/npm.
+SHELL := /bin/bash
+BUN_VERSION := 1.4.5
+BUN := $(shell command -v bun 2>/dev/null || echo $(CURDIR)/.tools/node_modules/.bin/bun)
+
+.PHONY: run test build web deps bench bench-quick typecheck db-generate clean
+
+$(CURDIR)/.tools/node_modules/.bin/bun:
+	npm install --no-audit --no-fund --prefix $(CURDIR)/.tools bun@$(BUN_VERSION)
+
+node_modules/.installed: package.json bun.lock | $(BUN)
+	$(BUN) install --frozen-lockfile
+	@touch $@
+
+deps: node_modules/.installed
+
+web/dist/index.html: deps $(shell find web/src web/index.html web/vite.config.ts -type f 2>/dev/null)
+	$(BUN) x vite build --config web/vite.config.ts --logLevel warn
+
+web: web/dist/index.html
+
+run: deps web
+	$(BUN) server/main.ts
+
+build: deps web
+	$(BUN) server/build.ts
+
+# Prints the final `tests: N passed, N failed[, N skipped]` line CI reads; exits non-zero on failure.
+test: deps web
+	@set -o pipefail; $(BUN) test 2>&1 | tee .test.log; status=$$?; \
+	  count() { grep -E "^ *[0-9]+ $$1\$$" .test.log | awk '{s+=$$1} END {print s+0}'; }; \
+	  p=$$(count pass); f=$$(count fail); k=$$(count skip); \
+	  if [ $$status -ne 0 ] && [ $$f -eq 0 ]; then f=1; fi; \
+	  if [ $$k -gt 0 ]; then echo "tests: $$p passed, $$f failed, $$k skipped"; else echo "tests: $$p passed, $$f failed"; fi; \
+	  exit $$status
+
+typecheck: deps
+	$(BUN) x tsc --noEmit -p .
+
+db-generate: deps
+	$(BUN) x drizzle-kit generate
+	$(BUN) server/db/bundle-migrations.ts
+
+bench: build
+	$(BUN) bench/cli.ts
+
+bench-quick: deps
+	$(BUN) bench/cli.ts --quick
+
+clean:
+	rm -rf dist web/dist .tools .test.log

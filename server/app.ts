@@ -1,0 +1,47 @@
+// createApp(ctx): the Elysia HTTP app with every feature mounted and one error handler. Never listens.
+
+import { Elysia } from "elysia";
+import { AppError, errorBody } from "./errors";
+import type { Context } from "./context";
+import { createAuth } from "./features/auth/service";
+import { authRoutes } from "./features/auth/routes";
+import { createRooms } from "./features/rooms/service";
+import { roomRoutes } from "./features/rooms/routes";
+import { createMessages } from "./features/messages/service";
+import { opsRoutes } from "./features/ops/routes";
+import { webRoutes } from "./features/web/routes";
+
+export function createServices(ctx: Context) {
+  return { auth: createAuth(ctx), rooms: createRooms(ctx), messages: createMessages(ctx) };
+}
+export type Services = ReturnType<typeof createServices>;
+
+export function createApp(ctx: Context, services: Services) {
+  return new Elysia()
+    .onError(({ code, error, set, request }) => {
+      let e: AppError;
+      if (error instanceof AppError) e = error;
+      else if (code === "VALIDATION") e = new AppError("invalid_request", validationMessage(error));
+      else if (code === "PARSE") e = new AppError("invalid_request", "malformed request body");
+      else if (code === "NOT_FOUND") e = new AppError("not_found", "no such endpoint");
+      else {
+        const requestId = ctx.ids.id();
+        ctx.log.error("request failed", { requestId, method: request.method, path: new URL(request.url).pathname, err: String(error), stack: (error as Error)?.stack });
+        e = new AppError("internal", `internal error (request ${requestId})`);
+      }
+      set.status = e.status;
+      set.headers["content-type"] = "application/json";
+      if (e.retryAfterMs !== undefined) set.headers["retry-after"] = String(Math.max(1, Math.ceil(e.retryAfterMs / 1000)));
+      return errorBody(e);
+    })
+    .use(authRoutes(ctx, services.auth))
+    .use(roomRoutes(ctx, services.rooms, services.messages))
+    .use(opsRoutes(ctx))
+    .use(webRoutes(ctx));
+}
+
+function validationMessage(error: unknown): string {
+  const v = error as { valueError?: { path?: string; message?: string } };
+  const path = v.valueError?.path?.replace(/^\//, "");
+  return v.valueError?.message ? `${path ? path + ": " : ""}${v.valueError.message}` : "invalid request";
+}

@@ -1,0 +1,142 @@
+// Settings from flags and env → one validated Config. Only main.ts calls loadConfig.
+
+import { isAbsolute, join, resolve } from "node:path";
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string;
+  allowedOrigins: string[];
+  jwtSecret: string | undefined;
+  accessTokenTtlSec: number;
+  refreshTokenTtlSec: number;
+  logLevel: "debug" | "info" | "warn" | "error";
+  benchMode: boolean;
+  /** Frames that write (send/edit/delete/react): token bucket per user. */
+  writeBurst: number;
+  writeRatePerSec: number;
+  /** Other frames (history, typing, read, ping…). */
+  readBurst: number;
+  readRatePerSec: number;
+  /** Rejected frames within 10 s that close the socket with 4008. */
+  floodCloseAfter: number;
+  replayLimit: number;
+  helloTimeoutMs: number;
+  wsBacklogBytes: number;
+  registerPerIpPer10Min: number;
+  loginFailuresPerWindow: number;
+  maxConcurrentHashes: number;
+  hashMemoryKiB: number;
+  hashTimeCost: number;
+  shutdownTimeoutMs: number;
+}
+
+interface Setting {
+  key: keyof Config;
+  flag: string;
+  env: string;
+  def: string;
+  help: string;
+  kind: "int" | "string" | "bool" | "list";
+}
+
+export const SETTINGS: Setting[] = [
+  { key: "port", flag: "--port", env: "PORT", def: "3000", help: "HTTP/WebSocket port (0 = any free port)", kind: "int" },
+  { key: "host", flag: "--host", env: "HOST", def: "0.0.0.0", help: "interface to listen on", kind: "string" },
+  { key: "dataDir", flag: "--data", env: "PARLEY_DATA_DIR", def: "./data", help: "data directory (database, secrets, uploads)", kind: "string" },
+  { key: "databaseUrl", flag: "--db", env: "DATABASE_URL", def: "", help: "libSQL URL; default file:<data>/parley.db", kind: "string" },
+  { key: "allowedOrigins", flag: "--origin", env: "PARLEY_ALLOWED_ORIGINS", def: "", help: "comma-separated WebSocket origins allowed besides same-origin", kind: "list" },
+  { key: "jwtSecret", flag: "--jwt-secret", env: "PARLEY_JWT_SECRET", def: "", help: "token signing secret; default generated into <data>/jwt.secret (0600)", kind: "string" },
+  { key: "accessTokenTtlSec", flag: "--access-ttl", env: "PARLEY_ACCESS_TTL", def: "900", help: "access token lifetime, seconds", kind: "int" },
+  { key: "refreshTokenTtlSec", flag: "--refresh-ttl", env: "PARLEY_REFRESH_TTL", def: "2592000", help: "refresh token lifetime, seconds", kind: "int" },
+  { key: "logLevel", flag: "--log-level", env: "LOG_LEVEL", def: "info", help: "debug|info|warn|error", kind: "string" },
+  { key: "benchMode", flag: "--bench-mode", env: "PARLEY_BENCH_MODE", def: "false", help: "lift registration/message rate limits and use a cheap password hash; loopback only", kind: "bool" },
+  { key: "writeBurst", flag: "--write-burst", env: "PARLEY_WRITE_BURST", def: "20", help: "write frames (send/edit/delete/react) burst per user", kind: "int" },
+  { key: "writeRatePerSec", flag: "--write-rate", env: "PARLEY_WRITE_RATE", def: "5", help: "write frames per second sustained per user", kind: "int" },
+  { key: "readBurst", flag: "--read-burst", env: "PARLEY_READ_BURST", def: "100", help: "other frames burst per user", kind: "int" },
+  { key: "readRatePerSec", flag: "--read-rate", env: "PARLEY_READ_RATE", def: "30", help: "other frames per second sustained per user", kind: "int" },
+  { key: "floodCloseAfter", flag: "--flood-close-after", env: "PARLEY_FLOOD_CLOSE_AFTER", def: "100", help: "rejected frames within 10 s before close 4008", kind: "int" },
+  { key: "replayLimit", flag: "--replay-limit", env: "PARLEY_REPLAY_LIMIT", def: "500", help: "events replayed per room on resume before a gap", kind: "int" },
+  { key: "helloTimeoutMs", flag: "--hello-timeout", env: "PARLEY_HELLO_TIMEOUT", def: "10000", help: "ms a new socket has to send hello", kind: "int" },
+  { key: "wsBacklogBytes", flag: "--ws-backlog", env: "PARLEY_WS_BACKLOG", def: "1048576", help: "bytes queued for a slow socket before it is closed", kind: "int" },
+  { key: "registerPerIpPer10Min", flag: "--register-limit", env: "PARLEY_REGISTER_LIMIT", def: "20", help: "registrations per IP per 10 minutes", kind: "int" },
+  { key: "loginFailuresPerWindow", flag: "--login-limit", env: "PARLEY_LOGIN_LIMIT", def: "10", help: "failed logins per username and per IP per 15 minutes", kind: "int" },
+  { key: "maxConcurrentHashes", flag: "--hash-concurrency", env: "PARLEY_HASH_CONCURRENCY", def: "4", help: "password hashes computed at once", kind: "int" },
+  { key: "hashMemoryKiB", flag: "--hash-memory", env: "PARLEY_HASH_MEMORY", def: "65536", help: "argon2id memory per hash, KiB (bench mode: 19456)", kind: "int" },
+  { key: "hashTimeCost", flag: "--hash-time", env: "PARLEY_HASH_TIME", def: "2", help: "argon2id passes", kind: "int" },
+  { key: "shutdownTimeoutMs", flag: "--shutdown-timeout", env: "PARLEY_SHUTDOWN_TIMEOUT", def: "10000", help: "ms to drain on SIGTERM before forcing exit", kind: "int" },
+];
+
+export class ConfigError extends Error {}
+
+export function helpText(): string {
+  const rows = SETTINGS.map((s) => `  ${(s.flag + (s.kind === "bool" ? "" : " <v>")).padEnd(24)} ${s.env.padEnd(26)} ${s.help} (default: ${s.def || "-"})`);
+  return [
+    "parley — self-hosted chat in one binary",
+    "",
+    "usage: parley [options]        run the server",
+    "       parley bench [options]  run the benchmark suite (parley bench --help)",
+    "",
+    "  flag                     env                        meaning",
+    ...rows,
+    "  --help                                              this text",
+  ].join("\n");
+}
+
+/** Builds a Config from argv and env; throws ConfigError with a clear message on bad input. */
+export function loadConfig(argv: string[], env: Record<string, string | undefined>): Config {
+  const raw = new Map<string, string>();
+  for (const s of SETTINGS) if (env[s.env] !== undefined && env[s.env] !== "") raw.set(s.key, env[s.env]!);
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split("=", 2);
+    const s = SETTINGS.find((x) => x.flag === flag);
+    if (!s) throw new ConfigError(`unknown option ${argv[i]} (see --help)`);
+    if (s.kind === "bool" && inline === undefined) raw.set(s.key, "true");
+    else {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new ConfigError(`${flag} needs a value`);
+      raw.set(s.key, v);
+    }
+  }
+  const out: Record<string, unknown> = {};
+  for (const s of SETTINGS) {
+    const v = raw.get(s.key) ?? s.def;
+    if (s.kind === "int") {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${s.flag}/${s.env} must be a non-negative integer, got "${v}"`);
+      out[s.key] = n;
+    } else if (s.kind === "bool") {
+      if (!["true", "false", "1", "0"].includes(v)) throw new ConfigError(`${s.flag}/${s.env} must be true or false, got "${v}"`);
+      out[s.key] = v === "true" || v === "1";
+    } else if (s.kind === "list") out[s.key] = v.split(",").map((x) => x.trim()).filter(Boolean);
+    else out[s.key] = v;
+  }
+  const cfg = out as unknown as Config;
+  if (cfg.port > 65535) throw new ConfigError(`--port must be ≤ 65535`);
+  if (!["debug", "info", "warn", "error"].includes(cfg.logLevel)) throw new ConfigError(`--log-level must be debug|info|warn|error`);
+  cfg.dataDir = isAbsolute(cfg.dataDir) ? cfg.dataDir : resolve(cfg.dataDir);
+  if (!cfg.databaseUrl) cfg.databaseUrl = "file:" + join(cfg.dataDir, "parley.db");
+  if (!cfg.jwtSecret) cfg.jwtSecret = undefined;
+  else if (cfg.jwtSecret.length < 32) throw new ConfigError("--jwt-secret must be at least 32 characters");
+  if (cfg.benchMode && !isLoopback(cfg.host)) {
+    throw new ConfigError(`--bench-mode lifts rate limits and weakens password hashing; it is refused unless --host is loopback (127.0.0.1, ::1, localhost), got "${cfg.host}"`);
+  }
+  if (cfg.hashMemoryKiB < 1024 || cfg.hashTimeCost < 1) throw new ConfigError("--hash-memory must be ≥ 1024 and --hash-time ≥ 1");
+  if (cfg.benchMode) {
+    cfg.hashMemoryKiB = Math.min(cfg.hashMemoryKiB, 19456); // OWASP's lowest recommended argon2id setting
+    cfg.registerPerIpPer10Min = 1_000_000_000;
+    cfg.writeBurst = cfg.writeRatePerSec = cfg.readBurst = cfg.readRatePerSec = 1_000_000_000;
+  }
+  return cfg;
+}
+
+export function isLoopback(host: string): boolean {
+  return host === "127.0.0.1" || host === "::1" || host === "localhost" || host.startsWith("127.");
+}
+
+/** Defaults for tests and tools that build a Config without argv. */
+export function defaultConfig(overrides: Partial<Config> = {}): Config {
+  const base = loadConfig([], {});
+  return { ...base, ...overrides, databaseUrl: overrides.databaseUrl ?? (overrides.dataDir ? "file:" + join(overrides.dataDir, "parley.db") : base.databaseUrl) };
+}

@@ -1,0 +1,81 @@
+// createContext: builds everything the app needs from a Config; no module-level singletons.
+
+import { mkdirSync } from "node:fs";
+import type { Config } from "./config";
+import type { Bus } from "./ports/bus";
+import type { Store } from "./ports/store";
+import { createLibsqlStore } from "./adapters/store/libsql";
+import { createLocalBus } from "./adapters/bus/local";
+import { createWriter, type Writer } from "./features/messages/writer";
+import { Hub } from "./realtime/hub";
+import { loadSecret } from "./features/auth/secret";
+
+export interface Logger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+export interface Clock {
+  now(): number;
+}
+
+export interface Ids {
+  /** 16 random characters from a URL-safe alphabet (~95 bits). */
+  id(): string;
+  /** A longer secret (refresh tokens). */
+  secret(): string;
+}
+
+export interface Context {
+  config: Config;
+  log: Logger;
+  clock: Clock;
+  ids: Ids;
+  store: Store;
+  bus: Bus;
+  writer: Writer;
+  hub: Hub;
+  jwtKey: Uint8Array;
+}
+
+const LEVELS = { debug: 10, info: 20, warn: 30, error: 40 } as const;
+
+/** JSON-lines logger on stdout (stderr for warn/error). */
+export function createLogger(level: Config["logLevel"], base: Record<string, unknown> = {}): Logger {
+  const min = LEVELS[level];
+  const write = (lvl: keyof typeof LEVELS) => (msg: string, fields?: Record<string, unknown>) => {
+    if (LEVELS[lvl] < min) return;
+    const line = JSON.stringify({ ts: new Date().toISOString(), level: lvl, msg, ...base, ...fields });
+    (lvl === "warn" || lvl === "error" ? process.stderr : process.stdout).write(line + "\n");
+  };
+  return { debug: write("debug"), info: write("info"), warn: write("warn"), error: write("error") };
+}
+
+const ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+function randomString(n: number): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(n));
+  let s = "";
+  for (const b of bytes) s += ALPHABET[b % 62];
+  return s;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+export const randomIds: Ids = { id: () => randomString(16), secret: () => randomString(32) };
+
+export async function createContext(
+  config: Config,
+  overrides: Partial<Pick<Context, "log" | "clock" | "ids" | "store" | "bus">> = {},
+): Promise<Context> {
+  mkdirSync(config.dataDir, { recursive: true });
+  const log = overrides.log ?? createLogger(config.logLevel);
+  const store = overrides.store ?? (await createLibsqlStore(config.databaseUrl));
+  await store.migrate();
+  const bus = overrides.bus ?? createLocalBus();
+  const writer = createWriter(store, bus, log);
+  const hub = new Hub(store, log, config);
+  bus.subscribe((m) => hub.onBus(m));
+  const jwtKey = await loadSecret(config, log);
+  return { config, log, clock: overrides.clock ?? systemClock, ids: overrides.ids ?? randomIds, store, bus, writer, hub, jwtKey };
+}

@@ -1,0 +1,54 @@
+// The one error type: AppError(code) maps to an HTTP status and a WebSocket error frame.
+
+import type { ErrorCode } from "./protocol/types";
+
+const STATUS: Record<ErrorCode, number> = {
+  invalid_request: 400,
+  unauthenticated: 401,
+  invalid_credentials: 401,
+  token_expired: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  too_large: 413,
+  rate_limited: 429,
+  internal: 500,
+};
+
+const DEFAULT_MESSAGE: Record<ErrorCode, string> = {
+  invalid_request: "invalid request",
+  unauthenticated: "authentication required",
+  invalid_credentials: "wrong username or password",
+  token_expired: "token expired",
+  forbidden: "not allowed",
+  not_found: "not found",
+  conflict: "already exists",
+  too_large: "too large",
+  rate_limited: "too many requests, slow down",
+  internal: "internal error",
+};
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly retryAfterMs?: number;
+  constructor(code: ErrorCode, message?: string, opts: { cause?: unknown; retryAfterMs?: number } = {}) {
+    super(message ?? DEFAULT_MESSAGE[code], { cause: opts.cause });
+    this.code = code;
+    this.retryAfterMs = opts.retryAfterMs;
+  }
+  get status(): number {
+    return STATUS[this.code];
+  }
+}
+
+/** HTTP body for an error: {"error":{"code","message"}}. */
+export function errorBody(e: AppError) {
+  return { error: { code: e.code, message: e.message } };
+}
+
+export function errorResponse(e: AppError, requestId?: string): Response {
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (e.retryAfterMs !== undefined) headers["retry-after"] = String(Math.max(1, Math.ceil(e.retryAfterMs / 1000)));
+  if (requestId) headers["x-request-id"] = requestId;
+  return new Response(JSON.stringify(errorBody(e)), { status: e.status, headers });
+}

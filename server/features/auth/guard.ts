@@ -1,0 +1,19 @@
+// The HTTP auth gate: Bearer access token → the current, active user.
+
+import { AppError } from "../../errors";
+import type { Context } from "../../context";
+import type { UserRow } from "../../ports/store";
+import { verifyAccess } from "./tokens";
+
+export async function authUser(ctx: Context, request: Request): Promise<UserRow> {
+  const h = request.headers.get("authorization");
+  if (!h || !h.startsWith("Bearer ")) throw new AppError("unauthenticated", "missing bearer token");
+  const user = await ctx.store.userById(await verifyAccess(ctx, h.slice(7)));
+  if (!user) throw new AppError("unauthenticated", "unknown user");
+  if (user.deactivatedAt) throw new AppError("forbidden", "account deactivated");
+  return user;
+}
+
+export function clientIp(server: { requestIP(r: Request): { address: string } | null } | null, request: Request): string {
+  return server?.requestIP(request)?.address ?? "unknown";
+}

@@ -1,0 +1,34 @@
+// HTTP routes for accounts: register, login, refresh, logout, me.
+
+import { Elysia, t } from "elysia";
+import type { Context } from "../../context";
+import type { Auth } from "./service";
+import { publicUser } from "./service";
+import { authUser, clientIp } from "./guard";
+
+const Credentials = t.Object({ username: t.String({ maxLength: 64 }), password: t.String({ maxLength: 1024 }) });
+const RefreshBody = t.Object({ refreshToken: t.String({ maxLength: 200 }) });
+
+export function authRoutes(ctx: Context, auth: Auth) {
+  return new Elysia({ name: "auth-routes" })
+    .post(
+      "/api/auth/register",
+      async ({ body, request, server, set }) => {
+        const s = await auth.register(body, clientIp(server, request));
+        set.status = 201;
+        return s;
+      },
+      { body: t.Object({ username: t.String({ maxLength: 64 }), password: t.String({ maxLength: 1024 }), displayName: t.Optional(t.String({ maxLength: 64 })) }) },
+    )
+    .post("/api/auth/login", ({ body, request, server }) => auth.login(body, clientIp(server, request)), { body: Credentials })
+    .post("/api/auth/refresh", ({ body }) => auth.refresh(body.refreshToken), { body: RefreshBody })
+    .post(
+      "/api/auth/logout",
+      async ({ body, set }) => {
+        await auth.logout(body.refreshToken);
+        set.status = 204;
+      },
+      { body: RefreshBody },
+    )
+    .get("/api/me", async ({ request }) => ({ user: publicUser(await authUser(ctx, request)) }));
+}

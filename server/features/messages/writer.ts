@@ -1,0 +1,103 @@
+// The single writer: drains a queue of appends into group-committed store transactions, then publishes.
+
+import type { Bus } from "../../ports/bus";
+import type { Appended, NewEvent, Store } from "../../ports/store";
+import type { Logger } from "../../context";
+
+export interface Written extends Appended {
+  /** The event serialized once; acks and fan-out reuse this string. */
+  eventJson: string;
+}
+
+interface Job {
+  events: NewEvent[];
+  resolve(r: Written[]): void;
+  reject(e: unknown): void;
+}
+
+/** Events in one transaction at most; larger bursts become several back-to-back transactions. */
+const MAX_BATCH_EVENTS = 2048;
+
+export interface Writer {
+  /** Resolves once the event is committed (never before); the bus gets it right after. */
+  append(e: NewEvent): Promise<Written>;
+  /** Several events in one transaction (a room with its first members, for instance). */
+  appendAll(es: NewEvent[]): Promise<Written[]>;
+  /** Resolves when everything queued so far is committed. */
+  drain(): Promise<void>;
+  readonly stats: { batches: number; events: number };
+}
+
+export function createWriter(store: Store, bus: Bus, log: Logger): Writer {
+  let queue: Job[] = [];
+  let running = false;
+  let idle: (() => void)[] = [];
+  const stats = { batches: 0, events: 0 };
+
+  function schedule() {
+    if (!running) {
+      running = true;
+      setImmediate(loop); // lets sends that arrive in the same tick join this transaction
+    }
+  }
+
+  async function loop() {
+    while (queue.length > 0) {
+      let n = 0;
+      let take = 0;
+      while (take < queue.length && (take === 0 || n + queue[take].events.length <= MAX_BATCH_EVENTS)) n += queue[take++].events.length;
+      const jobs = queue.slice(0, take);
+      queue = queue.slice(take);
+      await commit(jobs);
+    }
+    running = false;
+    for (const f of idle.splice(0)) f();
+  }
+
+  async function commit(jobs: Job[]) {
+    let results: Appended[];
+    try {
+      results = await store.append(jobs.flatMap((j) => j.events));
+    } catch (e) {
+      if (jobs.length === 1) return jobs[0].reject(e);
+      // One bad job must not fail the others: retry each in its own transaction.
+      log.warn("batch failed, retrying jobs one by one", { jobs: jobs.length, err: String(e) });
+      for (const j of jobs) await commit([j]);
+      return;
+    }
+    stats.batches++;
+    stats.events += results.length;
+    let k = 0;
+    const out: Written[][] = jobs.map((j) => j.events.map(() => toWritten(results[k++])));
+    // Acks first (the caller learns its seq), then fan-out in seq order.
+    jobs.forEach((j, i) => j.resolve(out[i]));
+    for (const w of out.flat()) {
+      if (w.duplicate) continue;
+      const e = w.event;
+      bus.publish({
+        room: e.room,
+        seq: e.seq,
+        member: e.kind === "member" ? { userId: e.userId, change: e.change } : undefined,
+        json: `{"type":"event","event":${w.eventJson}}`,
+      });
+    }
+  }
+
+  function enqueue(events: NewEvent[]): Promise<Written[]> {
+    return new Promise((resolve, reject) => {
+      queue.push({ events, resolve, reject });
+      schedule();
+    });
+  }
+
+  return {
+    stats,
+    append: (e) => enqueue([e]).then((r) => r[0]),
+    appendAll: (es) => enqueue(es),
+    drain: () => (running || queue.length ? new Promise<void>((r) => idle.push(r)) : Promise.resolve()),
+  };
+}
+
+function toWritten(a: Appended): Written {
+  return { ...a, eventJson: JSON.stringify(a.event) };
+}

@@ -1,0 +1,55 @@
+// HTTP routes for rooms, membership, DMs and history.
+
+import { Elysia, t } from "elysia";
+import type { Context } from "../../context";
+import { authUser } from "../auth/guard";
+import { publicUser } from "../auth/service";
+import type { Messages } from "../messages/service";
+import type { Rooms } from "./service";
+
+const SeqQuery = t.Optional(t.Numeric({ minimum: 0 }));
+
+export function roomRoutes(ctx: Context, rooms: Rooms, messages: Messages) {
+  const me = async (request: Request) => publicUser(await authUser(ctx, request));
+  return new Elysia({ name: "room-routes" })
+    .get("/api/rooms", async ({ request }) => ({ rooms: await rooms.mine((await me(request)).id) }))
+    .get("/api/rooms/public", async ({ request }) => {
+      await me(request);
+      return { rooms: await rooms.listPublic() };
+    })
+    .post(
+      "/api/rooms",
+      async ({ request, body, set }) => {
+        const room = await rooms.create(await me(request), body);
+        set.status = 201;
+        return { room };
+      },
+      { body: t.Object({ name: t.String({ maxLength: 200 }), kind: t.Union([t.Literal("public"), t.Literal("private")]), topic: t.Optional(t.String({ maxLength: 1000 })) }) },
+    )
+    .post("/api/rooms/:id/join", async ({ request, params }) => ({ room: await rooms.join(await me(request), params.id) }))
+    .post("/api/rooms/:id/leave", async ({ request, params, set }) => {
+      await rooms.leave(await me(request), params.id);
+      set.status = 204;
+    })
+    .post(
+      "/api/rooms/:id/members",
+      async ({ request, params, body, set }) => {
+        await rooms.invite(await me(request), params.id, body.username);
+        set.status = 201;
+        return {};
+      },
+      { body: t.Object({ username: t.String({ maxLength: 64 }) }) },
+    )
+    .delete("/api/rooms/:id/members/:userId", async ({ request, params, set }) => {
+      await rooms.kick(await me(request), params.id, params.userId);
+      set.status = 204;
+    })
+    .post("/api/dm", async ({ request, body }) => ({ room: await rooms.dm(await me(request), body.username) }), {
+      body: t.Object({ username: t.String({ maxLength: 64 }) }),
+    })
+    .get(
+      "/api/rooms/:id/messages",
+      async ({ request, params, query }) => messages.history((await me(request)).id, params.id, query),
+      { query: t.Object({ before: SeqQuery, after: SeqQuery, limit: t.Optional(t.Numeric({ minimum: 1 })) }) },
+    );
+}

@@ -1,0 +1,138 @@
+// Rooms: create, discover, join, leave, invite, kick, DMs. Membership changes are room events.
+
+import { AppError } from "../../errors";
+import type { Context } from "../../context";
+import type { MemberChange, Role, Room, RoomKind, User } from "../../protocol/types";
+import type { Effect, MemberRow, MyRoomRow, RoomRow } from "../../ports/store";
+import { publicUser } from "../auth/service";
+
+const NAME_MAX = 80;
+const TOPIC_MAX = 500;
+
+export function roomView(r: RoomRow, extra: Partial<Room> = {}): Room {
+  return { id: r.id, name: r.name, kind: r.kind, topic: r.topic, lastSeq: r.lastSeq, lastActivity: r.lastActivity, ...extra };
+}
+
+/**
+ * The membership gate for every route and frame. A non-member learns nothing about private rooms
+ * and DMs (404, as if absent); public rooms answer 403.
+ */
+export async function requireMember(ctx: Context, roomId: string, userId: string): Promise<{ room: RoomRow; member: MemberRow }> {
+  const [room, member] = await Promise.all([ctx.store.roomById(roomId), ctx.store.member(roomId, userId)]);
+  if (!room) throw new AppError("not_found", "no such room");
+  if (!member) {
+    if (room.kind === "public") throw new AppError("forbidden", "not a member of this room");
+    throw new AppError("not_found", "no such room");
+  }
+  return { room, member };
+}
+
+const isAdmin = (role: Role) => role === "owner" || role === "admin";
+
+export function createRooms(ctx: Context) {
+  const { store, writer, clock, ids } = ctx;
+
+  function memberEvent(room: string, sender: string, userId: string, change: MemberChange, effects: Effect[], user?: User) {
+    return { room, kind: "member" as const, sender, ts: clock.now(), data: { userId, change, ...(user ? { user } : {}) }, effects };
+  }
+
+  async function userByName(username: unknown): Promise<User & { row: true }> {
+    if (typeof username !== "string") throw new AppError("invalid_request", "username required");
+    const u = await store.userByName(username.toLowerCase());
+    if (!u || u.deactivatedAt) throw new AppError("not_found", "no such user");
+    return { ...publicUser(u), row: true };
+  }
+
+  async function withPeers(rows: MyRoomRow[], me: string): Promise<Room[]> {
+    const dms = rows.filter((r) => r.kind === "dm");
+    const peerIds = new Map<string, string>();
+    for (const r of dms) peerIds.set(r.id, r.dmKey!.split(":").find((id) => id !== me) ?? me);
+    const peers = new Map((await store.usersByIds([...new Set(peerIds.values())])).map((u) => [u.id, publicUser(u)]));
+    return rows.map((r) =>
+      roomView(r, { role: r.role, lastReadSeq: r.readSeq, unread: r.unread, ...(r.kind === "dm" ? { peer: peers.get(peerIds.get(r.id)!) } : {}) }),
+    );
+  }
+
+  return {
+    async mine(me: string): Promise<Room[]> {
+      return withPeers(await store.roomsOf(me), me);
+    },
+
+    async listPublic(): Promise<Room[]> {
+      return (await store.publicRooms(200)).map((r) => roomView(r, { memberCount: r.memberCount }));
+    },
+
+    async create(me: User, input: { name: string; kind: RoomKind; topic?: string }): Promise<Room> {
+      const name = input.name.trim();
+      if (!name || name.length > NAME_MAX) throw new AppError("invalid_request", `name must be 1–${NAME_MAX} characters`);
+      if (input.kind !== "public" && input.kind !== "private") throw new AppError("invalid_request", "kind must be public or private");
+      const topic = (input.topic ?? "").trim();
+      if (topic.length > TOPIC_MAX) throw new AppError("invalid_request", `topic must be at most ${TOPIC_MAX} characters`);
+      const now = clock.now();
+      const row = { id: ids.id(), name, kind: input.kind, topic, createdBy: me.id, createdAt: now, lastActivity: now, dmKey: null };
+      const [w] = await writer.appendAll([
+        memberEvent(row.id, me.id, me.id, "join", [{ type: "room.create", room: row }, { type: "member.add", userId: me.id, role: "owner" }], me),
+      ]);
+      return roomView({ ...row, lastSeq: w.event.seq }, { role: "owner", lastReadSeq: w.event.seq, unread: 0 });
+    },
+
+    async join(me: User, roomId: string): Promise<Room> {
+      const room = await store.roomById(roomId);
+      const member = room && (await store.member(roomId, me.id));
+      if (room && member) return roomView(room, { role: member.role, lastReadSeq: member.readSeq });
+      if (!room || room.kind !== "public") throw new AppError("not_found", "no such room");
+      const w = await writer.append(memberEvent(roomId, me.id, me.id, "join", [{ type: "member.add", userId: me.id, role: "member" }], me));
+      return roomView({ ...room, lastSeq: w.event.seq }, { role: "member", lastReadSeq: w.event.seq, unread: 0 });
+    },
+
+    async leave(me: User, roomId: string): Promise<void> {
+      const { room } = await requireMember(ctx, roomId, me.id);
+      if (room.kind === "dm") throw new AppError("forbidden", "a direct message cannot be left");
+      await writer.append(memberEvent(roomId, me.id, me.id, "leave", [{ type: "member.remove", userId: me.id }]));
+    },
+
+    async invite(me: User, roomId: string, username: unknown): Promise<void> {
+      const { room, member } = await requireMember(ctx, roomId, me.id);
+      if (room.kind === "dm") throw new AppError("forbidden", "a direct message has exactly two members");
+      if (room.kind === "private" && !isAdmin(member.role)) throw new AppError("forbidden", "only admins can add people to a private room");
+      const target = await userByName(username);
+      if (await store.member(roomId, target.id)) throw new AppError("conflict", "already a member");
+      const { row: _, ...user } = target;
+      await writer.append(memberEvent(roomId, me.id, user.id, "invite", [{ type: "member.add", userId: user.id, role: "member" }], user));
+    },
+
+    async kick(me: User, roomId: string, userId: string): Promise<void> {
+      const { member } = await requireMember(ctx, roomId, me.id);
+      if (!isAdmin(member.role)) throw new AppError("forbidden", "only admins can remove members");
+      const target = await store.member(roomId, userId);
+      if (!target) throw new AppError("not_found", "not a member");
+      if (target.role === "owner" || (target.role === "admin" && member.role !== "owner")) throw new AppError("forbidden", "cannot remove this member");
+      await writer.append(memberEvent(roomId, me.id, userId, "kick", [{ type: "member.remove", userId }]));
+    },
+
+    /** The one DM room of a pair: created on first call, the same room ever after. */
+    async dm(me: User, username: unknown): Promise<Room> {
+      const peer = await userByName(username);
+      const { row: _, ...other } = peer;
+      if (other.id === me.id) throw new AppError("invalid_request", "a direct message needs another person");
+      const key = [me.id, other.id].sort().join(":");
+      const existing = await store.roomByDmKey(key);
+      const view = (r: RoomRow) => roomView(r, { peer: other });
+      if (existing) return view(existing);
+      const now = clock.now();
+      const row = { id: ids.id(), name: "", kind: "dm" as const, topic: "", createdBy: me.id, createdAt: now, lastActivity: now, dmKey: key };
+      const events = [memberEvent(row.id, me.id, me.id, "join", [{ type: "room.create", room: row }, { type: "member.add", userId: me.id, role: "member" }], me)];
+      events.push(memberEvent(row.id, me.id, other.id, "join", [{ type: "member.add", userId: other.id, role: "member" }], other));
+      try {
+        const ws = await writer.appendAll(events);
+        return view({ ...row, lastSeq: ws[ws.length - 1].event.seq });
+      } catch (e) {
+        const raced = await store.roomByDmKey(key); // a concurrent call created it first
+        if (raced) return view(raced);
+        throw e;
+      }
+    },
+  };
+}
+
+export type Rooms = ReturnType<typeof createRooms>;

@@ -1,0 +1,55 @@
+// Serves the web client: from files embedded in the compiled binary, or web/dist when running from source.
+
+import { Elysia } from "elysia";
+import { existsSync } from "node:fs";
+import { join, normalize } from "node:path";
+import type { Context } from "../../context";
+
+/** Scripts only from our origin; no inline script can run even if markup got through. */
+export const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' blob: data:; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+const DIST = join(import.meta.dir, "../../../web/dist");
+
+function embedded(): Map<string, Blob> {
+  const m = new Map<string, Blob>();
+  for (const f of Bun.embeddedFiles as (Blob & { name: string })[]) {
+    const i = f.name.indexOf("web/dist/");
+    if (i >= 0) m.set("/" + f.name.slice(i + "web/dist/".length), f);
+  }
+  return m;
+}
+
+export function webRoutes(_ctx: Context) {
+  const files = embedded();
+  const fromDisk = files.size === 0 && existsSync(DIST);
+
+  async function asset(path: string): Promise<Blob | undefined> {
+    if (files.size > 0) return files.get(path);
+    if (!fromDisk) return undefined;
+    const p = normalize(join(DIST, path));
+    if (!p.startsWith(DIST)) return undefined;
+    const f = Bun.file(p);
+    return (await f.exists()) ? f : undefined;
+  }
+
+  const headers = (path: string, type: string) => ({
+    "content-type": type || "application/octet-stream",
+    "content-security-policy": CSP,
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "cache-control": path.startsWith("/assets/") ? "public, max-age=31536000, immutable" : "no-cache",
+  });
+
+  return new Elysia({ name: "web-routes" }).get("/*", async ({ request, set }) => {
+    const path = new URL(request.url).pathname;
+    if (path.startsWith("/api/") || path === "/ws") {
+      set.status = 404;
+      return { error: { code: "not_found", message: "no such endpoint" } };
+    }
+    const f = (path !== "/" && (await asset(path))) || (await asset("/index.html"));
+    if (!f) return new Response("Parley is running; the web client is not built (run `make web`).", { headers: headers(path, "text/plain; charset=utf-8") });
+    const servedPath = f === (await asset(path)) ? path : "/index.html";
+    return new Response(f, { headers: headers(servedPath, f.type) });
+  });
+}

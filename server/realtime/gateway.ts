@@ -1,0 +1,235 @@
+// WebSocket gateway: the Origin check before upgrade, hello/welcome/resume, frames ↔ services.
+
+import type { Server, WebSocketHandler } from "bun";
+import { AppError, errorResponse } from "../errors";
+import type { Context } from "../context";
+import { CLOSE, LIMITS, type ErrorCode } from "../protocol/types";
+import { FRAME_CHECKS, firstError, type FrameType } from "../protocol/schemas";
+import { TokenBuckets } from "../rate-limit";
+import { verifyAccess } from "../features/auth/tokens";
+import { requireMember, type Rooms } from "../features/rooms/service";
+import type { Messages } from "../features/messages/service";
+import type { SocketData, WS } from "./hub";
+
+const WRITE_FRAMES = new Set<string>(["send", "edit", "delete", "react"]);
+const FLOOD_WINDOW_MS = 10_000;
+const TYPING_THROTTLE_MS = 1_000;
+/** Frames a client may send between hello and welcome; they run once the welcome is out. */
+const MAX_EARLY_FRAMES = 64;
+
+export interface GatewayDeps {
+  rooms: Rooms;
+  messages: Messages;
+}
+
+interface Conn extends SocketData {
+  phase: "new" | "auth" | "ready";
+  early?: string[];
+}
+
+export function createGateway(ctx: Context, deps: GatewayDeps) {
+  const { config, clock, hub, log, store, bus } = ctx;
+  const writes = new TokenBuckets(config.writeBurst, config.writeRatePerSec, clock);
+  const reads = new TokenBuckets(config.readBurst, config.readRatePerSec, clock);
+  const lastTyping = new Map<string, number>();
+  const all = new Set<WS>();
+  let closing = false;
+
+  function originAllowed(origin: string, req: Request): boolean {
+    if (config.allowedOrigins.includes(origin)) return true;
+    try {
+      return new URL(origin).host === req.headers.get("host");
+    } catch {
+      return false;
+    }
+  }
+
+  /** Returns a Response when the handshake is refused (never a 101 for a refused one). */
+  function upgrade(req: Request, server: Server<SocketData>): Response | undefined {
+    const origin = req.headers.get("origin");
+    if (origin !== null && !originAllowed(origin, req)) return errorResponse(new AppError("forbidden", "origin not allowed"));
+    if (closing) return errorResponse(new AppError("internal", "server restarting"));
+    const data: Conn = { sessionId: ctx.ids.id(), ip: server.requestIP(req)?.address ?? "", rooms: new Set(), rejected: [], phase: "new" };
+    if (server.upgrade(req, { data })) return undefined;
+    return errorResponse(new AppError("invalid_request", "expected a WebSocket upgrade"));
+  }
+
+  const send = (ws: WS, frame: object) => ws.send(JSON.stringify(frame));
+
+  function reject(ws: WS, id: string | undefined, code: ErrorCode, message: string, retryAfterMs?: number, extra: object = {}) {
+    send(ws, { type: "error", ...(id !== undefined ? { id } : {}), code, message, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}), ...extra });
+    const now = clock.now();
+    const r = ws.data.rejected;
+    r.push(now);
+    while (r.length > 0 && r[0] < now - FLOOD_WINDOW_MS) r.shift();
+    if (r.length >= config.floodCloseAfter) ws.close(CLOSE.POLICY, "too many rejected frames");
+  }
+
+  function fail(ws: WS, id: string | undefined, err: unknown) {
+    if (err instanceof AppError) return reject(ws, id, err.code, err.message, err.retryAfterMs);
+    log.error("frame failed", { sessionId: ws.data.sessionId, userId: ws.data.userId, err: String(err), stack: (err as Error)?.stack });
+    reject(ws, id, "internal", "internal error");
+  }
+
+  /** Why a user may not act in a room they are not in: 403 for public rooms, 404 otherwise. */
+  async function notMember(ws: WS, id: string | undefined, room: string) {
+    try {
+      await requireMember(ctx, room, ws.data.userId!);
+      reject(ws, id, "forbidden", "not a member of this room"); // joined a moment ago; catch-up pending
+    } catch (e) {
+      fail(ws, id, e);
+    }
+  }
+
+  async function hello(ws: WS, f: { token: string; since?: Record<string, number> }) {
+    const c = ws.data as Conn;
+    let userId: string;
+    try {
+      userId = await verifyAccess(ctx, f.token);
+    } catch (e) {
+      return ws.close(CLOSE.UNAUTHENTICATED, (e as AppError).code === "token_expired" ? "token expired" : "invalid token");
+    }
+    const user = await store.userById(userId);
+    if (!user) return ws.close(CLOSE.UNAUTHENTICATED, "unknown user");
+    if (user.deactivatedAt) return ws.close(CLOSE.BANNED, "account deactivated");
+    if (c.closed) return;
+    clearTimeout(c.helloTimer);
+    c.userId = user.id;
+    const rooms = await deps.rooms.mine(user.id);
+    if (c.closed) return;
+    send(ws, { type: "welcome", user: { id: user.id, username: user.username, displayName: user.displayName }, sessionId: c.sessionId, serverTime: clock.now(), rooms });
+    hub.addSocket(ws);
+    const since = f.since ?? {};
+    const resumes = rooms.map((r) =>
+      since[r.id] !== undefined ? hub.catchUp(ws, r.id, since[r.id], config.replayLimit) : hub.catchUp(ws, r.id, r.lastSeq),
+    );
+    const mine = new Set(rooms.map((r) => r.id));
+    for (const room of Object.keys(since)) {
+      if (!mine.has(room)) {
+        requireMember(ctx, room, user.id).then(
+          () => undefined,
+          (e: AppError) => reject(ws, undefined, e.code, e.message, undefined, { room }),
+        );
+      }
+    }
+    c.phase = "ready";
+    for (const raw of c.early?.splice(0) ?? []) onFrame(ws, raw);
+    await Promise.all(resumes);
+    // Rooms joined between the read above and addSocket: their join event found no socket here.
+    for (const r of await store.roomsOf(user.id)) if (!ws.data.rooms.has(r.id) && !c.closed) void hub.catchUp(ws, r.id, Math.max(0, r.readSeq - 1));
+  }
+
+  function onFrame(ws: WS, raw: string | Buffer) {
+    const c = ws.data as Conn;
+    if (typeof raw !== "string") return reject(ws, undefined, "invalid_request", "binary frames are not supported");
+    if (c.phase === "auth") {
+      (c.early ??= []).push(raw);
+      if (c.early.length > MAX_EARLY_FRAMES) ws.close(CLOSE.POLICY, "too many frames before welcome");
+      return;
+    }
+    let f: Record<string, unknown>;
+    try {
+      f = JSON.parse(raw);
+    } catch {
+      if (c.phase === "new") return ws.close(CLOSE.UNAUTHENTICATED, "hello expected");
+      return reject(ws, undefined, "invalid_request", "malformed JSON");
+    }
+    if (typeof f !== "object" || f === null || Array.isArray(f)) {
+      if (c.phase === "new") return ws.close(CLOSE.UNAUTHENTICATED, "hello expected");
+      return reject(ws, undefined, "invalid_request", "a frame is a JSON object");
+    }
+    const id = typeof f.id === "string" && f.id.length <= LIMITS.REQUEST_ID_MAX ? f.id : undefined;
+    const type = f.type as FrameType;
+    if (c.phase === "new") {
+      if (type !== "hello" || !FRAME_CHECKS.hello.Check(f)) return ws.close(CLOSE.UNAUTHENTICATED, "hello expected");
+      c.phase = "auth";
+      hello(ws, f as { token: string; since?: Record<string, number> }).catch((e) => {
+        log.error("hello failed", { err: String(e) });
+        ws.close(CLOSE.UNAUTHENTICATED, "hello failed");
+      });
+      return;
+    }
+    if (typeof type !== "string" || !(type in FRAME_CHECKS)) return reject(ws, id, "invalid_request", `unknown frame type ${JSON.stringify(String(type)).slice(0, 40)}`);
+    if (type === "hello") return reject(ws, id, "invalid_request", "already authenticated");
+    if (!FRAME_CHECKS[type].Check(f)) return reject(ws, id, "invalid_request", firstError(type, f));
+    const userId = c.userId!;
+    const wait = (WRITE_FRAMES.has(type) ? writes : reads).take(userId);
+    if (wait > 0) return reject(ws, id, "rate_limited", "rate limited, slow down", wait);
+    const room = (f as { room?: string }).room;
+    if (room !== undefined && !c.rooms.has(room)) return void notMember(ws, id, room);
+    dispatch(ws, id, type, f as never);
+  }
+
+  function dispatch(ws: WS, id: string | undefined, type: FrameType, f: Record<string, any>) {
+    const userId = ws.data.userId!;
+    const idPart = id !== undefined ? `,"id":${JSON.stringify(id)}` : "";
+    switch (type) {
+      case "send":
+        if (closing) return reject(ws, id, "internal", "server restarting; resend after reconnecting");
+        deps.messages.send(userId, f as never).then((w) => ws.send(`{"type":"ok"${idPart},"event":${w.eventJson}}`), (e) => fail(ws, id, e));
+        return;
+      case "history":
+        deps.messages.history(userId, f.room, f).then((p) => ws.send(`{"type":"ok"${idPart},"events":${JSON.stringify(p.events)},"hasMore":${p.hasMore}}`), (e) => fail(ws, id, e));
+        return;
+      case "read":
+        store.advanceRead(f.room, userId, f.seq).then((seq) => {
+          ws.send(`{"type":"ok"${idPart}}`);
+          bus.publish({ room: f.room, json: JSON.stringify({ type: "receipt", room: f.room, userId, seq }) });
+        }, (e) => fail(ws, id, e));
+        return;
+      case "typing": {
+        const key = userId + "\0" + f.room;
+        const now = clock.now();
+        if ((lastTyping.get(key) ?? 0) + TYPING_THROTTLE_MS > now) return void (id !== undefined && ws.send(`{"type":"ok"${idPart}}`));
+        if (lastTyping.size > 50_000) for (const [k, t] of lastTyping) if (t + TYPING_THROTTLE_MS <= now) lastTyping.delete(k);
+        lastTyping.set(key, now);
+        bus.publish({ room: f.room, json: JSON.stringify({ type: "typing", room: f.room, userId, expiresAt: now + LIMITS.TYPING_TTL_MS }) });
+        if (id !== undefined) ws.send(`{"type":"ok"${idPart}}`);
+        return;
+      }
+      case "ping":
+        return void ws.send(`{"type":"pong"${idPart},"serverTime":${clock.now()}}`);
+      default:
+        return reject(ws, id, "invalid_request", `${type} is not supported by this server yet`);
+    }
+  }
+
+  const handlers: WebSocketHandler<SocketData> = {
+    maxPayloadLength: LIMITS.FRAME_MAX_BYTES, // Bun's default is 16 MB
+    backpressureLimit: config.wsBacklogBytes,
+    closeOnBackpressureLimit: true, // a slow reader is closed and resumes by seq, never silently skipped
+    idleTimeout: 120,
+    sendPings: true,
+    perMessageDeflate: false,
+    open(ws) {
+      all.add(ws);
+      ws.data.helloTimer = setTimeout(() => {
+        if ((ws.data as Conn).phase !== "ready") ws.close(CLOSE.UNAUTHENTICATED, "no hello in time");
+      }, config.helloTimeoutMs);
+    },
+    message: onFrame,
+    close(ws) {
+      ws.data.closed = true;
+      clearTimeout(ws.data.helloTimer);
+      all.delete(ws);
+      hub.removeSocket(ws);
+    },
+  };
+
+  return {
+    upgrade,
+    handlers,
+    get connections() {
+      return all.size;
+    },
+    /** Graceful shutdown, step 1: no new sends accepted. */
+    stopAccepting() {
+      closing = true;
+    },
+    closeAll(code: number, reason: string) {
+      for (const ws of [...all]) ws.close(code, reason);
+    },
+  };
+}
+
+export type Gateway = ReturnType<typeof createGateway>;

@@ -1,0 +1,56 @@
+// listen(ctx): Bun.serve with the Elysia app for HTTP and the gateway for /ws; graceful stop.
+
+import type { Server } from "bun";
+import type { Context } from "./context";
+import { createApp, createServices } from "./app";
+import { createGateway } from "./realtime/gateway";
+import type { SocketData } from "./realtime/hub";
+import { CLOSE } from "./protocol/types";
+
+export interface Running {
+  server: Server<SocketData>;
+  url: string;
+  /** Stop accepting, commit every queued write, close sockets with 1012, close the store. */
+  stop(): Promise<void>;
+}
+
+/** Bodies larger than this are refused before parsing. */
+const MAX_REQUEST_BYTES = 30 * 1024 * 1024;
+
+export function listen(ctx: Context): Running {
+  const services = createServices(ctx);
+  const app = createApp(ctx, services);
+  const gateway = createGateway(ctx, services);
+  // The /ws upgrade is handled here, not in Elysia: a refused handshake must answer 4xx, never 101
+  // (a returned value in an Elysia beforeHandle would turn the upgrade into a 200), and the hot
+  // frame path stays free of per-message wrappers.
+  const server = Bun.serve<SocketData>({
+    port: ctx.config.port,
+    hostname: ctx.config.host,
+    maxRequestBodySize: MAX_REQUEST_BYTES,
+    fetch(req, srv) {
+      const path = req.url.slice(req.url.indexOf("/", 8));
+      if (path === "/ws" || path.startsWith("/ws?")) return gateway.upgrade(req, srv);
+      return app.handle(req);
+    },
+    websocket: gateway.handlers,
+  });
+  ctx.hub.attach(server);
+  const url = `http://${ctx.config.host === "0.0.0.0" ? "127.0.0.1" : ctx.config.host}:${server.port}`;
+  let stopping: Promise<void> | undefined;
+  return {
+    server,
+    url,
+    stop() {
+      return (stopping ??= (async () => {
+        gateway.stopAccepting();
+        server.stop(false);
+        await ctx.writer.drain();
+        gateway.closeAll(CLOSE.RESTARTING, "server restarting");
+        await ctx.bus.close();
+        await ctx.store.close();
+        await server.stop(true);
+      })());
+    },
+  };
+}
