@@ -27,7 +27,7 @@ build: deps web
 
 # Prints the final `tests: N passed, N failed[, N skipped]` line CI reads; exits non-zero on failure.
 test: deps web
-	@set -o pipefail; $(BUN) test 2>&1 | tee .test.log; status=$$?; \
+	@set -o pipefail; $(BUN) test --timeout 60000 2>&1 | tee .test.log; status=$$?; \
 	  count() { grep -E "^ *[0-9]+ $$1\$$" .test.log | awk '{s+=$$1} END {print s+0}'; }; \
 	  p=$$(count pass); f=$$(count fail); k=$$(count skip); \
 	  if [ $$status -ne 0 ] && [ $$f -eq 0 ]; then f=1; fi; \

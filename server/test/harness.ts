@@ -145,8 +145,8 @@ export class Client {
 }
 
 /** Runs `bun server/main.ts` (or a compiled binary) as a child process and waits for "listening". */
-export async function spawnServer(cmd: string[], env: Record<string, string> = {}): Promise<{ proc: ReturnType<typeof Bun.spawn>; url: string; wsUrl: string; output: () => string }> {
-  const proc = Bun.spawn(cmd, { stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env } });
+export async function spawnServer(cmd: string[], env: Record<string, string> = {}, cwd?: string): Promise<{ proc: ReturnType<typeof Bun.spawn>; url: string; wsUrl: string; output: () => string }> {
+  const proc = Bun.spawn(cmd, { cwd, stdout: "pipe", stderr: "inherit", env: { ...process.env, ...env } });
   let out = "";
   const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
   const dec = new TextDecoder();

@@ -1,0 +1,92 @@
+// The process as users run it: --help, config errors, SIGTERM with sends in flight, the compiled binary.
+
+import { describe, expect, test } from "bun:test";
+import { existsSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { buildBinary } from "./build";
+import { SETTINGS } from "./config";
+import { Client, api, createRoom, register, spawnServer, tempDir } from "./test/harness";
+
+const MAIN = join(import.meta.dir, "main.ts");
+const FAST = ["--host", "127.0.0.1", "--port", "0", "--hash-memory", "4096", "--hash-time", "1", "--write-burst", "100000", "--write-rate", "100000"];
+
+describe("process", () => {
+  test("PROC-1 --help lists every setting with its flag, env and default", async () => {
+    const p = Bun.spawnSync([process.execPath, MAIN, "--help"]);
+    const out = p.stdout.toString();
+    expect(p.exitCode).toBe(0);
+    for (const s of SETTINGS) {
+      expect(out).toContain(s.flag);
+      expect(out).toContain(s.env);
+    }
+  });
+
+  test("PROC-2 a bad setting exits 2 with a clear message; bench mode off loopback is refused", async () => {
+    const bad = Bun.spawnSync([process.execPath, MAIN, "--port", "nope"]);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr.toString()).toContain("--port");
+    const bench = Bun.spawnSync([process.execPath, MAIN, "--bench-mode", "--host", "0.0.0.0"]);
+    expect(bench.exitCode).toBe(2);
+    expect(bench.stderr.toString()).toContain("loopback");
+    const unknown = Bun.spawnSync([process.execPath, MAIN, "--frobnicate"]);
+    expect(unknown.exitCode).toBe(2);
+  });
+
+  test("PROC-3 SIGTERM with sends in flight: exit 0, sockets closed 1012, every acked message is stored after restart", async () => {
+    const data = tempDir();
+    const srv = await spawnServer([process.execPath, MAIN, ...FAST, "--data", data]);
+    const u = await register(srv.url);
+    const room = await createRoom(srv.url, u);
+    const c = await Client.connect(srv, u);
+    const N = 2000;
+    for (let i = 0; i < N; i++) c.send({ type: "send", id: `s${i}`, room, clientMsgId: `k${i}`, body: `m${i}` });
+    await c.next((f) => f.type === "ok" && f.id === "s20");
+    srv.proc.kill("SIGTERM");
+    const closed = await c.closed;
+    expect(closed.code).toBe(1012);
+    expect(await srv.proc.exited).toBe(0);
+    const acked = c.frames.filter((f) => f.type === "ok").map((f) => f.event.clientMsgId as string);
+    expect(acked.length).toBeGreaterThan(20);
+    const again = await spawnServer([process.execPath, MAIN, ...FAST, "--data", data]);
+    try {
+      const stored = new Set<string>();
+      let after = 0;
+      for (;;) {
+        const h = await api(again.url, "GET", `/api/rooms/${room}/messages?after=${after}&limit=200`, undefined, u.accessToken);
+        for (const e of h.body.events) if (e.kind === "message") stored.add(e.clientMsgId);
+        if (!h.body.hasMore) break;
+        after = h.body.events.at(-1).seq;
+      }
+      for (const k of acked) expect(stored.has(k)).toBe(true);
+    } finally {
+      again.proc.kill("SIGTERM");
+      await again.proc.exited;
+    }
+  });
+
+  test("PROC-4 the compiled binary runs alone in an empty directory, keeps data in ./data, and chats", async () => {
+    const dir = tempDir("parley-bin-");
+    const bin = await buildBinary(join(dir, "parley"));
+    const srv = await spawnServer([bin, "--host", "127.0.0.1", "--port", "0", "--hash-memory", "4096", "--hash-time", "1"], { PATH: "/usr/bin:/bin" }, dir);
+    try {
+      const a = await register(srv.url);
+      const b = await register(srv.url);
+      const room = await createRoom(srv.url, a);
+      await api(srv.url, "POST", `/api/rooms/${room}/join`, undefined, b.accessToken);
+      const ca = await Client.connect(srv, a);
+      const cb = await Client.connect(srv, b);
+      const ok = await ca.request({ type: "send", room, clientMsgId: "bin-1", body: "from the binary" });
+      expect(ok.type).toBe("ok");
+      expect((await cb.next((f) => f.type === "event" && f.event.clientMsgId === "bin-1")).event.body).toBe("from the binary");
+      const page = await fetch(srv.url + "/");
+      expect(page.headers.get("content-security-policy")).toContain("script-src 'self'");
+      ca.close();
+      cb.close();
+    } finally {
+      srv.proc.kill("SIGTERM");
+      expect(await srv.proc.exited).toBe(0);
+    }
+    expect(statSync(join(dir, "data", "parley.db")).isFile()).toBe(true);
+    expect(existsSync(join(dir, "data", "jwt.secret"))).toBe(true);
+  }, 120_000);
+});
