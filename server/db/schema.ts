@@ -10,6 +10,8 @@ export const users = sqliteTable("users", {
   isAdmin: integer("is_admin", { mode: "boolean" }).notNull().default(false),
   deactivatedAt: integer("deactivated_at"),
   createdAt: integer("created_at").notNull(),
+  /** Written when the last connection closes, not on every heartbeat. */
+  lastSeen: integer("last_seen"),
 });
 
 /** One row per issued refresh token; a family is one login's chain of rotations. */
@@ -39,6 +41,8 @@ export const rooms = sqliteTable("rooms", {
   lastActivity: integer("last_activity").notNull(),
   /** "<userA>:<userB>" sorted, for DMs: one room per pair. */
   dmKey: text("dm_key").unique(),
+  /** Slow mode: at most one message per this many seconds per member (0 = off). */
+  slowModeSec: integer("slow_mode_sec").notNull().default(0),
 });
 
 export const members = sqliteTable(
@@ -49,6 +53,10 @@ export const members = sqliteTable(
     role: text("role", { enum: ["owner", "admin", "member"] }).notNull(),
     readSeq: integer("read_seq").notNull().default(0),
     joinedAt: integer("joined_at").notNull(),
+    /** Moderation: cannot send until then (ms). */
+    silencedUntil: integer("silenced_until"),
+    /** The member muted this room's notifications. */
+    notificationsMuted: integer("notifications_muted", { mode: "boolean" }).notNull().default(false),
   },
   (t) => [primaryKey({ columns: [t.roomId, t.userId] }), index("members_user_idx").on(t.userId)],
 );
@@ -86,3 +94,68 @@ export const idempotencyKeys = sqliteTable(
   (t) => [primaryKey({ columns: [t.senderId, t.clientMsgId] })],
 );
 
+
+/** Banned users cannot rejoin the room. */
+export const bans = sqliteTable(
+  "bans",
+  {
+    roomId: text("room_id").notNull(),
+    userId: text("user_id").notNull(),
+    bannedBy: text("banned_by").notNull(),
+    at: integer("at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.roomId, t.userId] })],
+);
+
+/** Who a message mentions, so "mentions of me since my read mark" is an index range. */
+export const mentions = sqliteTable(
+  "mentions",
+  {
+    userId: text("user_id").notNull(),
+    roomId: text("room_id").notNull(),
+    seq: integer("seq").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.roomId, t.seq] })],
+);
+
+/** One row per (message, emoji, user): a user reacts with an emoji at most once. */
+export const reactions = sqliteTable(
+  "reactions",
+  {
+    roomId: text("room_id").notNull(),
+    msgSeq: integer("msg_seq").notNull(),
+    emoji: text("emoji").notNull(),
+    userId: text("user_id").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.roomId, t.msgSeq, t.emoji, t.userId] })],
+);
+
+export const uploads = sqliteTable(
+  "uploads",
+  {
+    id: text("id").primaryKey(),
+    roomId: text("room_id").notNull(),
+    uploaderId: text("uploader_id").notNull(),
+    filename: text("filename").notNull(),
+    mime: text("mime").notNull(),
+    size: integer("size").notNull(),
+    createdAt: integer("created_at").notNull(),
+    /** The message that carries it, once sent; deleting that message makes the file unreachable. */
+    msgSeq: integer("msg_seq"),
+    deletedAt: integer("deleted_at"),
+  },
+  (t) => [index("uploads_room_idx").on(t.roomId, t.msgSeq)],
+);
+
+export const pushSubscriptions = sqliteTable(
+  "push_subscriptions",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id").notNull(),
+    endpoint: text("endpoint").notNull().unique(),
+    p256dh: text("p256dh").notNull(),
+    auth: text("auth").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("push_user_idx").on(t.userId)],
+);
