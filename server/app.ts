@@ -9,10 +9,15 @@ import { createRooms } from "./features/rooms/service";
 import { roomRoutes } from "./features/rooms/routes";
 import { createMessages } from "./features/messages/service";
 import { opsRoutes } from "./features/ops/routes";
+import { createModeration } from "./features/moderation/service";
+import { moderationRoutes } from "./features/moderation/routes";
+import { adminRoutes } from "./features/admin/routes";
+import { searchRoutes } from "./features/search/routes";
 import { webRoutes } from "./features/web/routes";
 
 export function createServices(ctx: Context) {
-  return { auth: createAuth(ctx), rooms: createRooms(ctx), messages: createMessages(ctx) };
+  const messages = createMessages(ctx);
+  return { auth: createAuth(ctx), rooms: createRooms(ctx), messages, moderation: createModeration(ctx, messages) };
 }
 export type Services = ReturnType<typeof createServices>;
 
@@ -36,6 +41,9 @@ export function createApp(ctx: Context, services: Services) {
     })
     .use(authRoutes(ctx, services.auth))
     .use(roomRoutes(ctx, services.rooms, services.messages))
+    .use(moderationRoutes(ctx, services.moderation, services.rooms))
+    .use(searchRoutes(ctx))
+    .use(adminRoutes(ctx))
     .use(opsRoutes(ctx))
     .use(webRoutes(ctx));
 }

@@ -30,6 +30,11 @@ export interface Config {
   hashMemoryKiB: number;
   hashTimeCost: number;
   shutdownTimeoutMs: number;
+  uploadMaxBytes: number;
+  /** Presence: how long a user with no connection stays online before "offline" is announced. */
+  presenceGraceMs: number;
+  /** Presence: inactivity before a user is shown away. */
+  awayAfterMs: number;
 }
 
 interface Setting {
@@ -65,6 +70,9 @@ export const SETTINGS: Setting[] = [
   { key: "maxConcurrentHashes", flag: "--hash-concurrency", env: "PARLEY_HASH_CONCURRENCY", def: "4", help: "password hashes computed at once", kind: "int" },
   { key: "hashMemoryKiB", flag: "--hash-memory", env: "PARLEY_HASH_MEMORY", def: "65536", help: "argon2id memory per hash, KiB (bench mode: 19456)", kind: "int" },
   { key: "hashTimeCost", flag: "--hash-time", env: "PARLEY_HASH_TIME", def: "2", help: "argon2id passes", kind: "int" },
+  { key: "uploadMaxBytes", flag: "--upload-max", env: "PARLEY_UPLOAD_MAX", def: "26214400", help: "largest upload, bytes", kind: "int" },
+  { key: "presenceGraceMs", flag: "--presence-grace", env: "PARLEY_PRESENCE_GRACE", def: "5000", help: "ms after the last connection closes before offline is announced", kind: "int" },
+  { key: "awayAfterMs", flag: "--away-after", env: "PARLEY_AWAY_AFTER", def: "300000", help: "ms without activity before a user is away", kind: "int" },
   { key: "shutdownTimeoutMs", flag: "--shutdown-timeout", env: "PARLEY_SHUTDOWN_TIMEOUT", def: "10000", help: "ms to drain on SIGTERM before forcing exit", kind: "int" },
 ];
 

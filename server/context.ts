@@ -8,6 +8,7 @@ import { createLibsqlStore } from "./adapters/store/libsql";
 import { createLocalBus } from "./adapters/bus/local";
 import { createWriter, type Writer } from "./features/messages/writer";
 import { Hub } from "./realtime/hub";
+import { Presence } from "./realtime/presence";
 import { loadSecret } from "./features/auth/secret";
 
 export interface Logger {
@@ -37,6 +38,7 @@ export interface Context {
   bus: Bus;
   writer: Writer;
   hub: Hub;
+  presence: Presence;
   jwtKey: Uint8Array;
 }
 
@@ -77,5 +79,9 @@ export async function createContext(
   const hub = new Hub(store, log, config);
   bus.subscribe((m) => hub.onBus(m));
   const jwtKey = await loadSecret(config, log);
-  return { config, log, clock: overrides.clock ?? systemClock, ids: overrides.ids ?? randomIds, store, bus, writer, hub, jwtKey };
+  const clock = overrides.clock ?? systemClock;
+  // Presence reads the clock through the context so tests can move time.
+  const ctx: Context = { config, log, clock, ids: overrides.ids ?? randomIds, store, bus, writer, hub, presence: undefined as never, jwtKey };
+  ctx.presence = new Presence(bus, store, { now: () => ctx.clock.now() }, config, log);
+  return ctx;
 }

@@ -11,6 +11,7 @@ const STATUS: Record<ErrorCode, number> = {
   not_found: 404,
   conflict: 409,
   too_large: 413,
+  unsupported_type: 415,
   rate_limited: 429,
   internal: 500,
 };
@@ -24,6 +25,7 @@ const DEFAULT_MESSAGE: Record<ErrorCode, string> = {
   not_found: "not found",
   conflict: "already exists",
   too_large: "too large",
+  unsupported_type: "this file type is not allowed",
   rate_limited: "too many requests, slow down",
   internal: "internal error",
 };

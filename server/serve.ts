@@ -47,6 +47,7 @@ export function listen(ctx: Context): Running {
         server.stop(false);
         await ctx.writer.drain();
         gateway.closeAll(CLOSE.RESTARTING, "server restarting");
+        ctx.presence.close();
         await ctx.bus.close();
         await ctx.store.close();
         await server.stop(true);

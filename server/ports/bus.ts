@@ -10,6 +10,8 @@ export interface BusMessage {
   member?: { userId: string; change: string };
   /** User-scoped signals (notifications, forced disconnects). */
   user?: string;
+  /** With `user`: close that user's sockets on every instance (deactivation). */
+  close?: { code: number; reason: string };
   /** The complete server frame as JSON text, built once by the publisher. */
   json: string;
 }

@@ -32,6 +32,7 @@ export interface RoomRow {
   lastSeq: number;
   lastActivity: number;
   dmKey: string | null;
+  slowModeSec: number;
 }
 
 export interface MemberRow {
@@ -39,13 +40,36 @@ export interface MemberRow {
   userId: string;
   role: Role;
   readSeq: number;
+  silencedUntil: number | null;
+  notificationsMuted: boolean;
 }
 
-/** A caller's room with its read mark and computed unread count. */
+/** A caller's room with its read mark and computed unread and mention counts. */
 export interface MyRoomRow extends RoomRow {
   role: Role;
   readSeq: number;
   unread: number;
+  mentions: number;
+  notificationsMuted: boolean;
+}
+
+/** What a message action needs to know about its target. */
+export interface MessageRef {
+  seq: number;
+  kind: string;
+  sender: string;
+  body: string | null;
+  deleted: boolean;
+}
+
+export interface SearchHit {
+  room: string;
+  seq: number;
+  sender: string;
+  ts: number;
+  body: string;
+  /** Opaque cursor: pass as `before` for the next (older) page. */
+  cursor: number;
 }
 
 /** Side effect applied in the same transaction as the event that records it. */
@@ -53,7 +77,17 @@ export type Effect =
   | { type: "room.create"; room: Omit<RoomRow, "lastSeq"> }
   | { type: "member.add"; userId: string; role: Role }
   | { type: "member.remove"; userId: string }
-  | { type: "room.update"; name?: string; topic?: string };
+  | { type: "room.update"; name?: string; topic?: string; slowModeSec?: number }
+  /** On a message event: rows for "mentions of me since my mark". */
+  | { type: "mentions.add"; userIds: string[] }
+  /** On a message event: these uploads now belong to it. */
+  | { type: "uploads.attach"; ids: string[] }
+  | { type: "message.edit"; msgSeq: number; body: string; mentions: string[] }
+  /** Removes the body from storage (a tombstone stays), its mentions, reactions and uploads. */
+  | { type: "message.delete"; msgSeq: number }
+  | { type: "reaction.set"; msgSeq: number; emoji: string; userId: string; on: boolean }
+  | { type: "ban.add"; userId: string; by: string }
+  | { type: "ban.remove"; userId: string };
 
 /** An event to append; the store assigns its seq. */
 export interface NewEvent {
@@ -90,6 +124,10 @@ export interface Store {
   userById(id: string): Promise<UserRow | undefined>;
   usersByIds(ids: string[]): Promise<UserRow[]>;
   countUsers(): Promise<number>;
+  usersByNames(usernames: string[]): Promise<UserRow[]>;
+  /** Deactivates the account and revokes every refresh token it holds. */
+  deactivateUser(id: string, at: number): Promise<void>;
+  setLastSeen(id: string, at: number): Promise<void>;
 
   insertRefresh(r: RefreshRow): Promise<void>;
   refreshById(id: string): Promise<RefreshRow | undefined>;
@@ -103,8 +141,12 @@ export interface Store {
   roomsOf(userId: string): Promise<MyRoomRow[]>;
   member(roomId: string, userId: string): Promise<MemberRow | undefined>;
   members(roomId: string): Promise<MemberRow[]>;
-  /** Moves the read mark forward only; returns the mark after the call. */
+  /** Moves the read mark forward only (never past the room's last seq); returns the mark after the call. */
   advanceRead(roomId: string, userId: string, seq: number): Promise<number>;
+  setMemberFlags(roomId: string, userId: string, flags: { silencedUntil?: number | null; notificationsMuted?: boolean }): Promise<void>;
+  isBanned(roomId: string, userId: string): Promise<boolean>;
+  /** Distinct users sharing at least one room with this user (presence audience). */
+  coMembers(userId: string): Promise<string[]>;
 
   /**
    * Appends events in ONE transaction. Guarantees: each event gets the next seq of its room
@@ -113,6 +155,11 @@ export interface Store {
    * concurrently: the Writer (features/messages/writer.ts) is the only caller.
    */
   append(batch: NewEvent[]): Promise<Appended[]>;
+  /** Events ascending by seq; messages carry their current body, reactions and reply preview. */
   events(roomId: string, q: { before?: number; after?: number; limit: number }): Promise<Page>;
+  message(roomId: string, seq: number): Promise<MessageRef | undefined>;
+  hasReaction(roomId: string, msgSeq: number, emoji: string, userId: string): Promise<boolean>;
+  /** Message bodies matching `text` in rooms the user is a member of, newest first. */
+  search(userId: string, q: { text: string; room?: string; before?: number; limit: number }): Promise<SearchHit[]>;
   lastSeq(roomId: string): Promise<number>;
 }

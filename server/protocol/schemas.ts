@@ -12,7 +12,7 @@ const Body = T.String({ maxLength: LIMITS.BODY_MAX_CHARS * 2 });
 
 export const FRAME_SCHEMAS = {
   hello: T.Object({ type: T.Literal("hello"), token: T.String({ maxLength: 4096 }), since: T.Optional(T.Record(T.String({ maxLength: 64 }), Seq)), id: Id }),
-  send: T.Object({ type: T.Literal("send"), id: Id, room: RoomId, clientMsgId: T.String({ minLength: 1, maxLength: LIMITS.CLIENT_MSG_ID_MAX }), body: Body, replyTo: T.Optional(T.Integer({ minimum: 1 })) }),
+  send: T.Object({ type: T.Literal("send"), id: Id, room: RoomId, clientMsgId: T.String({ minLength: 1, maxLength: LIMITS.CLIENT_MSG_ID_MAX }), body: Body, replyTo: T.Optional(T.Integer({ minimum: 1 })), attachments: T.Optional(T.Array(T.String({ maxLength: 64 }), { maxItems: 10 })) }),
   edit: T.Object({ type: T.Literal("edit"), id: Id, room: RoomId, msgSeq: T.Integer({ minimum: 1 }), body: Body }),
   delete: T.Object({ type: T.Literal("delete"), id: Id, room: RoomId, msgSeq: T.Integer({ minimum: 1 }) }),
   react: T.Object({ type: T.Literal("react"), id: Id, room: RoomId, msgSeq: T.Integer({ minimum: 1 }), emoji: T.String({ minLength: 1, maxLength: 32 }), on: T.Boolean() }),

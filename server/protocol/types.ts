@@ -3,7 +3,7 @@
 export type RoomKind = "public" | "private" | "dm";
 export type Role = "owner" | "admin" | "member";
 export type PresenceStatus = "online" | "away" | "dnd" | "offline";
-export type MemberChange = "join" | "leave" | "kick" | "invite" | "ban";
+export type MemberChange = "join" | "leave" | "kick" | "invite" | "ban" | "unban" | "mute";
 
 export interface User {
   id: string;
@@ -27,6 +27,17 @@ export interface Room {
   memberCount?: number;
   /** DMs: the other member. */
   peer?: User;
+  /** Slow mode: at most one message per this many seconds per member (0 = off). */
+  slowModeSec?: number;
+  /** The caller muted this room's notifications. */
+  notificationsMuted?: boolean;
+}
+
+export interface Attachment {
+  id: string;
+  filename: string;
+  mime: string;
+  size: number;
 }
 
 interface EventBase {
@@ -42,8 +53,11 @@ export interface MessageEvent extends EventBase {
   clientMsgId: string;
   body: string;
   replyTo?: number;
+  /** History and replay: enough of the quoted message to render it. */
+  replyPreview?: { seq: number; sender: string; body: string; deleted: boolean };
+  /** User ids mentioned with @username, parsed by the server. */
   mentions?: string[];
-  attachments?: string[];
+  attachments?: Attachment[];
   editedAt?: number;
   deleted?: boolean;
   reactions?: Record<string, string[]>;
@@ -68,11 +82,14 @@ export interface MemberEvent extends EventBase {
   userId: string;
   change: MemberChange;
   user?: User;
+  /** change "mute": may not send until then (ms); null lifts it. */
+  until?: number | null;
 }
 export interface RoomChangeEvent extends EventBase {
   kind: "room";
   name?: string;
   topic?: string;
+  slowModeSec?: number;
 }
 
 export type RoomEvent = MessageEvent | EditEvent | DeleteEvent | ReactionEvent | MemberEvent | RoomChangeEvent;
@@ -82,7 +99,7 @@ export type EventKind = RoomEvent["kind"];
 
 export type ClientFrame =
   | { type: "hello"; token: string; since?: Record<string, number> }
-  | { type: "send"; id?: string; room: string; clientMsgId: string; body: string; replyTo?: number }
+  | { type: "send"; id?: string; room: string; clientMsgId: string; body: string; replyTo?: number; attachments?: string[] }
   | { type: "edit"; id?: string; room: string; msgSeq: number; body: string }
   | { type: "delete"; id?: string; room: string; msgSeq: number }
   | { type: "react"; id?: string; room: string; msgSeq: number; emoji: string; on: boolean }
@@ -109,7 +126,8 @@ export type ServerFrame =
   | { type: "typing"; room: string; userId: string; expiresAt: number }
   | { type: "receipt"; room: string; userId: string; seq: number }
   | ({ type: "presence" } & PresenceInfo)
-  | { type: "pong"; id?: string; serverTime: number };
+  | { type: "pong"; id?: string; serverTime: number }
+  | { type: "notification"; kind: "mention" | "dm"; room: string; seq: number; sender: string; body: string };
 
 export type ErrorCode =
   | "invalid_request"
@@ -120,6 +138,7 @@ export type ErrorCode =
   | "not_found"
   | "conflict"
   | "too_large"
+  | "unsupported_type"
   | "rate_limited"
   | "internal";
 

@@ -9,6 +9,7 @@ import { TokenBuckets } from "../rate-limit";
 import { verifyAccess } from "../features/auth/tokens";
 import { requireMember, type Rooms } from "../features/rooms/service";
 import type { Messages } from "../features/messages/service";
+import type { Written } from "../features/messages/writer";
 import type { SocketData, WS } from "./hub";
 
 const WRITE_FRAMES = new Set<string>(["send", "edit", "delete", "react"]);
@@ -55,6 +56,8 @@ export function createGateway(ctx: Context, deps: GatewayDeps) {
   }
 
   const send = (ws: WS, frame: object) => ws.send(JSON.stringify(frame));
+  /** An ok carrying the written event (or none, when the action changed nothing). */
+  const ackEvent = (ws: WS, idPart: string) => (w: Written | undefined) => ws.send(w ? `{"type":"ok"${idPart},"event":${w.eventJson}}` : `{"type":"ok"${idPart}}`);
 
   function reject(ws: WS, id: string | undefined, code: ErrorCode, message: string, retryAfterMs?: number, extra: object = {}) {
     send(ws, { type: "error", ...(id !== undefined ? { id } : {}), code, message, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}), ...extra });
@@ -95,14 +98,18 @@ export function createGateway(ctx: Context, deps: GatewayDeps) {
     if (c.closed) return;
     clearTimeout(c.helloTimer);
     c.userId = user.id;
-    const rooms = await deps.rooms.mine(user.id);
+    const [rooms, peers] = await Promise.all([deps.rooms.mine(user.id), store.coMembers(user.id)]);
     if (c.closed) return;
-    send(ws, { type: "welcome", user: { id: user.id, username: user.username, displayName: user.displayName }, sessionId: c.sessionId, serverTime: clock.now(), rooms });
+    send(ws, {
+      type: "welcome", user: { id: user.id, username: user.username, displayName: user.displayName }, sessionId: c.sessionId,
+      serverTime: clock.now(), rooms, presence: ctx.presence.snapshot(peers),
+    });
     hub.addSocket(ws);
     const since = f.since ?? {};
     const resumes = rooms.map((r) =>
       since[r.id] !== undefined ? hub.catchUp(ws, r.id, since[r.id], config.replayLimit) : hub.catchUp(ws, r.id, r.lastSeq),
     );
+    ctx.presence.connected(user.id, ws.data.rooms); // after catchUp() registered the rooms: they hear "online"
     const mine = new Set(rooms.map((r) => r.id));
     for (const room of Object.keys(since)) {
       if (!mine.has(room)) {
@@ -153,6 +160,7 @@ export function createGateway(ctx: Context, deps: GatewayDeps) {
     if (type === "hello") return reject(ws, id, "invalid_request", "already authenticated");
     if (!FRAME_CHECKS[type].Check(f)) return reject(ws, id, "invalid_request", firstError(type, f));
     const userId = c.userId!;
+    if (type !== "ping") ctx.presence.activity(userId);
     const wait = (WRITE_FRAMES.has(type) ? writes : reads).take(userId);
     if (wait > 0) return reject(ws, id, "rate_limited", "rate limited, slow down", wait);
     const room = (f as { room?: string }).room;
@@ -171,12 +179,21 @@ export function createGateway(ctx: Context, deps: GatewayDeps) {
       case "history":
         deps.messages.history(userId, f.room, f).then((p) => ws.send(`{"type":"ok"${idPart},"events":${JSON.stringify(p.events)},"hasMore":${p.hasMore}}`), (e) => fail(ws, id, e));
         return;
+      case "edit":
+        return void deps.messages.edit(userId, f as never).then(ackEvent(ws, idPart), (e) => fail(ws, id, e));
+      case "delete":
+        return void deps.messages.remove(userId, f as never).then(ackEvent(ws, idPart), (e) => fail(ws, id, e));
+      case "react":
+        return void deps.messages.react(userId, f as never).then(ackEvent(ws, idPart), (e) => fail(ws, id, e));
       case "read":
         store.advanceRead(f.room, userId, f.seq).then((seq) => {
-          ws.send(`{"type":"ok"${idPart}}`);
+          ws.send(`{"type":"ok"${idPart},"seq":${seq}}`);
           bus.publish({ room: f.room, json: JSON.stringify({ type: "receipt", room: f.room, userId, seq }) });
         }, (e) => fail(ws, id, e));
         return;
+      case "presence":
+        ctx.presence.set(userId, f.status);
+        return void ws.send(`{"type":"ok"${idPart}}`);
       case "typing": {
         const key = userId + "\0" + f.room;
         const now = clock.now();
@@ -189,8 +206,6 @@ export function createGateway(ctx: Context, deps: GatewayDeps) {
       }
       case "ping":
         return void ws.send(`{"type":"pong"${idPart},"serverTime":${clock.now()}}`);
-      default:
-        return reject(ws, id, "invalid_request", `${type} is not supported by this server yet`);
     }
   }
 
@@ -213,6 +228,7 @@ export function createGateway(ctx: Context, deps: GatewayDeps) {
       clearTimeout(ws.data.helloTimer);
       all.delete(ws);
       hub.removeSocket(ws);
+      if ((ws.data as Conn).phase === "ready") ctx.presence.disconnected(ws.data.userId!, ws.data.rooms);
     },
   };
 

@@ -85,6 +85,7 @@ export class Hub {
   }
 
   onBus(msg: BusMessage) {
+    if (msg.close && msg.user) return this.closeUser(msg.user, msg.close.code, msg.close.reason);
     if (msg.seq === undefined) {
       this.publishLocal(msg.room !== undefined ? roomTopic(msg.room) : userTopic(msg.user!), msg.json);
       return;
@@ -144,7 +145,7 @@ export class Hub {
     for (const ws of this.socketsOf(m.userId)) {
       if (m.change === "join" || m.change === "invite") {
         if (!ws.data.rooms.has(room)) void this.catchUp(ws, room, msg.seq! - 1);
-      } else {
+      } else if (m.change === "leave" || m.change === "kick" || m.change === "ban") {
         ws.data.rooms.delete(room);
         ws.unsubscribe(roomTopic(room));
       }

@@ -10,7 +10,7 @@ const NAME_MAX = 80;
 const TOPIC_MAX = 500;
 
 export function roomView(r: RoomRow, extra: Partial<Room> = {}): Room {
-  return { id: r.id, name: r.name, kind: r.kind, topic: r.topic, lastSeq: r.lastSeq, lastActivity: r.lastActivity, ...extra };
+  return { id: r.id, name: r.name, kind: r.kind, topic: r.topic, lastSeq: r.lastSeq, lastActivity: r.lastActivity, slowModeSec: r.slowModeSec, ...extra };
 }
 
 /**
@@ -27,14 +27,17 @@ export async function requireMember(ctx: Context, roomId: string, userId: string
   return { room, member };
 }
 
-const isAdmin = (role: Role) => role === "owner" || role === "admin";
+export const isAdmin = (role: Role) => role === "owner" || role === "admin";
+
+/** A membership change as a room event; its effects commit with it. */
+export function memberEvent(ctx: Context, room: string, sender: string, userId: string, change: MemberChange, effects: Effect[], extra: { user?: User; until?: number | null } = {}) {
+  return { room, kind: "member" as const, sender, ts: ctx.clock.now(), data: { userId, change, ...extra }, effects };
+}
 
 export function createRooms(ctx: Context) {
   const { store, writer, clock, ids } = ctx;
-
-  function memberEvent(room: string, sender: string, userId: string, change: MemberChange, effects: Effect[], user?: User) {
-    return { room, kind: "member" as const, sender, ts: clock.now(), data: { userId, change, ...(user ? { user } : {}) }, effects };
-  }
+  const memberEv = (room: string, sender: string, userId: string, change: MemberChange, effects: Effect[], user?: User) =>
+    memberEvent(ctx, room, sender, userId, change, effects, user ? { user } : {});
 
   async function userByName(username: unknown): Promise<User & { row: true }> {
     if (typeof username !== "string") throw new AppError("invalid_request", "username required");
@@ -49,11 +52,24 @@ export function createRooms(ctx: Context) {
     for (const r of dms) peerIds.set(r.id, r.dmKey!.split(":").find((id) => id !== me) ?? me);
     const peers = new Map((await store.usersByIds([...new Set(peerIds.values())])).map((u) => [u.id, publicUser(u)]));
     return rows.map((r) =>
-      roomView(r, { role: r.role, lastReadSeq: r.readSeq, unread: r.unread, ...(r.kind === "dm" ? { peer: peers.get(peerIds.get(r.id)!) } : {}) }),
+      roomView(r, { role: r.role, lastReadSeq: r.readSeq, unread: r.unread, mentions: r.mentions, notificationsMuted: r.notificationsMuted, ...(r.kind === "dm" ? { peer: peers.get(peerIds.get(r.id)!) } : {}) }),
     );
   }
 
   return {
+    async membersOf(me: string, roomId: string) {
+      await requireMember(ctx, roomId, me);
+      const ms = await store.members(roomId);
+      const users = new Map((await store.usersByIds(ms.map((m) => m.userId))).map((u) => [u.id, u]));
+      return ms.map((m) => ({
+        user: publicUser(users.get(m.userId)!),
+        role: m.role,
+        readSeq: m.readSeq,
+        silencedUntil: m.silencedUntil,
+        presence: ctx.presence.of(m.userId),
+      }));
+    },
+
     async mine(me: string): Promise<Room[]> {
       return withPeers(await store.roomsOf(me), me);
     },
@@ -69,9 +85,9 @@ export function createRooms(ctx: Context) {
       const topic = (input.topic ?? "").trim();
       if (topic.length > TOPIC_MAX) throw new AppError("invalid_request", `topic must be at most ${TOPIC_MAX} characters`);
       const now = clock.now();
-      const row = { id: ids.id(), name, kind: input.kind, topic, createdBy: me.id, createdAt: now, lastActivity: now, dmKey: null };
+      const row = { id: ids.id(), name, kind: input.kind, topic, createdBy: me.id, createdAt: now, lastActivity: now, dmKey: null, slowModeSec: 0 };
       const [w] = await writer.appendAll([
-        memberEvent(row.id, me.id, me.id, "join", [{ type: "room.create", room: row }, { type: "member.add", userId: me.id, role: "owner" }], me),
+        memberEv(row.id, me.id, me.id, "join", [{ type: "room.create", room: row }, { type: "member.add", userId: me.id, role: "owner" }], me),
       ]);
       return roomView({ ...row, lastSeq: w.event.seq }, { role: "owner", lastReadSeq: w.event.seq, unread: 0 });
     },
@@ -81,14 +97,15 @@ export function createRooms(ctx: Context) {
       const member = room && (await store.member(roomId, me.id));
       if (room && member) return roomView(room, { role: member.role, lastReadSeq: member.readSeq });
       if (!room || room.kind !== "public") throw new AppError("not_found", "no such room");
-      const w = await writer.append(memberEvent(roomId, me.id, me.id, "join", [{ type: "member.add", userId: me.id, role: "member" }], me));
+      if (await store.isBanned(roomId, me.id)) throw new AppError("forbidden", "you are banned from this room");
+      const w = await writer.append(memberEv(roomId, me.id, me.id, "join", [{ type: "member.add", userId: me.id, role: "member" }], me));
       return roomView({ ...room, lastSeq: w.event.seq }, { role: "member", lastReadSeq: w.event.seq, unread: 0 });
     },
 
     async leave(me: User, roomId: string): Promise<void> {
       const { room } = await requireMember(ctx, roomId, me.id);
       if (room.kind === "dm") throw new AppError("forbidden", "a direct message cannot be left");
-      await writer.append(memberEvent(roomId, me.id, me.id, "leave", [{ type: "member.remove", userId: me.id }]));
+      await writer.append(memberEv(roomId, me.id, me.id, "leave", [{ type: "member.remove", userId: me.id }]));
     },
 
     async invite(me: User, roomId: string, username: unknown): Promise<void> {
@@ -97,8 +114,9 @@ export function createRooms(ctx: Context) {
       if (room.kind === "private" && !isAdmin(member.role)) throw new AppError("forbidden", "only admins can add people to a private room");
       const target = await userByName(username);
       if (await store.member(roomId, target.id)) throw new AppError("conflict", "already a member");
+      if (await store.isBanned(roomId, target.id)) throw new AppError("forbidden", "this user is banned from the room");
       const { row: _, ...user } = target;
-      await writer.append(memberEvent(roomId, me.id, user.id, "invite", [{ type: "member.add", userId: user.id, role: "member" }], user));
+      await writer.append(memberEv(roomId, me.id, user.id, "invite", [{ type: "member.add", userId: user.id, role: "member" }], user));
     },
 
     async kick(me: User, roomId: string, userId: string): Promise<void> {
@@ -107,7 +125,7 @@ export function createRooms(ctx: Context) {
       const target = await store.member(roomId, userId);
       if (!target) throw new AppError("not_found", "not a member");
       if (target.role === "owner" || (target.role === "admin" && member.role !== "owner")) throw new AppError("forbidden", "cannot remove this member");
-      await writer.append(memberEvent(roomId, me.id, userId, "kick", [{ type: "member.remove", userId }]));
+      await writer.append(memberEv(roomId, me.id, userId, "kick", [{ type: "member.remove", userId }]));
     },
 
     /** The one DM room of a pair: created on first call, the same room ever after. */
@@ -120,9 +138,9 @@ export function createRooms(ctx: Context) {
       const view = (r: RoomRow) => roomView(r, { peer: other });
       if (existing) return view(existing);
       const now = clock.now();
-      const row = { id: ids.id(), name: "", kind: "dm" as const, topic: "", createdBy: me.id, createdAt: now, lastActivity: now, dmKey: key };
-      const events = [memberEvent(row.id, me.id, me.id, "join", [{ type: "room.create", room: row }, { type: "member.add", userId: me.id, role: "member" }], me)];
-      events.push(memberEvent(row.id, me.id, other.id, "join", [{ type: "member.add", userId: other.id, role: "member" }], other));
+      const row = { id: ids.id(), name: "", kind: "dm" as const, topic: "", createdBy: me.id, createdAt: now, lastActivity: now, dmKey: key, slowModeSec: 0 };
+      const events = [memberEv(row.id, me.id, me.id, "join", [{ type: "room.create", room: row }, { type: "member.add", userId: me.id, role: "member" }], me)];
+      events.push(memberEv(row.id, me.id, other.id, "join", [{ type: "member.add", userId: other.id, role: "member" }], other));
       try {
         const ws = await writer.appendAll(events);
         return view({ ...row, lastSeq: ws[ws.length - 1].event.seq });

@@ -1,0 +1,210 @@
+// libSQL store, log part: group-committed appends with idempotency, history, message state, search.
+
+import { and, asc, desc, eq, gt, inArray, isNull, lt, sql, type SQL } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
+import { bans, events, idempotencyKeys, members, mentions, reactions, rooms, uploads } from "../../db/schema";
+import type { MessageEvent, RoomEvent } from "../../protocol/types";
+import type { Appended, Effect, NewEvent, Store } from "../../ports/store";
+import { eventToWire, rowsChunked } from "./event-rows";
+import type { Db } from "./libsql";
+
+type LogPart = Pick<Store, "append" | "events" | "lastSeq" | "message" | "hasReaction" | "search">;
+type EventRow = typeof events.$inferSelect;
+type Stmt = BatchItem<"sqlite">;
+
+const REPLY_PREVIEW_CHARS = 200;
+
+/**
+ * The embedded file has exactly one writing process (this one) and one writing caller (the Writer),
+ * so the next seq of a room is kept in memory after its first read and committed with the batch.
+ * A database shared by several writers needs the PostgreSQL adapter's UPDATE … RETURNING instead.
+ */
+export function createLibsqlLog(db: Db): LogPart {
+  const seqOf = new Map<string, number>();
+
+  async function currentSeq(roomId: string): Promise<number> {
+    const known = seqOf.get(roomId);
+    if (known !== undefined) return known;
+    const [r] = await db.select({ s: rooms.lastSeq }).from(rooms).where(eq(rooms.id, roomId));
+    return r?.s ?? 0;
+  }
+
+  /** Existing events for (sender, clientMsgId) keys, in one query per 400 keys. */
+  async function knownKeys(keyed: NewEvent[]): Promise<Map<string, EventRow>> {
+    const known = new Map<string, EventRow>();
+    for (const chunk of rowsChunked(keyed, 400)) {
+      const pairs = sql.join(chunk.map((e) => sql`(${e.sender}, ${e.clientMsgId})`), sql`, `);
+      const rows = await db
+        .select({ ev: events, key: idempotencyKeys.clientMsgId, who: idempotencyKeys.senderId })
+        .from(idempotencyKeys)
+        .innerJoin(events, and(eq(events.roomId, idempotencyKeys.roomId), eq(events.seq, idempotencyKeys.seq)))
+        .where(sql`(${idempotencyKeys.senderId}, ${idempotencyKeys.clientMsgId}) IN (VALUES ${pairs})`);
+      for (const r of rows) known.set(r.who + "\0" + r.key, r.ev);
+    }
+    return known;
+  }
+
+  function effectStmts(f: Effect, e: NewEvent, seq: number): Stmt[] {
+    const room = e.room;
+    switch (f.type) {
+      case "room.create":
+        return [db.insert(rooms).values({ ...f.room, lastSeq: 0 })];
+      case "member.add":
+        return [
+          db.insert(members).values({ roomId: room, userId: f.userId, role: f.role, readSeq: seq, joinedAt: e.ts })
+            .onConflictDoUpdate({ target: [members.roomId, members.userId], set: { role: f.role } }),
+        ];
+      case "member.remove":
+        return [db.delete(members).where(and(eq(members.roomId, room), eq(members.userId, f.userId)))];
+      case "room.update": {
+        const set: Record<string, unknown> = {};
+        for (const k of ["name", "topic", "slowModeSec"] as const) if (f[k] !== undefined) set[k] = f[k];
+        return [db.update(rooms).set(set).where(eq(rooms.id, room))];
+      }
+      case "mentions.add":
+        return f.userIds.length ? [db.insert(mentions).values(f.userIds.map((userId) => ({ userId, roomId: room, seq }))).onConflictDoNothing()] : [];
+      case "uploads.attach":
+        return f.ids.length ? [db.update(uploads).set({ msgSeq: seq }).where(and(eq(uploads.roomId, room), inArray(uploads.id, f.ids), isNull(uploads.msgSeq)))] : [];
+      case "message.edit":
+        return [
+          db.update(events).set({ body: f.body, editedAt: e.ts }).where(and(eq(events.roomId, room), eq(events.seq, f.msgSeq))),
+          db.delete(mentions).where(and(eq(mentions.roomId, room), eq(mentions.seq, f.msgSeq))),
+          ...(f.mentions.length ? [db.insert(mentions).values(f.mentions.map((userId) => ({ userId, roomId: room, seq: f.msgSeq })))] : []),
+        ];
+      case "message.delete":
+        return [
+          db.update(events).set({ body: null, deletedAt: e.ts, data: null }).where(and(eq(events.roomId, room), eq(events.seq, f.msgSeq))),
+          db.delete(mentions).where(and(eq(mentions.roomId, room), eq(mentions.seq, f.msgSeq))),
+          db.delete(reactions).where(and(eq(reactions.roomId, room), eq(reactions.msgSeq, f.msgSeq))),
+          db.update(uploads).set({ deletedAt: e.ts }).where(and(eq(uploads.roomId, room), eq(uploads.msgSeq, f.msgSeq), isNull(uploads.deletedAt))),
+        ];
+      case "reaction.set":
+        return f.on
+          ? [db.insert(reactions).values({ roomId: room, msgSeq: f.msgSeq, emoji: f.emoji, userId: f.userId }).onConflictDoNothing()]
+          : [db.delete(reactions).where(and(eq(reactions.roomId, room), eq(reactions.msgSeq, f.msgSeq), eq(reactions.emoji, f.emoji), eq(reactions.userId, f.userId)))];
+      case "ban.add":
+        return [db.insert(bans).values({ roomId: room, userId: f.userId, bannedBy: f.by, at: e.ts }).onConflictDoNothing()];
+      case "ban.remove":
+        return [db.delete(bans).where(and(eq(bans.roomId, room), eq(bans.userId, f.userId)))];
+    }
+  }
+
+  /** Messages in a page get their reactions and, for replies, a preview of the quoted message. */
+  async function decorate(list: RoomEvent[], roomId: string): Promise<RoomEvent[]> {
+    const msgs = list.filter((e): e is MessageEvent => e.kind === "message");
+    if (msgs.length === 0) return list;
+    const seqs = msgs.map((m) => m.seq);
+    const rs = await db.select().from(reactions).where(and(eq(reactions.roomId, roomId), inArray(reactions.msgSeq, seqs)));
+    const bySeq = new Map(msgs.map((m) => [m.seq, m]));
+    for (const r of rs) {
+      const m = bySeq.get(r.msgSeq)!;
+      ((m.reactions ??= {})[r.emoji] ??= []).push(r.userId);
+    }
+    const replyTo = [...new Set(msgs.filter((m) => m.replyTo !== undefined).map((m) => m.replyTo!))];
+    if (replyTo.length > 0) {
+      const quoted = await db.select().from(events).where(and(eq(events.roomId, roomId), inArray(events.seq, replyTo)));
+      const q = new Map(quoted.map((r) => [r.seq, r]));
+      for (const m of msgs) {
+        const r = m.replyTo !== undefined ? q.get(m.replyTo) : undefined;
+        if (r) m.replyPreview = { seq: r.seq, sender: r.senderId, body: (r.body ?? "").slice(0, REPLY_PREVIEW_CHARS), deleted: r.deletedAt !== null };
+      }
+    }
+    return list;
+  }
+
+  return {
+    async append(batch) {
+      const results: Appended[] = new Array(batch.length);
+      // 1. Idempotency: one lookup for every (sender, clientMsgId) in the batch, and repeats within it.
+      const keyed = batch.filter((e) => e.clientMsgId !== undefined);
+      const known = keyed.length > 0 ? await knownKeys(keyed) : new Map<string, EventRow>();
+      const firstOf = new Map<string, number>();
+      const repeatOf = new Map<number, number>();
+      batch.forEach((e, i) => {
+        if (e.clientMsgId === undefined) return;
+        const k = e.sender + "\0" + e.clientMsgId;
+        const hit = known.get(k);
+        if (hit) results[i] = { event: eventToWire(hit), duplicate: true };
+        else if (firstOf.has(k)) repeatOf.set(i, firstOf.get(k)!);
+        else firstOf.set(k, i);
+      });
+      // 2. Seqs in array order per room; effects become statements of the same transaction.
+      const next = new Map<string, number>();
+      const activity = new Map<string, number>();
+      const rows: EventRow[] = [];
+      const effects: Stmt[] = [];
+      for (let i = 0; i < batch.length; i++) {
+        if (results[i] || repeatOf.has(i)) continue;
+        const e = batch[i];
+        const creates = e.effects?.some((f) => f.type === "room.create");
+        const seq = (next.get(e.room) ?? (creates ? 0 : await currentSeq(e.room))) + 1;
+        next.set(e.room, seq);
+        activity.set(e.room, e.ts);
+        const row: EventRow = {
+          roomId: e.room, seq, kind: e.kind, senderId: e.sender, ts: e.ts, msgId: e.msgId ?? null,
+          clientMsgId: e.clientMsgId ?? null, body: e.body ?? null, replyTo: e.replyTo ?? null,
+          data: e.data ? JSON.stringify(e.data) : null, editedAt: null, deletedAt: null,
+        };
+        rows.push(row);
+        results[i] = { event: eventToWire(row), duplicate: false };
+        for (const f of e.effects ?? []) effects.push(...effectStmts(f, e, seq));
+      }
+      for (const [i, first] of repeatOf) results[i] = { event: results[first].event, duplicate: true };
+      if (rows.length === 0) return results;
+      // 3. One transaction. Room creations come first among the effects, before events that need them.
+      const stmts: Stmt[] = [...effects];
+      for (const chunk of rowsChunked(rows, 500)) stmts.push(db.insert(events).values(chunk));
+      const keys = rows.filter((r) => r.clientMsgId !== null).map((r) => ({ senderId: r.senderId, clientMsgId: r.clientMsgId!, roomId: r.roomId, seq: r.seq }));
+      for (const chunk of rowsChunked(keys, 500)) stmts.push(db.insert(idempotencyKeys).values(chunk));
+      for (const [room, seq] of next) stmts.push(db.update(rooms).set({ lastSeq: seq, lastActivity: activity.get(room)! }).where(eq(rooms.id, room)));
+      await db.batch(stmts as [Stmt, ...Stmt[]]);
+      for (const [room, seq] of next) seqOf.set(room, seq);
+      return results;
+    },
+
+    async events(roomId, q) {
+      const conds: SQL[] = [eq(events.roomId, roomId)];
+      if (q.before !== undefined) conds.push(lt(events.seq, q.before));
+      if (q.after !== undefined) conds.push(gt(events.seq, q.after));
+      const ascending = q.after !== undefined;
+      const rows = await db.select().from(events).where(and(...conds)).orderBy(ascending ? asc(events.seq) : desc(events.seq)).limit(q.limit + 1);
+      const hasMore = rows.length > q.limit;
+      const page = rows.slice(0, q.limit);
+      if (!ascending) page.reverse();
+      return { events: await decorate(page.map(eventToWire), roomId), hasMore };
+    },
+
+    async lastSeq(roomId) {
+      return currentSeq(roomId);
+    },
+
+    async message(roomId, seq) {
+      const [r] = await db.select().from(events).where(and(eq(events.roomId, roomId), eq(events.seq, seq)));
+      return r && { seq: r.seq, kind: r.kind, sender: r.senderId, body: r.body, deleted: r.deletedAt !== null };
+    },
+
+    async hasReaction(roomId, msgSeq, emoji, userId) {
+      const r = await db
+        .select({ u: reactions.userId })
+        .from(reactions)
+        .where(and(eq(reactions.roomId, roomId), eq(reactions.msgSeq, msgSeq), eq(reactions.emoji, emoji), eq(reactions.userId, userId)));
+      return r.length > 0;
+    },
+
+    async search(userId, q) {
+      // Trigram FTS needs 3+ characters; shorter queries (two CJK characters, say) scan with LIKE,
+      // still limited to the caller's rooms.
+      const text = q.text.trim();
+      const useFts = [...text].length >= 3;
+      const match = useFts ? sql`e.rowid IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ${'"' + text.replaceAll('"', '""') + '"'})` : sql`e.body LIKE ${"%" + text.replace(/[%_\\]/g, (c) => "\\" + c) + "%"} ESCAPE '\\'`;
+      const rows = await db.all<{ rowid: number; room_id: string; seq: number; sender_id: string; ts: number; body: string }>(sql`
+        SELECT e.rowid AS rowid, e.room_id, e.seq, e.sender_id, e.ts, e.body FROM events e
+        JOIN members m ON m.room_id = e.room_id AND m.user_id = ${userId}
+        WHERE e.kind = 'message' AND e.deleted_at IS NULL AND ${match}
+        ${q.room !== undefined ? sql`AND e.room_id = ${q.room}` : sql``}
+        ${q.before !== undefined ? sql`AND e.rowid < ${q.before}` : sql``}
+        ORDER BY e.rowid DESC LIMIT ${q.limit}`);
+      return rows.map((r) => ({ room: r.room_id, seq: r.seq, sender: r.sender_id, ts: r.ts, body: r.body, cursor: r.rowid }));
+    },
+  };
+}

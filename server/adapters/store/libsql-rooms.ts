@@ -1,0 +1,99 @@
+// libSQL store, rooms part: rooms, members, read marks, bans.
+
+import { and, desc, eq, sql } from "drizzle-orm";
+import { bans, members, rooms } from "../../db/schema";
+import type { MemberRow, MyRoomRow, RoomRow, Store } from "../../ports/store";
+import type { Db } from "./libsql";
+
+type RoomsPart = Pick<
+  Store,
+  "roomById" | "roomByDmKey" | "publicRooms" | "roomsOf" | "member" | "members" | "advanceRead" | "setMemberFlags" | "isBanned" | "coMembers"
+>;
+
+const memberCols = {
+  roomId: members.roomId,
+  userId: members.userId,
+  role: members.role,
+  readSeq: members.readSeq,
+  silencedUntil: members.silencedUntil,
+  notificationsMuted: members.notificationsMuted,
+};
+
+export function createLibsqlRooms(db: Db): RoomsPart {
+  return {
+    async roomById(id) {
+      return (await db.select().from(rooms).where(eq(rooms.id, id)))[0] as RoomRow | undefined;
+    },
+    async roomByDmKey(key) {
+      return (await db.select().from(rooms).where(eq(rooms.dmKey, key)))[0] as RoomRow | undefined;
+    },
+    async publicRooms(limit) {
+      const rows = await db
+        .select({ room: rooms, memberCount: sql<number>`(SELECT count(*) FROM members m WHERE m.room_id = ${rooms.id})` })
+        .from(rooms)
+        .where(eq(rooms.kind, "public"))
+        .orderBy(desc(rooms.lastActivity))
+        .limit(limit);
+      return rows.map((r) => ({ ...(r.room as RoomRow), memberCount: Number(r.memberCount) }));
+    },
+    async roomsOf(userId) {
+      // Unread and mentions are computed from the log and the read mark every time: they cannot drift.
+      const rows = await db
+        .select({
+          room: rooms,
+          role: members.role,
+          readSeq: members.readSeq,
+          notificationsMuted: members.notificationsMuted,
+          unread: sql<number>`(SELECT count(*) FROM events e WHERE e.room_id = ${rooms.id} AND e.seq > ${members.readSeq}
+            AND e.kind = 'message' AND e.sender_id <> ${members.userId} AND e.deleted_at IS NULL)`,
+          mentions: sql<number>`(SELECT count(*) FROM mentions x JOIN events e ON e.room_id = x.room_id AND e.seq = x.seq
+            WHERE x.user_id = ${members.userId} AND x.room_id = ${rooms.id} AND x.seq > ${members.readSeq}
+            AND e.sender_id <> ${members.userId} AND e.deleted_at IS NULL)`,
+        })
+        .from(members)
+        .innerJoin(rooms, eq(rooms.id, members.roomId))
+        .where(eq(members.userId, userId))
+        .orderBy(desc(rooms.lastActivity));
+      return rows.map(
+        (r) =>
+          ({
+            ...(r.room as RoomRow),
+            role: r.role,
+            readSeq: r.readSeq,
+            notificationsMuted: r.notificationsMuted,
+            unread: Number(r.unread),
+            // In a DM every message is addressed to me: it counts as a mention.
+            mentions: r.room.kind === "dm" ? Number(r.unread) : Number(r.mentions),
+          }) as MyRoomRow,
+      );
+    },
+    async member(roomId, userId) {
+      const [m] = await db.select(memberCols).from(members).where(and(eq(members.roomId, roomId), eq(members.userId, userId)));
+      return m as MemberRow | undefined;
+    },
+    async members(roomId) {
+      return (await db.select(memberCols).from(members).where(eq(members.roomId, roomId))) as MemberRow[];
+    },
+    async advanceRead(roomId, userId, seq) {
+      const [r] = await db
+        .update(members)
+        .set({ readSeq: sql`max(${members.readSeq}, min(${seq}, (SELECT last_seq FROM rooms WHERE id = ${roomId})))` })
+        .where(and(eq(members.roomId, roomId), eq(members.userId, userId)))
+        .returning({ readSeq: members.readSeq });
+      return r?.readSeq ?? 0;
+    },
+    async setMemberFlags(roomId, userId, flags) {
+      if (Object.keys(flags).length === 0) return;
+      await db.update(members).set(flags).where(and(eq(members.roomId, roomId), eq(members.userId, userId)));
+    },
+    async isBanned(roomId, userId) {
+      return (await db.select({ u: bans.userId }).from(bans).where(and(eq(bans.roomId, roomId), eq(bans.userId, userId)))).length > 0;
+    },
+    async coMembers(userId) {
+      const rows = await db.all<{ user_id: string }>(
+        sql`SELECT DISTINCT o.user_id FROM members m JOIN members o ON o.room_id = m.room_id WHERE m.user_id = ${userId} AND o.user_id <> ${userId}`,
+      );
+      return rows.map((r) => r.user_id);
+    },
+  };
+}

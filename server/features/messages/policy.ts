@@ -1,0 +1,50 @@
+// Send policy per room: moderation silences and slow mode, cached in memory off the hot path.
+
+import { AppError } from "../../errors";
+import type { Context } from "../../context";
+import { isAdmin } from "../rooms/service";
+
+interface RoomPolicy {
+  slowModeMs: number;
+  silenced: Map<string, number>;
+  admins: Set<string>;
+  lastSend: Map<string, number>;
+}
+
+/**
+ * Loaded from the store on a room's first send, then kept until moderation changes it
+ * (invalidate). The cache is per process; the moderation service invalidates it on this node.
+ */
+export function createPolicy(ctx: Context) {
+  const rooms = new Map<string, RoomPolicy | Promise<RoomPolicy>>();
+
+  async function load(room: string): Promise<RoomPolicy> {
+    const [r, members] = await Promise.all([ctx.store.roomById(room), ctx.store.members(room)]);
+    return {
+      slowModeMs: (r?.slowModeSec ?? 0) * 1000,
+      silenced: new Map(members.filter((m) => m.silencedUntil).map((m) => [m.userId, m.silencedUntil!])),
+      admins: new Set(members.filter((m) => isAdmin(m.role)).map((m) => m.userId)),
+      lastSend: new Map(),
+    };
+  }
+
+  return {
+    /** Throws forbidden (silenced) or rate_limited (slow mode); records the send time otherwise. */
+    async admit(room: string, userId: string): Promise<void> {
+      let p = rooms.get(room);
+      if (!p) rooms.set(room, (p = load(room).then((x) => (rooms.set(room, x), x))));
+      const pol = p instanceof Promise ? await p : p;
+      const now = ctx.clock.now();
+      const until = pol.silenced.get(userId);
+      if (until !== undefined && until > now) throw new AppError("forbidden", `you are muted in this room until ${new Date(until).toISOString()}`);
+      if (pol.slowModeMs > 0 && !pol.admins.has(userId)) {
+        const last = pol.lastSend.get(userId) ?? -Infinity;
+        if (now - last < pol.slowModeMs) throw new AppError("rate_limited", "slow mode is on in this room", { retryAfterMs: last + pol.slowModeMs - now });
+        pol.lastSend.set(userId, now);
+      }
+    },
+    invalidate(room: string) {
+      rooms.delete(room);
+    },
+  };
+}
