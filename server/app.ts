@@ -13,11 +13,17 @@ import { createModeration } from "./features/moderation/service";
 import { moderationRoutes } from "./features/moderation/routes";
 import { adminRoutes } from "./features/admin/routes";
 import { searchRoutes } from "./features/search/routes";
+import { createUploads } from "./features/uploads/service";
+import { uploadRoutes } from "./features/uploads/routes";
 import { webRoutes } from "./features/web/routes";
 
 export function createServices(ctx: Context) {
-  const messages = createMessages(ctx);
-  return { auth: createAuth(ctx), rooms: createRooms(ctx), messages, moderation: createModeration(ctx, messages) };
+  const uploads = createUploads(ctx, ctx.store.uploads);
+  const messages = createMessages(ctx, {
+    claimUploads: (room, sender, ids) => uploads.claim(room, sender, ids),
+    removeUploads: (room, seq) => uploads.removeForMessage(room, seq),
+  });
+  return { auth: createAuth(ctx), rooms: createRooms(ctx), messages, uploads, moderation: createModeration(ctx, messages) };
 }
 export type Services = ReturnType<typeof createServices>;
 
@@ -43,6 +49,7 @@ export function createApp(ctx: Context, services: Services) {
     .use(roomRoutes(ctx, services.rooms, services.messages))
     .use(moderationRoutes(ctx, services.moderation, services.rooms))
     .use(searchRoutes(ctx))
+    .use(uploadRoutes(ctx, services.uploads))
     .use(adminRoutes(ctx))
     .use(opsRoutes(ctx))
     .use(webRoutes(ctx));

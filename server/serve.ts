@@ -14,8 +14,9 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-/** Bodies larger than this are refused before parsing. */
-const MAX_REQUEST_BYTES = 30 * 1024 * 1024;
+/** Bodies larger than this are refused before parsing (uploads get their limit plus multipart framing). */
+const MIN_REQUEST_CAP_BYTES = 1024 * 1024;
+const MULTIPART_SLACK_BYTES = 64 * 1024;
 
 export function listen(ctx: Context): Running {
   const services = createServices(ctx);
@@ -27,7 +28,7 @@ export function listen(ctx: Context): Running {
   const server = Bun.serve<SocketData>({
     port: ctx.config.port,
     hostname: ctx.config.host,
-    maxRequestBodySize: MAX_REQUEST_BYTES,
+    maxRequestBodySize: Math.max(MIN_REQUEST_CAP_BYTES, ctx.config.uploadMaxBytes + MULTIPART_SLACK_BYTES),
     fetch(req, srv) {
       const path = req.url.slice(req.url.indexOf("/", 8));
       if (path === "/ws" || path.startsWith("/ws?")) return gateway.upgrade(req, srv);

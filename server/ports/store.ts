@@ -1,6 +1,7 @@
 // Store port: the durable source of truth. Adapters: adapters/store/libsql.ts (PostgreSQL to come).
 
 import type { EventKind, Role, RoomEvent, RoomKind } from "../protocol/types";
+import type { UploadsStore } from "./uploads";
 
 export interface UserRow {
   id: string;
@@ -101,6 +102,8 @@ export interface NewEvent {
   replyTo?: number;
   /** Kind-specific fields stored as JSON and spread into the wire event. */
   data?: Record<string, unknown>;
+  /** Fields for the live event only, never stored (a reply's preview: read time recomputes it). */
+  wire?: Record<string, unknown>;
   effects?: Effect[];
 }
 
@@ -116,6 +119,7 @@ export interface Page {
 }
 
 export interface Store {
+  uploads: UploadsStore;
   migrate(): Promise<void>;
   close(): Promise<void>;
 

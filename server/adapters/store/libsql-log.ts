@@ -64,7 +64,10 @@ export function createLibsqlLog(db: Db): LogPart {
       case "mentions.add":
         return f.userIds.length ? [db.insert(mentions).values(f.userIds.map((userId) => ({ userId, roomId: room, seq }))).onConflictDoNothing()] : [];
       case "uploads.attach":
-        return f.ids.length ? [db.update(uploads).set({ msgSeq: seq }).where(and(eq(uploads.roomId, room), inArray(uploads.id, f.ids), isNull(uploads.msgSeq)))] : [];
+        // Guarded again here: two sends may both have passed the claim check.
+        return f.ids.length
+          ? [db.update(uploads).set({ msgSeq: seq }).where(and(eq(uploads.roomId, room), eq(uploads.uploaderId, e.sender), inArray(uploads.id, f.ids), isNull(uploads.msgSeq), isNull(uploads.deletedAt)))]
+          : [];
       case "message.edit":
         return [
           db.update(events).set({ body: f.body, editedAt: e.ts }).where(and(eq(events.roomId, room), eq(events.seq, f.msgSeq))),
@@ -74,6 +77,9 @@ export function createLibsqlLog(db: Db): LogPart {
       case "message.delete":
         return [
           db.update(events).set({ body: null, deletedAt: e.ts, data: null }).where(and(eq(events.roomId, room), eq(events.seq, f.msgSeq))),
+          // Earlier edits carried the text too.
+          db.update(events).set({ body: null, data: sql`json_remove(${events.data}, '$.mentions')` })
+            .where(and(eq(events.roomId, room), eq(events.kind, "edit"), sql`json_extract(${events.data}, '$.msgSeq') = ${f.msgSeq}`)),
           db.delete(mentions).where(and(eq(mentions.roomId, room), eq(mentions.seq, f.msgSeq))),
           db.delete(reactions).where(and(eq(reactions.roomId, room), eq(reactions.msgSeq, f.msgSeq))),
           db.update(uploads).set({ deletedAt: e.ts }).where(and(eq(uploads.roomId, room), eq(uploads.msgSeq, f.msgSeq), isNull(uploads.deletedAt))),
@@ -146,7 +152,7 @@ export function createLibsqlLog(db: Db): LogPart {
           data: e.data ? JSON.stringify(e.data) : null, editedAt: null, deletedAt: null,
         };
         rows.push(row);
-        results[i] = { event: eventToWire(row), duplicate: false };
+        results[i] = { event: e.wire ? ({ ...eventToWire(row), ...e.wire } as RoomEvent) : eventToWire(row), duplicate: false };
         for (const f of e.effects ?? []) effects.push(...effectStmts(f, e, seq));
       }
       for (const [i, first] of repeatOf) results[i] = { event: results[first].event, duplicate: true };

@@ -10,6 +10,7 @@ import { refreshTokens, users } from "../../db/schema";
 import type { Store } from "../../ports/store";
 import { createLibsqlLog } from "./libsql-log";
 import { createLibsqlRooms } from "./libsql-rooms";
+import { createLibsqlUploads } from "./libsql-uploads";
 
 export type Db = LibSQLDatabase<typeof schema>;
 
@@ -23,6 +24,7 @@ export async function createLibsqlStore(url: string): Promise<Store> {
   const db: Db = drizzle(client, { schema });
 
   return {
+    uploads: createLibsqlUploads(db),
     async migrate() {
       await client.execute("CREATE TABLE IF NOT EXISTS parley_migrations (tag TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)");
       const done = new Set((await client.execute("SELECT tag FROM parley_migrations")).rows.map((r) => String(r.tag)));

@@ -92,11 +92,12 @@ export function createMessages(ctx: Context, hooks: MessageHooks = {}) {
       }
       await policy.admit(m.room, sender);
       const data: Record<string, unknown> = {};
+      const wire: Record<string, unknown> = {};
       const effects: Effect[] = [];
       if (m.replyTo !== undefined) {
         const q = await store.message(m.room, m.replyTo);
         if (!q || q.kind !== "message") throw new AppError("invalid_request", "replyTo must be the seq of a message in this room");
-        data.replyPreview = { seq: q.seq, sender: q.sender, body: (q.body ?? "").slice(0, 200), deleted: q.deleted };
+        wire.replyPreview = { seq: q.seq, sender: q.sender, body: (q.body ?? "").slice(0, 200), deleted: q.deleted };
       }
       const mentions = await parseMentions(m.room, m.body);
       if (mentions.length) {
@@ -110,7 +111,7 @@ export function createMessages(ctx: Context, hooks: MessageHooks = {}) {
       }
       const w = await writer.append({
         room: m.room, kind: "message", sender, ts: clock.now(), msgId: ids.id(), clientMsgId: m.clientMsgId,
-        body: m.body, replyTo: m.replyTo, data: Object.keys(data).length ? data : undefined, effects,
+        body: m.body, replyTo: m.replyTo, data: Object.keys(data).length ? data : undefined, wire, effects,
       });
       if (!w.duplicate && (mentions.length || kinds.get(m.room) !== "public")) {
         notify(w, mentions).catch((e) => log.warn("notify failed", { err: String(e) }));

@@ -1,0 +1,69 @@
+// HTTP routes for uploads: multipart upload into a room, and the members-only download with hardened headers.
+
+import { Elysia } from "elysia";
+import { AppError } from "../../errors";
+import type { Context } from "../../context";
+import { authUser } from "../auth/guard";
+import { requireMember } from "../rooms/service";
+import type { UploadInfo, Uploads } from "./service";
+import { INLINE_TYPES } from "./sniff";
+
+/** Room for the multipart boundary, part headers and the filename around the file itself. */
+const MULTIPART_OVERHEAD = 64 * 1024;
+
+/** RFC 5987 ext-value: percent-encode everything but attr-char (encodeURIComponent leaves ' ( ) * as is). */
+function rfc5987(s: string): string {
+  return encodeURIComponent(s).replace(/['()*]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase());
+}
+
+/** An ASCII-only quoted fallback for clients that ignore filename*. */
+function asciiFallback(s: string): string {
+  return s.replace(/[^\x20-\x7e]|["\\]/g, "_");
+}
+
+export function downloadHeaders(u: UploadInfo): Record<string, string> {
+  const disposition = INLINE_TYPES.has(u.mime) ? "inline" : "attachment";
+  return {
+    "content-type": u.mime === "text/plain" ? "text/plain; charset=utf-8" : u.mime,
+    "content-disposition": `${disposition}; filename="${asciiFallback(u.filename)}"; filename*=UTF-8''${rfc5987(u.filename)}`,
+    "x-content-type-options": "nosniff",
+    // Opened directly, the response may render but never run script, load anything or reach our origin.
+    "content-security-policy": "default-src 'none'; sandbox",
+    "cache-control": "private",
+    // No cross-origin page may embed it (<img>, <object>) even if it could guess the id.
+    "cross-origin-resource-policy": "same-origin",
+  };
+}
+
+export function uploadRoutes(ctx: Context, uploads: Uploads) {
+  return new Elysia({ name: "upload-routes" })
+    .post(
+      "/api/rooms/:id/uploads",
+      async ({ request, params, set }) => {
+        // Auth and membership before reading the body: a stranger's upload is never buffered.
+        const user = await authUser(ctx, request);
+        await requireMember(ctx, params.id, user.id);
+        const declared = Number(request.headers.get("content-length") ?? NaN);
+        if (declared > ctx.config.uploadMaxBytes + MULTIPART_OVERHEAD) throw new AppError("too_large", `file is larger than ${ctx.config.uploadMaxBytes} bytes`);
+        if (!(request.headers.get("content-type") ?? "").toLowerCase().startsWith("multipart/form-data")) {
+          throw new AppError("invalid_request", "expected multipart/form-data with a `file` field");
+        }
+        let form: FormData;
+        try {
+          form = await request.formData();
+        } catch {
+          throw new AppError("invalid_request", "malformed multipart body");
+        }
+        const file = form.get("file");
+        if (!(file instanceof File)) throw new AppError("invalid_request", "missing `file` field");
+        set.status = 201;
+        return { upload: await uploads.save(user.id, params.id, file) };
+      },
+      { parse: "none" },
+    )
+    .get("/api/uploads/:id", async ({ request, params }) => {
+      const user = await authUser(ctx, request);
+      const { info, file } = await uploads.open(user.id, params.id);
+      return new Response(file, { headers: downloadHeaders(info) });
+    });
+}

@@ -1,0 +1,142 @@
+// Uploads: store a member's file under a random name, serve it to members, vet it for a message, delete it with its message.
+
+import { mkdir, rename, unlink } from "node:fs/promises";
+import { join } from "node:path";
+import type { BunFile } from "bun";
+import { AppError } from "../../errors";
+import type { Context } from "../../context";
+import type { UploadMime, UploadRow, UploadsStore } from "../../ports/uploads";
+import { requireMember } from "../rooms/service";
+import { sniff, withFittingExtension } from "./sniff";
+
+/** What a message event carries in `attachments`. */
+export interface UploadInfo {
+  id: string;
+  filename: string;
+  mime: UploadMime;
+  size: number;
+}
+
+export const MAX_ATTACHMENTS = 10;
+const FILENAME_MAX = 200;
+/** Ids are ctx.ids output; anything else cannot name an upload (and never reaches the filesystem). */
+const ID_SHAPE = /^[A-Za-z0-9_-]{1,64}$/;
+
+export const info = (r: UploadRow): UploadInfo => ({ id: r.id, filename: r.filename, mime: r.mime, size: r.size });
+
+export const unsupportedType = () =>
+  new AppError("unsupported_type", "file type not allowed: png, jpeg, gif, webp, pdf, zip or UTF-8 plain text only");
+
+/**
+ * A display name: the last path segment, without control characters or bidi overrides (which can
+ * make "gnp.exe" read as "exe.png"), trimmed to FILENAME_MAX code points. Never used as a path.
+ */
+export function sanitizeFilename(name: string): string {
+  const base = name.split(/[/\\]/).pop() ?? "";
+  const clean = base
+    .normalize("NFC")
+    .replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, "")
+    .trim();
+  const cut = [...clean].slice(0, FILENAME_MAX).join("").trim();
+  return cut === "" || cut === "." || cut === ".." ? "file" : cut;
+}
+
+export function createUploads(ctx: Context, store: UploadsStore) {
+  const dir = join(ctx.config.dataDir, "uploads");
+  const pathOf = (id: string) => join(dir, id);
+  let dirReady: Promise<unknown> | undefined;
+
+  async function unlinkQuietly(path: string) {
+    try {
+      await unlink(path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") ctx.log.warn("upload unlink failed", { path, err: String(e) });
+    }
+  }
+
+  /** The row a user may read: not deleted, and they are in its room (anything else looks absent). */
+  async function readable(userId: string, uploadId: string): Promise<UploadRow> {
+    const row = ID_SHAPE.test(uploadId) ? await store.byId(uploadId) : undefined;
+    if (!row || row.deletedAt !== null || !(await ctx.store.member(row.roomId, userId))) throw new AppError("not_found", "no such upload");
+    // Until a message carries it, an upload is its uploader's draft: other members cannot open it.
+    if (row.msgSeq === null && row.uploaderId !== userId) throw new AppError("not_found", "no such upload");
+    return row;
+  }
+
+  return {
+    /** Room members only. The bytes decide the type; the stored name is random, never the user's. */
+    async save(userId: string, roomId: string, file: File): Promise<UploadInfo> {
+      await requireMember(ctx, roomId, userId);
+      const max = ctx.config.uploadMaxBytes;
+      if (file.size > max) throw new AppError("too_large", `file is larger than ${max} bytes`);
+      if (file.size === 0) throw new AppError("invalid_request", "file is empty");
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      const mime = sniff(bytes);
+      if (!mime) throw unsupportedType();
+
+      const row: UploadRow = {
+        id: ctx.ids.id(),
+        roomId,
+        uploaderId: userId,
+        filename: withFittingExtension(sanitizeFilename(file.name ?? ""), mime),
+        mime,
+        size: bytes.byteLength,
+        createdAt: ctx.clock.now(),
+        msgSeq: null,
+        deletedAt: null,
+      };
+      await (dirReady ??= mkdir(dir, { recursive: true, mode: 0o700 }));
+      // Written aside then renamed: a crash never leaves a half file under a real id.
+      const path = pathOf(row.id);
+      const part = `${path}.part`;
+      try {
+        await Bun.write(part, bytes);
+        await rename(part, path);
+        await store.insert(row);
+      } catch (e) {
+        await Promise.all([unlinkQuietly(part), unlinkQuietly(path)]);
+        throw e;
+      }
+      return info(row);
+    },
+
+    /** Members of the upload's room only; deleted, unknown and foreign uploads are all not_found. */
+    async open(userId: string, uploadId: string): Promise<{ info: UploadInfo; file: BunFile }> {
+      const row = await readable(userId, uploadId);
+      const file = Bun.file(pathOf(row.id));
+      if (!(await file.exists())) {
+        ctx.log.warn("upload file missing", { id: row.id });
+        throw new AppError("not_found", "no such upload");
+      }
+      return { info: info(row), file };
+    },
+
+    /**
+     * Vets ids a message wants to carry; writes nothing. The caller marks them attached in the
+     * append transaction, and should re-check `msg_seq IS NULL` there: two sends can pass this at once.
+     */
+    async claim(roomId: string, senderId: string, ids: string[]): Promise<UploadInfo[]> {
+      if (!Array.isArray(ids)) throw new AppError("invalid_request", "attachments must be a list of upload ids");
+      if (ids.length > MAX_ATTACHMENTS) throw new AppError("invalid_request", `a message carries at most ${MAX_ATTACHMENTS} attachments`);
+      if (new Set(ids).size !== ids.length) throw new AppError("invalid_request", "an attachment is listed twice");
+      const valid = ids.filter((id) => typeof id === "string" && ID_SHAPE.test(id));
+      const rows = new Map((await store.byIds(valid)).map((r) => [r.id, r]));
+      return ids.map((id) => {
+        const r = rows.get(id);
+        // Someone else's upload answers like an unknown one: the sender learns nothing about it.
+        if (!r || r.deletedAt !== null || r.uploaderId !== senderId) throw new AppError("invalid_request", `attachment ${String(id)} is not one of your uploads`);
+        if (r.roomId !== roomId) throw new AppError("invalid_request", `attachment ${id} was uploaded to another room`);
+        if (r.msgSeq !== null) throw new AppError("invalid_request", `attachment ${id} is already attached to a message`);
+        return info(r);
+      });
+    },
+
+    /** After a message delete commits: its uploads become unreachable, then their files go. Idempotent. */
+    async removeForMessage(roomId: string, msgSeq: number): Promise<void> {
+      const rows = await store.markDeletedForMessage(roomId, msgSeq, ctx.clock.now());
+      await Promise.all(rows.map((r) => unlinkQuietly(pathOf(r.id))));
+    },
+  };
+}
+
+export type Uploads = ReturnType<typeof createUploads>;

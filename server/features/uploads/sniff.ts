@@ -1,0 +1,85 @@
+// File type detection from the bytes alone (magic numbers); the declared type and the extension are never trusted.
+
+import type { UploadMime } from "../../ports/uploads";
+
+/** Raster images: the only types served inline (a browser renders them, never runs them). */
+export const INLINE_TYPES: ReadonlySet<UploadMime> = new Set(["image/png", "image/jpeg", "image/gif", "image/webp"]);
+
+const ascii = (s: string) => Array.from(s, (c) => c.charCodeAt(0));
+
+function startsWith(b: Uint8Array, sig: number[], at = 0): boolean {
+  if (b.length < at + sig.length) return false;
+  for (let i = 0; i < sig.length; i++) if (b[at + i] !== sig[i]) return false;
+  return true;
+}
+
+const PNG = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+const JPEG = [0xff, 0xd8, 0xff];
+const GIF87 = ascii("GIF87a");
+const GIF89 = ascii("GIF89a");
+const RIFF = ascii("RIFF");
+const WEBP = ascii("WEBP");
+const PDF = ascii("%PDF-");
+// Local file header, or the end-of-central-directory record of an empty archive.
+const ZIP = [0x50, 0x4b, 0x03, 0x04];
+const ZIP_EMPTY = [0x50, 0x4b, 0x05, 0x06];
+const BOM = [0xef, 0xbb, 0xbf];
+
+/**
+ * Markup that makes a document HTML, SVG or XML to a content-sniffing client that ignores our
+ * Content-Type and nosniff. Looked for anywhere in the first SCAN_CHARS, case-insensitively; kept
+ * to document-level and script-bearing tags so that a README quoting `<img>` is still text.
+ */
+const MARKUP = ["<!doctype", "<html", "<head", "<body", "<script", "<svg", "<?xml", "<iframe", "<frameset", "<object", "<embed", "<!entity"];
+const SCAN_CHARS = 1024;
+
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** True for valid UTF-8 without NUL bytes that does not look like markup near the start. */
+export function isPlainText(b: Uint8Array): boolean {
+  if (b.includes(0)) return false;
+  let text: string;
+  try {
+    text = utf8.decode(b);
+  } catch {
+    return false; // not UTF-8
+  }
+  const head = text.slice(startsWith(b, BOM) ? 1 : 0, SCAN_CHARS).replace(/^[\s\u00a0\ufeff]+/, "").toLowerCase();
+  // A tag-like first character (`<a`, `</`, `<!`, `<?`) is markup whatever follows; "<3" is still text.
+  if (/^<[a-z!?/]/.test(head)) return false;
+  return !MARKUP.some((m) => head.includes(m));
+}
+
+/** The type of these bytes, or undefined when it is not on the allowlist (the caller refuses it). */
+export function sniff(b: Uint8Array): UploadMime | undefined {
+  if (startsWith(b, PNG)) return "image/png";
+  if (startsWith(b, JPEG)) return "image/jpeg";
+  if (startsWith(b, GIF87) || startsWith(b, GIF89)) return "image/gif";
+  if (startsWith(b, RIFF) && startsWith(b, WEBP, 8)) return "image/webp";
+  if (startsWith(b, PDF)) return "application/pdf";
+  if (startsWith(b, ZIP) || startsWith(b, ZIP_EMPTY)) return "application/zip";
+  if (b.length > 0 && isPlainText(b)) return "text/plain";
+  return undefined;
+}
+
+/**
+ * Extensions a download may keep for each type. A name whose extension does not fit gets the
+ * type's own appended ("page.html" → "page.html.txt"), so a saved file never opens as something
+ * it is not (a local .html or .svg would run script; a .js or .bat would run on Windows).
+ */
+const EXTENSIONS: Record<UploadMime, string[]> = {
+  "image/png": ["png"],
+  "image/jpeg": ["jpg", "jpeg", "jfif"],
+  "image/gif": ["gif"],
+  "image/webp": ["webp"],
+  "application/pdf": ["pdf"],
+  "application/zip": ["zip", "docx", "xlsx", "pptx", "odt", "ods", "odp", "epub"],
+  "text/plain": ["txt", "text", "md", "markdown", "csv", "tsv", "log", "json", "yaml", "yml", "toml", "ini", "cfg", "conf", "diff", "patch", "sql", "py", "rb", "go", "rs", "c", "h", "cc", "cpp", "hpp", "java", "kt", "ts", "tsx", "css", "srt", "vtt", "tex"],
+};
+
+export function withFittingExtension(filename: string, mime: UploadMime): string {
+  const dot = filename.lastIndexOf(".");
+  const ext = dot > 0 ? filename.slice(dot + 1).toLowerCase() : "";
+  const allowed = EXTENSIONS[mime];
+  return allowed.includes(ext) ? filename : `${filename}.${allowed[0]}`;
+}
