@@ -15,15 +15,19 @@ import { adminRoutes } from "./features/admin/routes";
 import { searchRoutes } from "./features/search/routes";
 import { createUploads } from "./features/uploads/service";
 import { uploadRoutes } from "./features/uploads/routes";
+import { createPush } from "./features/push/service";
+import { pushRoutes } from "./features/push/routes";
 import { webRoutes } from "./features/web/routes";
 
 export function createServices(ctx: Context) {
   const uploads = createUploads(ctx, ctx.store.uploads);
+  const push = createPush(ctx, ctx.store.push, { subject: ctx.config.pushSubject, allowLoopbackHttp: ctx.config.pushAllowLoopbackHttp });
   const messages = createMessages(ctx, {
     claimUploads: (room, sender, ids) => uploads.claim(room, sender, ids),
     removeUploads: (room, seq) => uploads.removeForMessage(room, seq),
+    pushOffline: (userId, n) => push.send(userId, { title: n.kind === "dm" ? "New direct message" : "You were mentioned", body: n.body, room: n.room, seq: n.seq, kind: n.kind }),
   });
-  return { auth: createAuth(ctx), rooms: createRooms(ctx), messages, uploads, moderation: createModeration(ctx, messages) };
+  return { auth: createAuth(ctx), rooms: createRooms(ctx), messages, uploads, push, moderation: createModeration(ctx, messages) };
 }
 export type Services = ReturnType<typeof createServices>;
 
@@ -50,6 +54,7 @@ export function createApp(ctx: Context, services: Services) {
     .use(moderationRoutes(ctx, services.moderation, services.rooms))
     .use(searchRoutes(ctx))
     .use(uploadRoutes(ctx, services.uploads))
+    .use(pushRoutes(ctx, services.push))
     .use(adminRoutes(ctx))
     .use(opsRoutes(ctx))
     .use(webRoutes(ctx));

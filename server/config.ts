@@ -35,6 +35,9 @@ export interface Config {
   presenceGraceMs: number;
   /** Presence: inactivity before a user is shown away. */
   awayAfterMs: number;
+  pushSubject: string;
+  /** Lets Web Push post to http://127.0.0.1 endpoints: for testing against a local push service only. */
+  pushAllowLoopbackHttp: boolean;
 }
 
 interface Setting {
@@ -73,6 +76,8 @@ export const SETTINGS: Setting[] = [
   { key: "uploadMaxBytes", flag: "--upload-max", env: "PARLEY_UPLOAD_MAX", def: "26214400", help: "largest upload, bytes", kind: "int" },
   { key: "presenceGraceMs", flag: "--presence-grace", env: "PARLEY_PRESENCE_GRACE", def: "5000", help: "ms after the last connection closes before offline is announced", kind: "int" },
   { key: "awayAfterMs", flag: "--away-after", env: "PARLEY_AWAY_AFTER", def: "300000", help: "ms without activity before a user is away", kind: "int" },
+  { key: "pushSubject", flag: "--push-subject", env: "PARLEY_PUSH_SUBJECT", def: "mailto:admin@localhost", help: "VAPID contact (mailto: or https:) sent to push services", kind: "string" },
+  { key: "pushAllowLoopbackHttp", flag: "--push-allow-loopback-http", env: "PARLEY_PUSH_ALLOW_LOOPBACK_HTTP", def: "false", help: "allow http://127.0.0.1 push endpoints (testing only)", kind: "bool" },
   { key: "shutdownTimeoutMs", flag: "--shutdown-timeout", env: "PARLEY_SHUTDOWN_TIMEOUT", def: "10000", help: "ms to drain on SIGTERM before forcing exit", kind: "int" },
 ];
 

@@ -2,6 +2,7 @@
 
 import type { EventKind, Role, RoomEvent, RoomKind } from "../protocol/types";
 import type { UploadsStore } from "./uploads";
+import type { PushStore } from "./push";
 
 export interface UserRow {
   id: string;
@@ -120,6 +121,7 @@ export interface Page {
 
 export interface Store {
   uploads: UploadsStore;
+  push: PushStore;
   migrate(): Promise<void>;
   close(): Promise<void>;
 

@@ -11,6 +11,7 @@ import type { Store } from "../../ports/store";
 import { createLibsqlLog } from "./libsql-log";
 import { createLibsqlRooms } from "./libsql-rooms";
 import { createLibsqlUploads } from "./libsql-uploads";
+import { createLibsqlPush } from "./libsql-push";
 
 export type Db = LibSQLDatabase<typeof schema>;
 
@@ -25,6 +26,7 @@ export async function createLibsqlStore(url: string): Promise<Store> {
 
   return {
     uploads: createLibsqlUploads(db),
+    push: createLibsqlPush(db),
     async migrate() {
       await client.execute("CREATE TABLE IF NOT EXISTS parley_migrations (tag TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)");
       const done = new Set((await client.execute("SELECT tag FROM parley_migrations")).rows.map((r) => String(r.tag)));
