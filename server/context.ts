@@ -80,8 +80,6 @@ export async function createContext(
   bus.subscribe((m) => hub.onBus(m));
   const jwtKey = await loadSecret(config, log);
   const clock = overrides.clock ?? systemClock;
-  // Presence reads the clock through the context so tests can move time.
-  const ctx: Context = { config, log, clock, ids: overrides.ids ?? randomIds, store, bus, writer, hub, presence: undefined as never, jwtKey };
-  ctx.presence = new Presence(bus, store, { now: () => ctx.clock.now() }, config, log);
-  return ctx;
+  const presence = new Presence(bus, store, clock, config, log);
+  return { config, log, clock, ids: overrides.ids ?? randomIds, store, bus, writer, hub, presence, jwtKey };
 }

@@ -4,7 +4,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defaultConfig, type Config } from "../config";
-import { createContext, type Context } from "../context";
+import { createContext, type Clock, type Context } from "../context";
 import { listen } from "../serve";
 import type { RoomEvent, ServerFrame, User } from "../protocol/types";
 
@@ -23,9 +23,10 @@ export function tempDir(prefix = "parley-test-"): string {
 /** Cheap hashing and no registration cap so suites stay fast; everything else is the real default. */
 export const TEST_CONFIG: Partial<Config> = { port: 0, host: "127.0.0.1", logLevel: "error", hashMemoryKiB: 4096, hashTimeCost: 1, registerPerIpPer10Min: 100_000 };
 
-export async function startServer(opts: { dataDir?: string; config?: Partial<Config> } = {}): Promise<TestServer> {
+/** `clock` lets a test move time (token expiry, mutes, slow mode, away). */
+export async function startServer(opts: { dataDir?: string; config?: Partial<Config>; clock?: Clock } = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? tempDir();
-  const ctx = await createContext(defaultConfig({ ...TEST_CONFIG, dataDir, ...opts.config }));
+  const ctx = await createContext(defaultConfig({ ...TEST_CONFIG, dataDir, ...opts.config }), opts.clock ? { clock: opts.clock } : {});
   const r = listen(ctx);
   return { ctx, url: r.url, wsUrl: r.url.replace("http", "ws") + "/ws", dataDir, stop: r.stop };
 }

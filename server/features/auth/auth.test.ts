@@ -131,8 +131,7 @@ describe("auth", () => {
 
   test("AUTH-11 an expired access token is 401 token_expired", async () => {
     let now = Date.now();
-    const t = await startServer();
-    t.ctx.clock = { now: () => now };
+    const t = await startServer({ clock: { now: () => now } });
     try {
       const sess = await register(t.url);
       now += (t.ctx.config.accessTokenTtlSec + 5) * 1000;

@@ -1,0 +1,103 @@
+// Presence over real sockets: two connections of one user, disconnect with grace, away by inactivity, dnd.
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Client, api, createRoom, register, startServer, type Session, type TestServer } from "../test/harness";
+
+let s: TestServer;
+let now = Date.now();
+let alice: Session;
+let bob: Session;
+let room: string;
+
+beforeAll(async () => {
+  s = await startServer({ config: { presenceGraceMs: 100, awayAfterMs: 60_000 }, clock: { now: () => now } });
+  [alice, bob] = await Promise.all([register(s.url), register(s.url)]);
+  room = await createRoom(s.url, alice);
+  await api(s.url, "POST", `/api/rooms/${room}/join`, undefined, bob.accessToken);
+});
+afterAll(() => s.stop());
+
+const presenceOf = (c: Client, userId: string, from = 0) => c.next((f) => f.type === "presence" && f.userId === userId, { from });
+
+describe("presence", () => {
+  test("PRES-1 online while any connection is open; offline (with lastSeen) only after the last closes and the grace passes", async () => {
+    const b = await Client.connect(s, bob);
+    let from = b.frames.length;
+    const a1 = await Client.connect(s, alice);
+    expect((await presenceOf(b, alice.user.id, from)).status).toBe("online");
+    const a2 = await Client.connect(s, alice);
+    a1.close();
+    await a1.closed;
+    const marker = await a2.request({ type: "send", room, clientMsgId: "p-1", body: "still here" });
+    await b.next((f) => f.type === "event" && f.event.seq === marker.event.seq);
+    await Bun.sleep(s.ctx.config.presenceGraceMs * 3);
+    expect(b.frames.filter((f) => f.type === "presence" && f.userId === alice.user.id)).toHaveLength(1); // no offline yet
+    from = b.frames.length;
+    a2.close();
+    const off = await presenceOf(b, alice.user.id, from);
+    expect(off.status).toBe("offline");
+    expect(off.lastSeen).toBe(now);
+    b.close();
+  });
+
+  test("PRES-2 a connection that drops and comes back within the grace period announces nothing", async () => {
+    const b = await Client.connect(s, bob);
+    const a1 = await Client.connect(s, alice);
+    await presenceOf(b, alice.user.id);
+    const from = b.frames.length;
+    a1.close();
+    await a1.closed;
+    const a2 = await Client.connect(s, alice);
+    await Bun.sleep(s.ctx.config.presenceGraceMs * 3);
+    const marker = await a2.request({ type: "send", room, clientMsgId: "p-2", body: "flap" });
+    await b.next((f) => f.type === "event" && f.event.seq === marker.event.seq);
+    expect(b.frames.slice(from).filter((f) => f.type === "presence")).toHaveLength(0);
+    a2.close();
+    await presenceOf(b, alice.user.id, b.frames.length);
+    b.close();
+  });
+
+  test("PRES-3 welcome carries the presence of people in my rooms", async () => {
+    const a = await Client.connect(s, alice);
+    const b = await Client.connect(s, bob);
+    expect(b.frames[0].presence).toContainEqual(expect.objectContaining({ userId: alice.user.id, status: "online" }));
+    a.close();
+    b.close();
+    await Bun.sleep(s.ctx.config.presenceGraceMs * 2);
+  });
+
+  test("PRES-4 away after inactivity (clock injected), back to online on activity; dnd when set", async () => {
+    const b = await Client.connect(s, bob);
+    const a = await Client.connect(s, alice);
+    await presenceOf(b, alice.user.id, 1);
+    let from = b.frames.length;
+    now += s.ctx.config.awayAfterMs + 1;
+    a.send({ type: "ping" }); // a heartbeat is not activity
+    await a.next((f) => f.type === "pong");
+    s.ctx.presence.sweep();
+    expect((await presenceOf(b, alice.user.id, from)).status).toBe("away");
+    from = b.frames.length;
+    a.send({ type: "typing", room });
+    expect((await presenceOf(b, alice.user.id, from)).status).toBe("online");
+    from = b.frames.length;
+    expect((await a.request({ type: "presence", status: "dnd" })).type).toBe("ok");
+    expect((await presenceOf(b, alice.user.id, from)).status).toBe("dnd");
+    const members = await api(s.url, "GET", `/api/rooms/${room}/members`, undefined, bob.accessToken);
+    expect(members.body.members.find((m: any) => m.user.id === alice.user.id).presence.status).toBe("dnd");
+    a.close();
+    b.close();
+  });
+
+  test("PRES-5 presence goes only to users who share a room", async () => {
+    const stranger = await register(s.url);
+    const x = await Client.connect(s, stranger);
+    const b = await Client.connect(s, bob);
+    const a = await Client.connect(s, alice);
+    await a.request({ type: "presence", status: "away" });
+    await b.next((f) => f.type === "presence" && f.userId === alice.user.id && f.status === "away");
+    const marker = await createRoom(s.url, stranger);
+    await x.next((f) => f.type === "event" && f.event.room === marker);
+    expect(x.frames.some((f) => f.type === "presence" && f.userId === alice.user.id)).toBe(false);
+    for (const c of [a, b, x]) c.close();
+  });
+});
