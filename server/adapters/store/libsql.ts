@@ -93,6 +93,6 @@ export async function createLibsqlStore(url: string): Promise<Store> {
     },
 
     ...createLibsqlRooms(db),
-    ...createLibsqlLog(db),
+    ...createLibsqlLog(db, client),
   };
 }
