@@ -80,6 +80,7 @@ export async function createContext(
   bus.subscribe((m) => hub.onBus(m));
   const jwtKey = await loadSecret(config, log);
   const clock = overrides.clock ?? systemClock;
-  const presence = new Presence(bus, store, clock, config, log);
+  const presence = new Presence(bus, store, clock, config, log, (userId) => hub.roomsOf(userId));
+  hub.onJoin = (userId, room) => void presence.joined(userId, room).catch((e) => log.warn("presence on join failed", { err: String(e) }));
   return { config, log, clock, ids: overrides.ids ?? randomIds, store, bus, writer, hub, presence, jwtKey };
 }

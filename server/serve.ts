@@ -47,7 +47,7 @@ export function listen(ctx: Context): Running {
         gateway.stopAccepting();
         server.stop(false);
         await ctx.writer.drain();
-        gateway.closeAll(CLOSE.RESTARTING, "server restarting");
+        await gateway.closeAll(CLOSE.RESTARTING, "server restarting"); // close frames out before the process ends
         ctx.presence.close();
         await ctx.bus.close();
         await ctx.store.close();

@@ -17,6 +17,7 @@ const FLOOD_WINDOW_MS = 10_000;
 const TYPING_THROTTLE_MS = 1_000;
 /** Frames a client may send between hello and welcome; they run once the welcome is out. */
 const MAX_EARLY_FRAMES = 64;
+const CLOSE_LINGER_MS = 250;
 
 export interface GatewayDeps {
   rooms: Rooms;
@@ -97,7 +98,9 @@ export function createGateway(ctx: Context, deps: GatewayDeps) {
     if (user.deactivatedAt) return ws.close(CLOSE.BANNED, "account deactivated");
     if (c.closed) return;
     clearTimeout(c.helloTimer);
+    c.helloTimer = undefined;
     c.userId = user.id;
+    const epoch = hub.epoch(user.id);
     const [rooms, peers] = await Promise.all([deps.rooms.mine(user.id), store.coMembers(user.id)]);
     if (c.closed) return;
     send(ws, {
@@ -109,7 +112,7 @@ export function createGateway(ctx: Context, deps: GatewayDeps) {
     const resumes = rooms.map((r) =>
       since[r.id] !== undefined ? hub.catchUp(ws, r.id, since[r.id], config.replayLimit) : hub.catchUp(ws, r.id, r.lastSeq),
     );
-    ctx.presence.connected(user.id, ws.data.rooms); // after catchUp() registered the rooms: they hear "online"
+    ctx.presence.connected(user.id); // after catchUp() registered the rooms: they hear "online"
     const mine = new Set(rooms.map((r) => r.id));
     for (const room of Object.keys(since)) {
       if (!mine.has(room)) {
@@ -122,8 +125,10 @@ export function createGateway(ctx: Context, deps: GatewayDeps) {
     c.phase = "ready";
     for (const raw of c.early?.splice(0) ?? []) onFrame(ws, raw);
     await Promise.all(resumes);
-    // Rooms joined between the read above and addSocket: their join event found no socket here.
-    for (const r of await store.roomsOf(user.id)) if (!ws.data.rooms.has(r.id) && !c.closed) void hub.catchUp(ws, r.id, Math.max(0, r.readSeq - 1));
+    // A member event for this user between the read above and addSocket found no socket here.
+    if (hub.epoch(user.id) !== epoch) {
+      for (const r of await store.roomsOf(user.id)) if (!ws.data.rooms.has(r.id) && !c.closed) void hub.catchUp(ws, r.id, Math.max(0, r.readSeq - 1));
+    }
   }
 
   function onFrame(ws: WS, raw: string | Buffer) {
@@ -242,8 +247,17 @@ export function createGateway(ctx: Context, deps: GatewayDeps) {
     stopAccepting() {
       closing = true;
     },
-    closeAll(code: number, reason: string) {
+    /**
+     * Sends every socket a close frame and resolves once they are gone (or after `waitMs`), plus a
+     * short linger: a peer still writing would otherwise meet a reset that swallows the close frame
+     * (it then sees 1006 instead of 1012 and does not know to resume calmly).
+     */
+    async closeAll(code: number, reason: string, waitMs = 2_000) {
+      const had = all.size;
       for (const ws of [...all]) ws.close(code, reason);
+      const deadline = Date.now() + waitMs;
+      while (all.size > 0 && Date.now() < deadline) await Bun.sleep(10);
+      if (had > 0) await Bun.sleep(CLOSE_LINGER_MS);
     },
   };
 }

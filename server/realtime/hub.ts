@@ -31,6 +31,9 @@ interface Head {
 }
 
 const PAGE = 500;
+/** A burst of at least this many connects/disconnects ends with a garbage collection (see churn()). */
+const CHURN_GC_MIN = 256;
+const CHURN_SETTLE_MS = 1_000;
 export const roomTopic = (id: string) => "r:" + id;
 export const userTopic = (id: string) => "u:" + id;
 
@@ -38,6 +41,13 @@ export class Hub {
   private server?: Server<SocketData>;
   private readonly users = new Map<string, Set<WS>>();
   private readonly heads = new Map<string, Head>();
+  /** Per user: member events seen for them, so a hello can tell whether its room list went stale. */
+  private readonly memberEpochs = new Map<string, number>();
+  private churned = 0;
+  private churnTimer?: ReturnType<typeof setTimeout>;
+
+  /** Called once per join this process delivers (presence introduces the newcomer). */
+  onJoin: (userId: string, room: string) => void = () => {};
 
   constructor(
     private readonly store: Store,
@@ -59,7 +69,27 @@ export class Hub {
     return (this.users.get(userId)?.size ?? 0) > 0;
   }
 
+  epoch(userId: string): number {
+    return this.memberEpochs.get(userId) ?? 0;
+  }
+
+  /**
+   * Each hello leaves short-lived garbage (token checks, queries, the welcome); an idle server
+   * allocates nothing afterwards, so nothing triggers a collection and RSS stays high. After a
+   * burst settles (a reconnect storm, a deploy), one non-blocking collection gives it back.
+   */
+  private churn() {
+    if (++this.churned < CHURN_GC_MIN) return;
+    clearTimeout(this.churnTimer);
+    this.churnTimer = setTimeout(() => {
+      this.churned = 0;
+      Bun.gc(false);
+    }, CHURN_SETTLE_MS);
+    this.churnTimer.unref?.();
+  }
+
   addSocket(ws: WS) {
+    this.churn();
     const id = ws.data.userId!;
     let set = this.users.get(id);
     if (!set) this.users.set(id, (set = new Set()));
@@ -70,6 +100,7 @@ export class Hub {
   removeSocket(ws: WS) {
     const id = ws.data.userId;
     if (!id) return;
+    this.churn();
     const set = this.users.get(id);
     set?.delete(ws);
     if (set && set.size === 0) this.users.delete(id);
@@ -77,6 +108,13 @@ export class Hub {
 
   socketsOf(userId: string): Iterable<WS> {
     return this.users.get(userId) ?? [];
+  }
+
+  /** The rooms of a user's open sockets here, each once. */
+  roomsOf(userId: string): Set<string> {
+    const out = new Set<string>();
+    for (const ws of this.socketsOf(userId)) for (const r of ws.data.rooms) out.add(r);
+    return out;
   }
 
   /** Publishes a ready JSON frame to a topic of this process (ephemeral signals, user frames). */
@@ -142,6 +180,8 @@ export class Hub {
     const m = msg.member;
     if (!m) return;
     const room = msg.room!;
+    this.memberEpochs.set(m.userId, this.epoch(m.userId) + 1);
+    if (m.change === "join" || m.change === "invite") this.onJoin(m.userId, room);
     for (const ws of this.socketsOf(m.userId)) {
       if (m.change === "join" || m.change === "invite") {
         if (!ws.data.rooms.has(room)) void this.catchUp(ws, room, msg.seq! - 1);

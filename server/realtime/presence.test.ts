@@ -101,3 +101,18 @@ describe("presence", () => {
     for (const c of [a, b, x]) c.close();
   });
 });
+
+describe("presence on join", () => {
+  test("PRES-6 joining a room introduces both ways: members hear the newcomer, the newcomer hears the members", async () => {
+    const carol = await register(s.url);
+    const fresh = await createRoom(s.url, alice);
+    const a = await Client.connect(s, alice);
+    const c = await Client.connect(s, carol);
+    const fromA = a.frames.length;
+    await api(s.url, "POST", `/api/rooms/${fresh}/join`, undefined, carol.accessToken);
+    expect((await presenceOf(a, carol.user.id, fromA)).status).toBe("online");
+    expect((await presenceOf(c, alice.user.id)).status).not.toBe("offline");
+    a.close();
+    c.close();
+  });
+});

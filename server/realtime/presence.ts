@@ -15,8 +15,8 @@ interface State {
   /** What the audience was last told; announcements happen only when the effective status changes. */
   announced: PresenceStatus;
   offlineTimer?: ReturnType<typeof setTimeout>;
-  /** Rooms to announce to once the last socket is gone. */
-  rooms: Set<string>;
+  /** Rooms to announce to once the last socket is gone (a copy taken as they close). */
+  lastRooms: Set<string>;
 }
 
 const SWEEP_MS = 15_000;
@@ -36,6 +36,8 @@ export class Presence {
     private readonly clock: Clock,
     private readonly config: Config,
     private readonly log: Logger,
+    /** The rooms of a user's open sockets (the hub knows them). */
+    private readonly roomsOf: (userId: string) => Iterable<string>,
   ) {
     this.sweeper = setInterval(() => this.sweep(), SWEEP_MS);
     this.sweeper.unref?.();
@@ -45,7 +47,7 @@ export class Presence {
     let s = this.users.get(userId);
     if (!s) {
       const now = this.clock.now();
-      this.users.set(userId, (s = { conns: 0, chosen: "online", autoAway: false, lastActive: now, lastSeen: now, announced: "offline", rooms: new Set() }));
+      this.users.set(userId, (s = { conns: 0, chosen: "online", autoAway: false, lastActive: now, lastSeen: now, announced: "offline", lastRooms: new Set() }));
     }
     return s;
   }
@@ -71,10 +73,10 @@ export class Presence {
     return out;
   }
 
-  connected(userId: string, rooms: Set<string>) {
+  connected(userId: string) {
     const s = this.state(userId);
     s.conns++;
-    s.rooms = rooms;
+    s.lastRooms = new Set();
     clearTimeout(s.offlineTimer);
     s.offlineTimer = undefined;
     this.activity(userId);
@@ -86,7 +88,7 @@ export class Presence {
     const s = this.users.get(userId);
     if (!s) return;
     s.conns = Math.max(0, s.conns - 1);
-    for (const r of rooms) s.rooms.add(r);
+    for (const r of rooms) s.lastRooms.add(r);
     if (s.conns > 0) return;
     clearTimeout(s.offlineTimer);
     s.offlineTimer = setTimeout(() => {
@@ -130,12 +132,27 @@ export class Presence {
     }
   }
 
+  /**
+   * Someone joined a room: the room hears their status (if they are not offline), and they hear
+   * the status of the room's members who are around. Welcome covers only rooms held at hello.
+   */
+  async joined(userId: string, room: string) {
+    const s = this.users.get(userId);
+    const me = this.of(userId);
+    if (me.status !== "offline") this.bus.publish({ room, json: JSON.stringify({ type: "presence", ...me }) });
+    if (!s || s.conns === 0) return;
+    for (const m of await this.store.members(room)) {
+      const p = this.of(m.userId);
+      if (m.userId !== userId && p.status !== "offline") this.bus.publish({ user: userId, json: JSON.stringify({ type: "presence", ...p }) });
+    }
+  }
+
   private announce(userId: string, s: State) {
     const status = this.effective(s);
     if (status === s.announced) return;
     s.announced = status;
     const json = JSON.stringify({ type: "presence", userId, status, lastSeen: s.lastSeen });
-    for (const room of s.rooms) this.bus.publish({ room, json });
+    for (const room of s.conns > 0 ? this.roomsOf(userId) : s.lastRooms) this.bus.publish({ room, json });
   }
 
   close() {

@@ -1,0 +1,152 @@
+// Bench CLI: spawns Parley and the Bun baseline (or drives --url), runs the scenarios, audits, and writes result.json, summary.md, report.html.
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { startBaseline } from "./baseline";
+import { type Options, parseArgs, parseSlo, type ScenarioName, USAGE } from "./lib/args";
+import { html } from "./lib/html";
+import { Progress } from "./lib/progress";
+import { type Layout, loadAccounts, provision, saveAccounts } from "./lib/provision";
+import { EXIT, markdown, type RunResult, verdict } from "./lib/report";
+import { baselineCommand, canPin, externalTarget, isCompiled, parleyCommand, pinSelf, spawnTarget, type Target } from "./lib/target";
+import { fanout } from "./scenarios/fanout";
+import { history, login } from "./scenarios/http";
+import { idle } from "./scenarios/idle";
+import { reconnectStorm } from "./scenarios/reconnect";
+import { throughput } from "./scenarios/throughput";
+import { type Ctx, FULL, type Plan, QUICK, type ScenarioResult } from "./scenarios/types";
+
+const RUNNERS: Record<ScenarioName, (ctx: Ctx) => Promise<ScenarioResult>> = {
+  fanout, throughput, idle, "reconnect-storm": reconnectStorm, history, login,
+};
+/** Idle first (cleanest RSS), reconnect-storm last (it kills the server). */
+const ORDER: ScenarioName[] = ["idle", "fanout", "throughput", "history", "login", "reconnect-storm"];
+
+function planFor(o: Options): Plan {
+  const p = { ...(o.quick ? QUICK : FULL) };
+  if (o.roomSize) p.roomSize = o.roomSize;
+  if (o.connections) p.connections = o.connections;
+  if (o.senders) p.senders = o.senders;
+  if (o.rates) p.rates = o.rates;
+  if (o.stepSec) p.stepMs = o.stepSec * 1000;
+  // Whole rooms only, so every room has the same fan-out.
+  p.connections = Math.max(p.roomSize, Math.floor(p.connections / p.roomSize) * p.roomSize);
+  p.reconnectClients = Math.min(p.reconnectClients, p.connections);
+  return p;
+}
+
+function defaultOut(): string {
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
+  return isCompiled() ? resolve("bench-results", stamp) : resolve(import.meta.dir, "results", stamp);
+}
+
+async function runTarget(o: Options, plan: Plan, ctxBase: Omit<Ctx, "target" | "layout" | "label">, target: Target, outDir: string, errors: string[]): Promise<ScenarioResult[]> {
+  const { progress } = ctxBase;
+  const label = target.kind;
+  progress.log(`${label}: ${target.url}${target.pid ? ` (pid ${target.pid})` : ""}`);
+  let layout: Layout;
+  try {
+    const reuse = o.accounts ? await loadAccounts(o.accounts) : undefined;
+    const users = Math.max(plan.connections, plan.idleConnections);
+    layout = await provision(target.url, { users, members: plan.connections, roomSize: plan.roomSize, reuse }, progress, `${label} provisioning`);
+    await saveAccounts(join(outDir, `accounts-${label}.json`), layout.accounts);
+  } catch (e) {
+    errors.push(`${label}: provisioning failed: ${(e as Error).message}`);
+    return [];
+  }
+  const out: ScenarioResult[] = [];
+  for (const name of ORDER.filter((s) => o.scenarios.includes(s))) {
+    const ctx: Ctx = { ...ctxBase, target, layout, label: `${label} ${name}` };
+    const t0 = performance.now();
+    try {
+      out.push(await RUNNERS[name](ctx));
+    } catch (e) {
+      out.push({ scenario: name, target: target.kind, metrics: {}, generatorCpu: 0, invalid: [], error: (e as Error).stack ?? String(e) });
+    }
+    progress.log(`${label} ${name}: done in ${((performance.now() - t0) / 1000).toFixed(1)} s${out.at(-1)?.error ? ` — error: ${out.at(-1)!.error!.split("\n")[0]}` : ""}`);
+  }
+  return out;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let o: Options;
+  try {
+    o = parseArgs(argv);
+  } catch (e) {
+    console.error(`${(e as Error).message}\n${USAGE}`);
+    return EXIT.FAILED;
+  }
+  if (o.help) {
+    console.log(USAGE);
+    return EXIT.OK;
+  }
+  if (o.serveBaseline) {
+    const s = startBaseline({ port: o.port });
+    console.log(JSON.stringify({ level: "info", msg: "listening", url: `http://${s.hostname}:${s.port}` }));
+    return new Promise<number>(() => {}); // serve until killed
+  }
+  const plan = planFor(o);
+  const knee = o.slos[0] ?? parseSlo("p99=50ms");
+  const outDir = resolve(o.out ?? defaultOut());
+  mkdirSync(outDir, { recursive: true });
+  const progress = new Progress();
+  const pinned = !o.url && o.pin && canPin() && pinSelf();
+  const startedAt = new Date().toISOString();
+  const loadAtStart = loadavg()[0].toFixed(2); // other work on the machine shows up in latency tails
+  const errors: string[] = [];
+  const results: ScenarioResult[] = [];
+  const spawned: Target[] = [];
+  const dataDirs: string[] = [];
+  const cleanup = async () => {
+    for (const t of spawned.splice(0)) await t.stop().catch(() => {});
+    for (const d of dataDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  };
+  const onSignal = () => void cleanup().then(() => process.exit(130));
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  progress.log(`bench → ${outDir} (${o.quick ? "quick" : "full"}; ${pinned ? "server on core 1, generator on core 0" : "not pinned"})`);
+  const ctxBase = { plan, progress, knee, slos: o.slos };
+  try {
+    const targets: (() => Promise<Target>)[] = o.url
+      ? [async () => externalTarget(o.url!, o.serverPid)]
+      : [
+          async () => {
+            const dir = mkdtempSync(join(tmpdir(), "parley-bench-"));
+            dataDirs.push(dir);
+            return spawnTarget({ kind: "parley", cmd: parleyCommand(dir, o.serverCmd), cpu: pinned ? 1 : undefined, logPath: join(outDir, "parley.log") });
+          },
+          ...(o.baseline ? [async () => spawnTarget({ kind: "baseline", cmd: baselineCommand(), cpu: pinned ? 1 : undefined, logPath: join(outDir, "baseline.log") })] : []),
+        ];
+    for (const make of targets) {
+      let target: Target;
+      try {
+        target = await make();
+      } catch (e) {
+        errors.push(`could not start server: ${(e as Error).message}`);
+        continue;
+      }
+      if (target.kind !== "external") spawned.push(target);
+      results.push(...(await runTarget(o, plan, ctxBase, target, outDir, errors)));
+      await cleanup();
+    }
+  } finally {
+    await cleanup();
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+  progress.clear();
+  const run: RunResult = verdict({
+    version: 1, startedAt, finishedAt: new Date().toISOString(), quick: o.quick, url: o.url,
+    machine: { cpus: availableParallelism(), loadavgAtStart: loadAtStart, pinned, bun: Bun.version, platform: `${process.platform}-${process.arch}`, compiled: isCompiled() },
+    plan: { ...plan }, knee: knee.text, results, errors,
+  }, o.slos);
+  const md = markdown(run);
+  await Bun.write(join(outDir, "result.json"), JSON.stringify(run, null, 1));
+  await Bun.write(join(outDir, "summary.md"), md);
+  await Bun.write(join(outDir, "report.html"), html(run, knee.thresholdMs));
+  process.stdout.write(md);
+  progress.log(`exit ${run.exitCode}: ${join(outDir, "report.html")}`);
+  return run.exitCode;
+}
+
+if (import.meta.main) process.exit(await main(process.argv.slice(2)));

@@ -1,0 +1,49 @@
+// Unit tests for CLI option and --slo parsing.
+import { describe, expect, test } from "bun:test";
+import { SCENARIOS, parseArgs, parseDuration, parseSlo } from "./args";
+
+describe("parseSlo", () => {
+  test("percentile, threshold and load", () => {
+    expect(parseSlo("p99=30ms@100000")).toEqual({ text: "p99=30ms@100000", percentile: 99, thresholdMs: 30, atDeliveriesPerSec: 100_000 });
+    expect(parseSlo("p99.9=0.5s@20k")).toMatchObject({ percentile: 99.9, thresholdMs: 500, atDeliveriesPerSec: 20_000 });
+    expect(parseSlo("p50=800us")).toMatchObject({ percentile: 50, thresholdMs: 0.8 });
+    expect(parseSlo("p50=800us").atDeliveriesPerSec).toBeUndefined();
+  });
+  test("rejects malformed targets", () => {
+    for (const bad of ["99=30ms", "p99", "p99=fast", "p0=1ms", "p101=1ms"]) expect(() => parseSlo(bad)).toThrow();
+  });
+});
+
+describe("parseDuration", () => {
+  test("units", () => {
+    expect(parseDuration("12")).toBe(12);
+    expect(parseDuration("2s")).toBe(2000);
+    expect(parseDuration("250us")).toBe(0.25);
+  });
+});
+
+describe("parseArgs", () => {
+  test("defaults run every scenario with a baseline", () => {
+    const o = parseArgs([]);
+    expect(o.scenarios).toEqual([...SCENARIOS]);
+    expect(o.baseline).toBe(true);
+    expect(o.quick).toBe(false);
+  });
+  test("flags, inline values, lists", () => {
+    const o = parseArgs(["--quick", "--scenario", "fanout,idle", "--scenario=login", "--slo", "p99=30ms@1k", "--rates", "100,2k", "--out=x"]);
+    expect(o.scenarios).toEqual(["fanout", "idle", "login"]);
+    expect(o.slos[0].atDeliveriesPerSec).toBe(1000);
+    expect(o.rates).toEqual([100, 2000]);
+    expect(o.out).toBe("x");
+  });
+  test("--url drops the baseline and trailing slash", () => {
+    const o = parseArgs(["--url", "http://h:1/"]);
+    expect(o.url).toBe("http://h:1");
+    expect(o.baseline).toBe(false);
+  });
+  test("errors on unknown input", () => {
+    expect(() => parseArgs(["--scenario", "nope"])).toThrow();
+    expect(() => parseArgs(["--bogus"])).toThrow();
+    expect(() => parseArgs(["--out"])).toThrow();
+  });
+});

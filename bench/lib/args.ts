@@ -1,0 +1,114 @@
+// Command-line options of the bench CLI and the --slo target syntax.
+
+export const SCENARIOS = ["fanout", "throughput", "idle", "reconnect-storm", "history", "login"] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+/** `p99=30ms@100000`: the 99th percentile of delivery latency stays ≤ 30 ms at an offered 100,000 deliveries/s. */
+export interface Slo {
+  text: string;
+  percentile: number;
+  thresholdMs: number;
+  /** Offered deliveries per second the target must hold; absent: the threshold only defines the fanout knee. */
+  atDeliveriesPerSec?: number;
+}
+
+export interface Options {
+  url?: string;
+  scenarios: ScenarioName[];
+  quick: boolean;
+  slos: Slo[];
+  out?: string;
+  accounts?: string;
+  baseline: boolean;
+  pin: boolean;
+  serverPid?: number;
+  serverCmd?: string[];
+  connections?: number;
+  roomSize?: number;
+  senders?: number;
+  rates?: number[];
+  stepSec?: number;
+  serveBaseline: boolean;
+  port: number;
+  help: boolean;
+}
+
+export const USAGE = `usage: bench [options]
+  --url URL           drive a running server instead of spawning one (no baseline, no restart)
+  --scenario NAME     ${SCENARIOS.join(" | ")} (repeat or comma-separate; default all)
+  --quick             small sizes: every scenario in about a minute (CI)
+  --slo SPEC          e.g. p99=30ms@100000 (percentile=threshold@deliveries/s); repeatable; exit 2 if missed
+  --out DIR           where result.json, summary.md and report.html go (default bench/results/<timestamp>)
+  --accounts FILE     reuse accounts ({"users":[{"username","password"}]}) instead of registering
+  --server-pid PID    with --url: read that process's RSS and CPU
+  --server-cmd CMD    spawn this command instead of Parley (args split on spaces; --port/--data are appended)
+  --connections N  --room-size K  --senders S  --rates R1,R2,…  --step SECONDS
+  --no-baseline       skip the raw Bun baseline
+  --no-pin            do not pin server and generator to separate cores
+exit codes: 0 ok, 1 correctness audit failed or error, 2 SLO missed, 3 run invalid (generator saturated)`;
+
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(us|µs|ms|s)?$/.exec(text.trim());
+  if (!m) throw new Error(`bad duration: ${text}`);
+  const v = Number(m[1]);
+  return m[2] === "s" ? v * 1000 : m[2] === "us" || m[2] === "µs" ? v / 1000 : v;
+}
+
+export function parseCount(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)([km])?$/i.exec(text.trim().replace(/_/g, ""));
+  if (!m) throw new Error(`bad number: ${text}`);
+  const mult = m[2]?.toLowerCase() === "k" ? 1e3 : m[2]?.toLowerCase() === "m" ? 1e6 : 1;
+  return Number(m[1]) * mult;
+}
+
+export function parseSlo(text: string): Slo {
+  const m = /^p(\d+(?:\.\d+)?)=([^@]+)(?:@(.+))?$/.exec(text.trim());
+  if (!m) throw new Error(`bad --slo ${text} (want e.g. p99=30ms@100000)`);
+  const percentile = Number(m[1]);
+  if (!(percentile > 0 && percentile <= 100)) throw new Error(`bad percentile in --slo ${text}`);
+  const slo: Slo = { text, percentile, thresholdMs: parseDuration(m[2]) };
+  if (m[3] !== undefined) slo.atDeliveriesPerSec = parseCount(m[3].replace(/\/s$/, ""));
+  return slo;
+}
+
+export function parseArgs(argv: string[]): Options {
+  const o: Options = { scenarios: [], quick: false, slos: [], baseline: true, pin: true, serveBaseline: false, port: 0, help: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const [flag, inline] = a.startsWith("--") && a.includes("=") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, undefined];
+    const val = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case "--url": o.url = val().replace(/\/$/, ""); break;
+      case "--scenario":
+        for (const s of val().split(",")) {
+          if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`unknown scenario ${s} (${SCENARIOS.join(", ")})`);
+          o.scenarios.push(s as ScenarioName);
+        }
+        break;
+      case "--quick": o.quick = true; break;
+      case "--slo": o.slos.push(parseSlo(val())); break;
+      case "--out": o.out = val(); break;
+      case "--accounts": o.accounts = val(); break;
+      case "--server-pid": o.serverPid = parseCount(val()); break;
+      case "--server-cmd": o.serverCmd = val().split(/\s+/).filter(Boolean); break;
+      case "--connections": o.connections = parseCount(val()); break;
+      case "--room-size": o.roomSize = parseCount(val()); break;
+      case "--senders": o.senders = parseCount(val()); break;
+      case "--rates": o.rates = val().split(",").map(parseCount); break;
+      case "--step": o.stepSec = Number(val()); break;
+      case "--no-baseline": o.baseline = false; break;
+      case "--no-pin": o.pin = false; break;
+      case "--serve-baseline": o.serveBaseline = true; break;
+      case "--port": o.port = parseCount(val()); break;
+      case "-h": case "--help": o.help = true; break;
+      default: throw new Error(`unknown option ${a}`);
+    }
+  }
+  if (o.scenarios.length === 0) o.scenarios = [...SCENARIOS];
+  if (o.url) o.baseline = false; // a remote server has no comparable baseline next to it
+  return o;
+}

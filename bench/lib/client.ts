@@ -1,0 +1,156 @@
+// One benchmark WebSocket client: hello/welcome, sends with acks, event intake, gap backfill, and resume-on-reconnect with backoff.
+import type { RoomEvent, ServerFrame } from "../../server/protocol/types";
+import { nowMs } from "./schedule";
+
+/** What a connection reports to the scenario; one sink is shared by all connections of a run. */
+export interface Sink {
+  welcome(conn: Conn, rooms: { id: string; lastSeq: number }[], resumed: boolean): void;
+  event(conn: Conn, ev: RoomEvent, live: boolean, atMs: number): void;
+  ack(conn: Conn, clientMsgId: string, ev: RoomEvent, atMs: number): void;
+  reject(conn: Conn, clientMsgId: string, code: string): void;
+  /** Sends outstanding when the socket dropped: their fate is unknown. */
+  abandon(conn: Conn, clientMsgIds: string[]): void;
+}
+
+export interface ConnOptions {
+  /** Reconnect with `since` when the socket drops unexpectedly. */
+  autoReconnect: boolean;
+  backoffBaseMs?: number;
+  backoffCapMs?: number;
+}
+
+export class Conn {
+  private ws?: WebSocket;
+  private readonly pending = new Set<string>();
+  private readonly histories = new Map<string, { room: string; toSeq: number }>();
+  private nextReq = 0;
+  private intentional = false;
+  private attempts = 0;
+  /** Highest live seq per room: the `since` to resume from. */
+  readonly lastSeq = new Map<string, number>();
+  open = false;
+  welcomes = 0;
+  drops = 0;
+
+  constructor(readonly idx: number, private readonly wsUrl: string, readonly token: string, private readonly sink: Sink, private readonly opts: ConnOptions) {}
+
+  /** Opens the socket and resolves on welcome (rejects on failure; reconnect logic is separate). */
+  connect(): Promise<void> {
+    this.intentional = false;
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(this.wsUrl);
+      this.ws = ws;
+      let welcomed = false;
+      ws.onopen = () => {
+        const since = this.lastSeq.size ? Object.fromEntries(this.lastSeq) : undefined;
+        ws.send(JSON.stringify({ type: "hello", token: this.token, since }));
+      };
+      ws.onmessage = (m) => {
+        const at = nowMs();
+        const f = JSON.parse(typeof m.data === "string" ? m.data : String(m.data)) as ServerFrame;
+        if (f.type === "welcome") {
+          const resumed = this.welcomes++ > 0;
+          welcomed = true;
+          this.open = true;
+          this.attempts = 0;
+          for (const r of f.rooms) if (!this.lastSeq.has(r.id)) this.lastSeq.set(r.id, r.lastSeq);
+          this.sink.welcome(this, f.rooms, resumed);
+          resolve();
+        } else this.onFrame(f, at);
+      };
+      ws.onclose = (e) => {
+        const wasOpen = this.open;
+        this.open = false;
+        if (this.pending.size) {
+          this.sink.abandon(this, [...this.pending]);
+          this.pending.clear();
+        }
+        this.histories.clear();
+        if (!welcomed) reject(new Error(`ws closed before welcome (${e.code} ${e.reason})`));
+        if (!this.intentional && this.opts.autoReconnect) {
+          if (wasOpen) this.drops++;
+          this.scheduleReconnect();
+        }
+      };
+      ws.onerror = () => {}; // onclose follows and carries the outcome
+    });
+  }
+
+  /** Jittered exponential backoff, so a storm of clients does not reconnect in lockstep. */
+  private scheduleReconnect(): void {
+    const base = this.opts.backoffBaseMs ?? 100;
+    const cap = this.opts.backoffCapMs ?? 2000;
+    const delay = Math.min(cap, base * 2 ** this.attempts++) * (0.5 + Math.random() * 0.5);
+    setTimeout(() => {
+      if (!this.intentional) this.connect().catch(() => {}); // a failed attempt's onclose schedules the next
+    }, delay);
+  }
+
+  private onFrame(f: ServerFrame, at: number): void {
+    switch (f.type) {
+      case "event": {
+        const ev = f.event;
+        if ((this.lastSeq.get(ev.room) ?? 0) < ev.seq) this.lastSeq.set(ev.room, ev.seq);
+        this.sink.event(this, ev, true, at);
+        break;
+      }
+      case "ok": {
+        if (f.id === undefined) break;
+        const h = this.histories.get(f.id);
+        if (h) {
+          this.histories.delete(f.id);
+          this.onHistory(h, f.events ?? [], f.hasMore ?? false, at);
+        } else if (this.pending.delete(f.id) && f.event) this.sink.ack(this, f.id, f.event, at);
+        break;
+      }
+      case "error":
+        if (f.id !== undefined && this.pending.delete(f.id)) this.sink.reject(this, f.id, f.code);
+        break;
+      case "gap":
+        // The server will not replay [fromSeq, toSeq]; page it in through history (backfill is exempt from live ordering).
+        this.requestHistory(f.room, f.fromSeq - 1, f.toSeq);
+        break;
+      default:
+        break; // presence, typing, receipts, pong: not measured
+    }
+  }
+
+  private requestHistory(room: string, after: number, toSeq: number): void {
+    const id = `h${this.idx}.${this.nextReq++}`;
+    this.histories.set(id, { room, toSeq });
+    this.ws?.send(JSON.stringify({ type: "history", id, room, after, limit: 200 }));
+  }
+
+  private onHistory(h: { room: string; toSeq: number }, events: RoomEvent[], hasMore: boolean, at: number): void {
+    let last = 0;
+    for (const ev of events) {
+      if (ev.seq > h.toSeq) break;
+      this.sink.event(this, ev, false, at);
+      last = ev.seq;
+    }
+    if (hasMore && last > 0 && last < h.toSeq) this.requestHistory(h.room, last, h.toSeq);
+  }
+
+  /** Sends a message; the clientMsgId doubles as the request id, so the ack names the message. Returns false when not connected. */
+  send(room: string, clientMsgId: string, body: string): boolean {
+    if (!this.open || !this.ws) return false;
+    this.pending.add(clientMsgId);
+    this.ws.send(JSON.stringify({ type: "send", id: clientMsgId, room, clientMsgId, body }));
+    return true;
+  }
+
+  get outstanding(): number {
+    return this.pending.size;
+  }
+
+  close(): void {
+    this.intentional = true;
+    this.open = false;
+    this.ws?.close(1000);
+  }
+}
+
+/** ws:// URL of the gateway for an http:// base URL. */
+export function wsUrlOf(base: string): string {
+  return base.replace(/^http/, "ws") + "/ws";
+}

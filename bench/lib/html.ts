@@ -1,0 +1,85 @@
+// Self-contained HTML report: the Markdown tables rendered plainly, plus inline SVG charts (latency vs offered load, Parley next to baseline).
+import type { ScenarioResult } from "../scenarios/types";
+import { markdown, type RunResult } from "./report";
+
+const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
+
+const COLORS = { p50: "#2b8a3e", p99: "#e67700", p999: "#c92a2a" } as const;
+
+/** Latency percentiles (log y) against offered deliveries/s; solid = Parley, dashed = baseline; a red line marks the knee SLO. */
+export function latencyChart(series: { name: string; steps: NonNullable<ScenarioResult["steps"]>; dashed: boolean }[], sloMs?: number): string {
+  const W = 720, H = 360, L = 64, R = 150, T = 20, B = 48;
+  const pts = series.flatMap((s) => s.steps);
+  if (!pts.length) return "";
+  const xMax = Math.max(...pts.map((p) => p.offeredDeliveriesPerSec)) * 1.05;
+  const ys = pts.flatMap((p) => [p.latencyUs.p50, p.latencyUs.p999].map((us) => Math.max(us / 1000, 0.01)));
+  const yLo = Math.floor(Math.log10(Math.min(...ys, sloMs ?? Infinity)));
+  const yHi = Math.ceil(Math.log10(Math.max(...ys, sloMs ?? 0) * 1.1));
+  const x = (v: number) => L + (v / xMax) * (W - L - R);
+  const y = (ms: number) => T + (1 - (Math.log10(Math.max(ms, 10 ** yLo)) - yLo) / Math.max(1, yHi - yLo)) * (H - T - B);
+  const out: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" font-family="sans-serif" font-size="11">`];
+  for (let e = yLo; e <= yHi; e++) {
+    out.push(`<line x1="${L}" x2="${W - R}" y1="${y(10 ** e)}" y2="${y(10 ** e)}" stroke="#ddd"/><text x="${L - 6}" y="${y(10 ** e) + 4}" text-anchor="end">${10 ** e} ms</text>`);
+  }
+  for (let i = 0; i <= 5; i++) {
+    const v = (xMax / 5) * i;
+    out.push(`<line x1="${x(v)}" x2="${x(v)}" y1="${T}" y2="${H - B}" stroke="#eee"/><text x="${x(v)}" y="${H - B + 16}" text-anchor="middle">${Math.round(v).toLocaleString("en-US")}</text>`);
+  }
+  out.push(`<text x="${(L + W - R) / 2}" y="${H - 8}" text-anchor="middle">offered deliveries/s</text>`);
+  if (sloMs !== undefined) out.push(`<line x1="${L}" x2="${W - R}" y1="${y(sloMs)}" y2="${y(sloMs)}" stroke="red" stroke-dasharray="2 3"/><text x="${W - R + 4}" y="${y(sloMs) + 4}" fill="red">SLO ${sloMs} ms</text>`);
+  let legend = T + 10;
+  for (const s of series) {
+    for (const k of ["p50", "p99", "p999"] as const) {
+      const d = s.steps.map((p, i) => `${i ? "L" : "M"}${x(p.offeredDeliveriesPerSec).toFixed(1)},${y(p.latencyUs[k] / 1000).toFixed(1)}`).join(" ");
+      const dash = s.dashed ? ` stroke-dasharray="6 4"` : "";
+      out.push(`<path d="${d}" fill="none" stroke="${COLORS[k]}" stroke-width="2"${dash}/>`);
+      for (const p of s.steps) out.push(`<circle cx="${x(p.offeredDeliveriesPerSec)}" cy="${y(p.latencyUs[k] / 1000)}" r="3" fill="${p.pass ? COLORS[k] : "#fff"}" stroke="${COLORS[k]}"><title>${esc(s.name)} ${k} ${(p.latencyUs[k] / 1000).toFixed(2)} ms at ${p.offeredDeliveriesPerSec}/s${p.pass ? "" : ` — ${esc(p.why ?? "")}`}</title></circle>`);
+      out.push(`<line x1="${W - R + 6}" x2="${W - R + 30}" y1="${legend}" y2="${legend}" stroke="${COLORS[k]}" stroke-width="2"${dash}/><text x="${W - R + 34}" y="${legend + 4}">${esc(s.name)} ${k.replace("p999", "p99.9")}</text>`);
+      legend += 16;
+    }
+  }
+  out.push(`<line x1="${L}" x2="${L}" y1="${T}" y2="${H - B}" stroke="#333"/><line x1="${L}" x2="${W - R}" y1="${H - B}" y2="${H - B}" stroke="#333"/></svg>`);
+  return out.join("");
+}
+
+/** Paired horizontal bars per metric of a scenario, each pair scaled to its own larger value. */
+export function barsChart(main: ScenarioResult | undefined, base: ScenarioResult | undefined): string {
+  const ref = main ?? base;
+  if (!ref) return "";
+  const keys = Object.keys(ref.metrics).filter((k) => (main?.metrics[k]?.value ?? base?.metrics[k]?.value) !== null);
+  const W = 720, rowH = 44, L = 230;
+  const H = keys.length * rowH + 10;
+  const out = [`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" font-family="sans-serif" font-size="11">`];
+  keys.forEach((k, i) => {
+    const a = main?.metrics[k]?.value ?? 0, b = base?.metrics[k]?.value ?? 0;
+    const max = Math.max(a, b, 1e-9);
+    const unit = ref.metrics[k].unit;
+    const y0 = 8 + i * rowH;
+    out.push(`<text x="${L - 8}" y="${y0 + 16}" text-anchor="end">${esc(k)} (${ref.metrics[k].better} better)</text>`);
+    [[main, a, "#1971c2", 0], [base, b, "#adb5bd", 18]].forEach(([r, v, color, dy]) => {
+      if (!r) return;
+      const w = ((v as number) / max) * (W - L - 150);
+      out.push(`<rect x="${L}" y="${y0 + (dy as number)}" width="${w.toFixed(1)}" height="16" fill="${color}"/><text x="${L + w + 4}" y="${y0 + (dy as number) + 12}">${(v as number).toLocaleString("en-US")} ${esc(unit)} ${(r as ScenarioResult).target}</text>`);
+    });
+  });
+  out.push("</svg>");
+  return out.join("");
+}
+
+export function html(run: RunResult, kneeMs: number): string {
+  const scenarios = [...new Set(run.results.map((r) => r.scenario))];
+  const parts: string[] = [];
+  for (const name of scenarios) {
+    const main = run.results.find((r) => r.scenario === name && r.target !== "baseline");
+    const base = run.results.find((r) => r.scenario === name && r.target === "baseline");
+    parts.push(`<h2>${esc(name)}</h2>`);
+    if (name === "fanout") {
+      const series = [main, base].filter((r): r is ScenarioResult => Boolean(r?.steps?.length)).map((r) => ({ name: r.target, steps: r.steps!, dashed: r.target === "baseline" }));
+      parts.push(latencyChart(series, kneeMs));
+    }
+    parts.push(barsChart(main, base));
+  }
+  return `<!doctype html><html><head><meta charset="utf-8"><title>Parley bench ${esc(run.startedAt)}</title>
+<style>body{font-family:sans-serif;max-width:980px;margin:2em auto;color:#222}pre{white-space:pre-wrap;background:#f8f9fa;padding:1em;font-size:12px}svg{display:block;margin:1em 0}</style></head>
+<body><h1>Parley bench — exit ${run.exitCode}</h1>${parts.join("\n")}<h2>Summary</h2><pre>${esc(markdown(run))}</pre></body></html>`;
+}

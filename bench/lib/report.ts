@@ -1,0 +1,136 @@
+// Run verdict (audit, SLOs, validity → exit code), ratios to the baseline, and the Markdown summary.
+import type { ScenarioResult } from "../scenarios/types";
+import { sloKey } from "../scenarios/types";
+import type { Slo } from "./args";
+import { type AuditReport, mergeReports } from "./audit";
+
+export interface SloResult {
+  slo: string;
+  pass: boolean;
+  detail: string;
+}
+
+export interface RunResult {
+  version: 1;
+  startedAt: string;
+  finishedAt: string;
+  quick: boolean;
+  url?: string;
+  machine: Record<string, unknown>;
+  plan: Record<string, unknown>;
+  knee: string;
+  results: ScenarioResult[];
+  /** ratios[scenario][metric] = Parley ÷ baseline. */
+  ratios: Record<string, Record<string, number | null>>;
+  audit: AuditReport;
+  slos: SloResult[];
+  errors: string[];
+  invalid: string[];
+  valid: boolean;
+  exitCode: number;
+}
+
+export const EXIT = { OK: 0, FAILED: 1, SLO: 2, INVALID: 3 } as const;
+
+/** The target whose figures count: Parley, or the --url server. */
+export function primary(results: ScenarioResult[], scenario: string): ScenarioResult | undefined {
+  return results.find((r) => r.scenario === scenario && r.target !== "baseline");
+}
+
+export function ratios(results: ScenarioResult[]): Record<string, Record<string, number | null>> {
+  const out: Record<string, Record<string, number | null>> = {};
+  for (const base of results.filter((r) => r.target === "baseline")) {
+    const main = primary(results, base.scenario);
+    if (!main) continue;
+    const row: Record<string, number | null> = {};
+    for (const [k, m] of Object.entries(main.metrics)) {
+      const b = base.metrics[k]?.value;
+      row[k] = m.value !== null && b !== null && b !== undefined && b !== 0 ? Math.round((m.value / b) * 1000) / 1000 : null;
+    }
+    out[base.scenario] = row;
+  }
+  return out;
+}
+
+/** p99=30ms@100000: the ladder step at that offered load must hold the percentile with nothing lost. Without @: some step must. */
+export function evaluateSlo(slo: Slo, fanout: ScenarioResult | undefined): SloResult {
+  const key = sloKey(slo.percentile);
+  if (!fanout?.steps?.length) return { slo: slo.text, pass: false, detail: "fanout did not run, so the SLO could not be checked" };
+  const holds = (s: NonNullable<ScenarioResult["steps"]>[number]) => (s.sloUs[key] ?? Infinity) <= slo.thresholdMs * 1000 && s.lost === 0 && s.notSent === 0;
+  if (slo.atDeliveriesPerSec === undefined) {
+    const best = fanout.steps.filter(holds).at(-1);
+    return best
+      ? { slo: slo.text, pass: true, detail: `held up to ${best.offeredDeliveriesPerSec} deliveries/s (${key} ${(best.sloUs[key] / 1000).toFixed(2)} ms)` }
+      : { slo: slo.text, pass: false, detail: `no load step held ${key} ≤ ${slo.thresholdMs} ms with zero loss` };
+  }
+  const at = slo.atDeliveriesPerSec;
+  const step = fanout.steps.find((s) => Math.abs(s.offeredDeliveriesPerSec - at) <= at * 0.01);
+  if (!step) {
+    const top = fanout.steps.at(-1)!;
+    return { slo: slo.text, pass: false, detail: `ladder stopped at ${top.offeredDeliveriesPerSec} deliveries/s (${top.why ?? "SLO missed"}) before reaching ${at}` };
+  }
+  const got = (step.sloUs[key] ?? NaN) / 1000;
+  return holds(step)
+    ? { slo: slo.text, pass: true, detail: `${key} ${got.toFixed(2)} ms at ${step.offeredDeliveriesPerSec} deliveries/s, nothing lost` }
+    : { slo: slo.text, pass: false, detail: `${key} ${got.toFixed(2)} ms, lost ${step.lost}, not sent ${step.notSent} at ${step.offeredDeliveriesPerSec} deliveries/s` };
+}
+
+/** Fills in audit, SLO results, validity and the exit code. Correctness beats SLOs beats validity. */
+export function verdict(run: Omit<RunResult, "audit" | "slos" | "ratios" | "valid" | "exitCode" | "invalid">, slos: Slo[]): RunResult {
+  const mine = run.results.filter((r) => r.target !== "baseline");
+  const audit = mergeReports(mine.flatMap((r) => (r.audit ? [r.audit] : [])));
+  const sloResults = slos.map((s) => evaluateSlo(s, primary(run.results, "fanout")));
+  const invalid = run.results.flatMap((r) => r.invalid.map((w) => `${r.target} ${r.scenario}: ${w}`));
+  const errors = [...run.errors, ...mine.flatMap((r) => (r.error ? [`${r.target} ${r.scenario}: ${r.error}`] : []))];
+  const exitCode = errors.length || !audit.ok ? EXIT.FAILED : sloResults.some((s) => !s.pass) ? EXIT.SLO : invalid.length ? EXIT.INVALID : EXIT.OK;
+  return { ...run, errors, audit, slos: sloResults, ratios: ratios(run.results), invalid, valid: invalid.length === 0, exitCode };
+}
+
+const fmt = (v: number | null | undefined, unit = "") => (v === null || v === undefined ? "–" : `${v >= 100 ? Math.round(v).toLocaleString("en-US") : v}${unit ? ` ${unit}` : ""}`);
+
+export function markdown(run: RunResult): string {
+  const status = run.exitCode === EXIT.OK ? "PASS" : run.exitCode === EXIT.SLO ? "SLO MISSED" : run.exitCode === EXIT.INVALID ? "INVALID" : "FAIL";
+  const L: string[] = [`# Parley bench — ${status}`, ""];
+  L.push(`${run.startedAt} · ${run.quick ? "quick" : "full"} · ${run.url ?? "spawned Parley + Bun baseline"} · knee SLO ${run.knee}`);
+  L.push(`machine: ${Object.entries(run.machine).map(([k, v]) => `${k} ${v}`).join(", ")}`, "");
+  const a = run.audit;
+  L.push(`**Correctness audit:** ${a.ok ? "clean" : "FAILED"} — ${a.acked} acked messages, ${a.deliveries} deliveries checked over ${a.streams} streams, ${a.roomsChecked} rooms checked against storage.`);
+  L.push(`missing ${a.missing} · duplicated ${a.duplicated} · out of order ${a.outOfOrder} · mismatched ${a.mismatched} · not stored ${a.notStored} · unanswered ${a.unacked} · rejected ${a.rejected} · rooms unverified ${a.unverified}`);
+  for (const e of a.examples) L.push(`- ${e}`);
+  L.push("");
+  if (run.slos.length) {
+    L.push("| SLO | result | detail |", "| --- | --- | --- |");
+    for (const s of run.slos) L.push(`| ${s.slo} | ${s.pass ? "✓ met" : "✗ missed"} | ${s.detail} |`);
+    L.push("");
+  }
+  for (const e of run.errors) L.push(`- **error:** ${e}`);
+  for (const w of run.invalid) L.push(`- **invalid:** ${w}`);
+  if (run.errors.length || run.invalid.length) L.push("");
+  for (const name of [...new Set(run.results.map((r) => r.scenario))]) {
+    const main = primary(run.results, name);
+    const base = run.results.find((r) => r.scenario === name && r.target === "baseline");
+    L.push(`## ${name}`, "");
+    const ref = main ?? base!;
+    if (ref.details?.skipped) {
+      L.push(`skipped: ${ref.details.skipped}`, "");
+      continue;
+    }
+    L.push(`| metric | ${main ? main.target : ""} | ${base ? "baseline" : ""} | ratio |`, "| --- | ---: | ---: | ---: |");
+    for (const [k, m] of Object.entries(ref.metrics)) {
+      const r = run.ratios[name]?.[k];
+      L.push(`| ${k} (${m.better} is better) | ${fmt(main?.metrics[k]?.value, m.unit)} | ${fmt(base?.metrics[k]?.value, m.unit)} | ${r === null || r === undefined ? "–" : `×${r}`} |`);
+    }
+    L.push(`| generator CPU | ${main ? `${Math.round(main.generatorCpu * 100)}%` : ""} | ${base ? `${Math.round(base.generatorCpu * 100)}%` : ""} | |`, "");
+    for (const r of [main, base]) {
+      if (!r?.steps?.length) continue;
+      L.push(`${r.target} ladder:`, "", "| msgs/s | deliveries/s offered | achieved | p50 ms | p99 ms | p99.9 ms | max ms | lost | gen CPU | server CPU | |", "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
+      for (const s of r.steps) {
+        const ms = (us: number) => (us / 1000).toFixed(2);
+        L.push(`| ${s.ratePerSec} | ${s.offeredDeliveriesPerSec} | ${s.achievedDeliveriesPerSec} | ${ms(s.latencyUs.p50)} | ${ms(s.latencyUs.p99)} | ${ms(s.latencyUs.p999)} | ${ms(s.latencyUs.max)} | ${s.lost} | ${Math.round(s.generatorCpu * 100)}% | ${s.serverCpu === undefined ? "–" : `${Math.round(s.serverCpu * 100)}%`} | ${s.pass ? "✓" : `✗ ${s.why ?? "missed"}`} |`);
+      }
+      L.push("");
+    }
+  }
+  L.push("Latencies: receive time − *scheduled* send time (open loop, no coordinated omission), one sample per receiving connection. Throughput, history and login are closed loop.");
+  return L.join("\n") + "\n";
+}

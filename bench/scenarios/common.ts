@@ -1,0 +1,53 @@
+// Helpers shared by the messaging scenarios: draining a step, the storage audit, and generator-health checks.
+import type { AuditReport } from "../lib/audit";
+import { SATURATED } from "../lib/progress";
+import { fetchLog } from "../lib/provision";
+import type { Recorder, StepStats } from "../lib/recorder";
+import type { Ctx } from "./types";
+
+/**
+ * Waits until every owed delivery and every ack arrived, or until nothing new
+ * arrived for `quietMs` (a stalled server), capped at `capMs`. Progress-based, so
+ * a slow but live server is never cut off by a fixed timeout.
+ */
+export async function drain(st: StepStats, answered: () => number, quietMs: number, capMs: number, onTick?: () => void): Promise<boolean> {
+  const start = performance.now();
+  let last = -1;
+  let lastChange = start;
+  for (;;) {
+    const done = answered() >= st.sent && st.delivered >= st.expected;
+    if (done) return true;
+    const now = performance.now();
+    const mark = st.delivered + st.acked;
+    if (mark !== last) {
+      last = mark;
+      lastChange = now;
+    }
+    if (now - lastChange > quietMs || now - start > capMs) return false;
+    onTick?.();
+    await Bun.sleep(25);
+  }
+}
+
+/** Feeds every room's stored log into the audit (durable targets only) and returns the verdict. */
+export async function finishAudit(ctx: Ctx, rec: Recorder): Promise<AuditReport> {
+  if (ctx.target.durable) {
+    const rooms = rec.audit.roomsWithAcks();
+    let n = 0;
+    for (const room of rooms) {
+      const owner = ctx.layout.accounts[ctx.layout.rooms.indexOf(room) * ctx.layout.roomSize] ?? ctx.layout.accounts[0];
+      try {
+        rec.audit.stored(room, await fetchLog(ctx.target.url, room, owner.token));
+      } catch (e) {
+        rec.audit.unreadable(room, (e as Error).message);
+      }
+      ctx.progress.set(`${ctx.label}: storage audit ${++n}/${rooms.length} rooms`);
+    }
+  }
+  return rec.audit.report();
+}
+
+/** Invalidity note when the generator ran out of CPU (its own delays would be charged to the server). */
+export function cpuInvalid(cpu: number, where: string): string[] {
+  return cpu >= SATURATED ? [`generator CPU ${(cpu * 100).toFixed(0)}% of a core during ${where}: results are generator-bound`] : [];
+}

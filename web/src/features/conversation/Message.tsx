@@ -1,0 +1,205 @@
+// One message row: avatar + header for a group's first message, markdown body, reply quote, reactions, actions.
+import { createSignal, For, Show } from "solid-js";
+import { renderMarkdown, plainPreview } from "../../lib/markdown";
+import { formatFull, formatTime } from "../../lib/format";
+import type { Pending } from "../../state/outbox";
+import { discard, retry } from "../../state/outbox";
+import { findMsg, type MsgItem, type SysItem } from "../../state/timeline";
+import { displayName, presence } from "../../state/users";
+import { Avatar } from "../../ui/Avatar";
+import { IconEdit, IconReply, IconSmile, IconTrash } from "../../ui/icons";
+import { deleteMessage, react } from "./actions";
+
+export const QUICK_EMOJI = ["👍", "❤️", "😂", "🎉", "😮", "🙏"];
+
+export interface MsgCtx {
+  room: string;
+  me: string;
+  onReply(seq: number): void;
+  onEdit(item: MsgItem): void;
+  editingSeq(): number | undefined;
+}
+
+function Body(p: { body: string; edited?: number }) {
+  return (
+    <div
+      class="body md"
+      classList={{ "is-edited": !!p.edited }}
+      title={p.edited ? `Edited ${formatFull(p.edited)}` : undefined}
+      innerHTML={renderMarkdown(p.body)}
+    />
+  );
+}
+
+function ReplyQuote(p: { room: string; seq: number }) {
+  const target = () => findMsg(p.room, p.seq);
+  return (
+    <div class="reply-quote">
+      <IconReply />
+      <Show when={target()} fallback={<span class="muted">Reply to an earlier message</span>}>
+        {(t) => (
+          <>
+            <strong>{displayName(t().sender)}</strong>
+            <span class="muted">{t().deleted ? "deleted message" : plainPreview(t().body, 90)}</span>
+          </>
+        )}
+      </Show>
+    </div>
+  );
+}
+
+export function MessageRow(p: { item: MsgItem; first: boolean; ctx: MsgCtx }) {
+  const [picker, setPicker] = createSignal(false);
+  const mine = () => p.item.sender === p.ctx.me;
+  const name = () => displayName(p.item.sender);
+  const toggle = (emoji: string) => {
+    setPicker(false);
+    const on = !(p.item.reactions[emoji] ?? []).includes(p.ctx.me);
+    void react(p.ctx.room, p.item.seq, emoji, on);
+  };
+  const remove = () => {
+    if (window.confirm("Delete this message? This can't be undone.")) void deleteMessage(p.ctx.room, p.item.seq);
+  };
+  return (
+    <article
+      class="msg"
+      classList={{ first: p.first, mine: mine(), editing: p.ctx.editingSeq() === p.item.seq, deleted: !!p.item.deleted }}
+      data-seq={p.item.seq}
+      aria-label={`${name()} at ${formatTime(p.item.ts)}`}
+      tabindex="-1"
+      onMouseLeave={() => setPicker(false)}
+    >
+      <div class="gutter">
+        <Show when={p.first} fallback={<time class="hover-time" datetime={new Date(p.item.ts).toISOString()} title={formatFull(p.item.ts)}>{formatTime(p.item.ts)}</time>}>
+          <Avatar name={name()} seed={p.item.sender} size={36} status={presence[p.item.sender]} />
+        </Show>
+      </div>
+      <div class="content">
+        <Show when={p.first}>
+          <header class="msg-head">
+            <span class="sender">{name()}</span>
+            <time datetime={new Date(p.item.ts).toISOString()} title={formatFull(p.item.ts)}>{formatTime(p.item.ts)}</time>
+          </header>
+        </Show>
+        <Show when={p.item.replyTo && !p.item.deleted}>
+          <ReplyQuote room={p.ctx.room} seq={p.item.replyTo!} />
+        </Show>
+        <Show when={!p.item.deleted} fallback={<div class="body muted deleted-note">This message was deleted.</div>}>
+          <Body body={p.item.body} edited={p.item.editedAt} />
+        </Show>
+        <Show when={Object.keys(p.item.reactions).length && !p.item.deleted}>
+          <div class="reactions">
+            <For each={Object.entries(p.item.reactions)}>
+              {([emoji, who]) => (
+                <button
+                  type="button"
+                  class="chip"
+                  classList={{ on: who.includes(p.ctx.me) }}
+                  aria-pressed={who.includes(p.ctx.me)}
+                  aria-label={`${emoji} ${who.length}, by ${who.map(displayName).join(", ")}`}
+                  title={who.map(displayName).join(", ")}
+                  onClick={() => toggle(emoji)}
+                >
+                  <span>{emoji}</span> <span>{who.length}</span>
+                </button>
+              )}
+            </For>
+          </div>
+        </Show>
+      </div>
+      <Show when={!p.item.deleted}>
+        <div class="msg-actions" role="toolbar" aria-label="Message actions">
+          <button type="button" class="icon-btn sm" aria-label="Add reaction" aria-expanded={picker()} onClick={() => setPicker(!picker())}>
+            <IconSmile />
+          </button>
+          <button type="button" class="icon-btn sm" aria-label="Reply" onClick={() => p.ctx.onReply(p.item.seq)}>
+            <IconReply />
+          </button>
+          <Show when={mine()}>
+            <button type="button" class="icon-btn sm" aria-label="Edit message" onClick={() => p.ctx.onEdit(p.item)}>
+              <IconEdit />
+            </button>
+            <button type="button" class="icon-btn sm danger" aria-label="Delete message" onClick={remove}>
+              <IconTrash />
+            </button>
+          </Show>
+          <Show when={picker()}>
+            <div class="emoji-pop" role="menu" aria-label="Pick a reaction">
+              <For each={QUICK_EMOJI}>
+                {(e) => (
+                  <button type="button" role="menuitem" class="emoji" aria-label={`React ${e}`} onClick={() => toggle(e)}>
+                    {e}
+                  </button>
+                )}
+              </For>
+            </div>
+          </Show>
+        </div>
+      </Show>
+    </article>
+  );
+}
+
+export function PendingRow(p: { item: Pending; first: boolean; me: string }) {
+  return (
+    <article class="msg mine pending" classList={{ first: p.first, failed: p.item.state === "failed" }} data-pending={p.item.clientMsgId} aria-label="Your message, not yet delivered">
+      <div class="gutter">
+        <Show when={p.first}>
+          <Avatar name={displayName(p.me)} seed={p.me} size={36} />
+        </Show>
+      </div>
+      <div class="content">
+        <Show when={p.first}>
+          <header class="msg-head">
+            <span class="sender">{displayName(p.me)}</span>
+            <time>{formatTime(p.item.ts)}</time>
+          </header>
+        </Show>
+        <Body body={p.item.body} />
+        <div class="pending-state" role="status">
+          <Show when={p.item.state === "failed"} fallback={<span class="muted">Sending…</span>}>
+            <span class="fail">Failed{p.item.error ? ` (${p.item.error})` : ""} — </span>
+            <button type="button" class="link" onClick={() => retry(p.item.clientMsgId)}>Retry</button>
+            <span class="muted"> · </span>
+            <button type="button" class="link muted" onClick={() => discard(p.item.clientMsgId)}>Discard</button>
+          </Show>
+        </div>
+      </div>
+    </article>
+  );
+}
+
+export function SystemLine(p: { item: SysItem }) {
+  const text = () => {
+    const ev = p.item.ev;
+    if (ev.kind === "room") {
+      const who = displayName(ev.sender);
+      if (ev.name !== undefined && ev.topic !== undefined) return `${who} renamed the room to “${ev.name}” and set the topic`;
+      if (ev.name !== undefined) return `${who} renamed the room to “${ev.name}”`;
+      if (ev.topic !== undefined) return ev.topic ? `${who} set the topic: ${ev.topic}` : `${who} cleared the topic`;
+      return `${who} updated the room`;
+    }
+    const who = ev.user ? ev.user.displayName || ev.user.username : displayName(ev.userId);
+    const by = ev.sender && ev.sender !== ev.userId ? displayName(ev.sender) : "";
+    switch (ev.change) {
+      case "join":
+        return `${who} joined`;
+      case "leave":
+        return `${who} left`;
+      case "kick":
+        return by ? `${by} removed ${who}` : `${who} was removed`;
+      case "ban":
+        return by ? `${by} banned ${who}` : `${who} was banned`;
+      case "invite":
+        return by ? `${by} added ${who}` : `${who} was added`;
+      default:
+        return `${who} changed membership`;
+    }
+  };
+  return (
+    <div class="sys" data-seq={p.item.seq} role="note">
+      <span>{text()}</span>
+      <time title={formatFull(p.item.ts)}>{formatTime(p.item.ts)}</time>
+    </div>
+  );
+}

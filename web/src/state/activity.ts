@@ -1,0 +1,65 @@
+// Ephemeral room activity: who is typing (expires), read receipts of other members, our own typing throttle.
+import { createSignal } from "solid-js";
+import { createStore } from "solid-js/store";
+import { send } from "../lib/socket";
+
+const [typing, setTyping] = createStore<Record<string, Record<string, number>>>({});
+const [receipts, setReceipts] = createStore<Record<string, Record<string, number>>>({});
+const [now, setNow] = createSignal(Date.now());
+export { typing, receipts };
+
+let clockSkew = 0; // serverTime - local time
+export function setServerTime(serverTime: number): void {
+  clockSkew = serverTime - Date.now();
+}
+
+export const serverNow = () => Date.now() + clockSkew;
+
+setInterval(() => setNow(Date.now()), 1000);
+
+export function onTyping(room: string, userId: string, expiresAt: number): void {
+  const local = Math.min(expiresAt - clockSkew, Date.now() + 6000);
+  setTyping(room, (m) => ({ ...(m ?? {}), [userId]: Math.max(local, Date.now() + 1500) }));
+}
+
+export function stopTyping(room: string, userId: string): void {
+  if (typing[room]?.[userId]) setTyping(room, userId, 0);
+}
+
+export function typers(room: string, exclude?: string): string[] {
+  const t = now();
+  const m = typing[room] ?? {};
+  return Object.keys(m).filter((u) => u !== exclude && m[u] > t);
+}
+
+export function onReceipt(room: string, userId: string, seq: number): void {
+  const prev = receipts[room]?.[userId] ?? 0;
+  if (seq > prev) setReceipts(room, (m) => ({ ...(m ?? {}), [userId]: seq }));
+}
+
+const lastTypingSent: Record<string, number> = {};
+const trailing: Record<string, ReturnType<typeof setTimeout>> = {};
+const TYPING_EVERY_MS = 3000;
+
+/**
+ * Tell the room we are typing: at most one frame per 3 s per room (the hint lasts 5 s).
+ * Input inside the window schedules one trailing frame, sent only if `still()` holds then.
+ */
+export function sendTyping(room: string, still: () => boolean = () => true): void {
+  const t = Date.now();
+  const wait = (lastTypingSent[room] ?? 0) + TYPING_EVERY_MS - t;
+  if (wait > 0) {
+    trailing[room] ??= setTimeout(() => {
+      delete trailing[room];
+      if (still()) sendTyping(room, still);
+    }, wait);
+    return;
+  }
+  if (send({ type: "typing", room })) lastTypingSent[room] = t;
+}
+
+/** After sending a message, drop any trailing typing frame. */
+export function cancelTyping(room: string): void {
+  clearTimeout(trailing[room]);
+  delete trailing[room];
+}

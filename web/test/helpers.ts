@@ -1,0 +1,96 @@
+// Browser test helpers: build the client once, boot the real server (harness), drive Chromium via playwright-core.
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { startServer } from "../../server/test/harness";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+let built: Promise<void> | undefined;
+
+/** Build web/dist from the current sources (once per test process). */
+export function buildClient(): Promise<void> {
+  built ??= (async () => {
+    const p = Bun.spawn(["bunx", "vite", "build", "--config", "web/vite.config.ts", "--logLevel", "error"], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+    if ((await p.exited) !== 0) throw new Error("vite build failed: " + (await new Response(p.stderr).text()));
+  })();
+  return built;
+}
+
+export async function setup(config: Parameters<typeof startServer>[0] = {}): Promise<{ url: string; browser: Browser; stop(): Promise<void> }> {
+  await buildClient();
+  const server = await startServer(config);
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+  });
+  return {
+    url: server.url,
+    browser,
+    async stop() {
+      await browser.close().catch(() => undefined);
+      await server.stop();
+    },
+  };
+}
+
+let n = 0;
+export function uname(prefix: string): string {
+  return `${prefix}${Date.now().toString(36)}${(n++).toString(36)}`.slice(0, 32);
+}
+
+export interface Person {
+  ctx: BrowserContext;
+  page: Page;
+  username: string;
+  errors: string[];
+}
+
+export async function newPerson(
+  browser: Browser,
+  url: string,
+  opts: { prefix?: string; displayName?: string; scheme?: "light" | "dark"; viewport?: { width: number; height: number } } = {},
+): Promise<Person> {
+  const ctx = await browser.newContext({ viewport: opts.viewport ?? { width: 1280, height: 800 }, colorScheme: opts.scheme ?? "light" });
+  const page = await ctx.newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  const username = uname(opts.prefix ?? "user");
+  await page.goto(url);
+  await page.getByRole("button", { name: "Create an account" }).click();
+  await page.getByLabel("Username").fill(username);
+  if (opts.displayName) await page.getByLabel("Display name").fill(opts.displayName);
+  await page.getByLabel("Password").fill("correct horse battery");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.getByRole("navigation", { name: "Conversations" }).waitFor();
+  return { ctx, page, username, errors };
+}
+
+export async function createRoom(page: Page, name: string, topic = "", kind: "public" | "private" = "public"): Promise<void> {
+  await page.getByRole("button", { name: "Create a room" }).first().click();
+  await page.getByLabel("Name").fill(name);
+  if (topic) await page.getByLabel("Topic").fill(topic);
+  if (kind === "private") await page.getByText("Invite only").click();
+  await page.getByRole("button", { name: "Create room" }).click();
+  await page.getByRole("heading", { level: 1, name }).waitFor();
+}
+
+export async function joinRoom(page: Page, name: string): Promise<void> {
+  await page.getByRole("button", { name: "Browse public rooms" }).click();
+  await page.getByRole("dialog").getByRole("listitem").filter({ hasText: name }).getByRole("button", { name: "Join" }).click();
+  await page.getByRole("heading", { level: 1, name }).waitFor();
+}
+
+export function composer(page: Page) {
+  return page.getByRole("textbox", { name: /^Message / });
+}
+
+export async function say(page: Page, text: string): Promise<void> {
+  const box = composer(page);
+  await box.fill(text);
+  await box.press("Enter");
+}
+
+/** Wait until a delivered (not pending) message with this text is in the list. */
+export async function seeMessage(page: Page, text: string, timeout = 10_000): Promise<void> {
+  await page.locator("article.msg[data-seq] .body", { hasText: text }).first().waitFor({ timeout });
+}
+
+export const SHOTS = new URL("../../docs/screenshots/", import.meta.url).pathname;
