@@ -33,7 +33,7 @@ interface Head {
 const PAGE = 500;
 /** A burst of at least this many connects/disconnects ends with a garbage collection (see churn()). */
 const CHURN_GC_MIN = 256;
-const CHURN_SETTLE_MS = 1_000;
+const CHURN_SETTLE_MS = 200;
 export const roomTopic = (id: string) => "r:" + id;
 export const userTopic = (id: string) => "u:" + id;
 
@@ -83,7 +83,7 @@ export class Hub {
     clearTimeout(this.churnTimer);
     this.churnTimer = setTimeout(() => {
       this.churned = 0;
-      Bun.gc(false);
+      Bun.gc(true); // a full collection: a few ms on a heap this size, once per burst
     }, CHURN_SETTLE_MS);
     this.churnTimer.unref?.();
   }
