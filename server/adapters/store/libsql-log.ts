@@ -32,7 +32,10 @@ function insertSql(table: string, cols: readonly string[], rows: number): string
   return s;
 }
 function rowFromSql(r: Record<string, unknown>): EventRow {
-  return Object.fromEntries(EVENT_KEYS.map((k, i) => [k, r[EVENT_COLS[i]] ?? null])) as unknown as EventRow;
+  return {
+    roomId: r.room_id, seq: r.seq, kind: r.kind, senderId: r.sender_id, ts: r.ts, msgId: r.msg_id, clientMsgId: r.client_msg_id,
+    body: r.body, replyTo: r.reply_to, data: r.data, editedAt: r.edited_at, deletedAt: r.deleted_at,
+  } as EventRow;
 }
 
 /**
@@ -198,15 +201,21 @@ export function createLibsqlLog(db: Db, client: Client): LogPart {
     },
 
     async events(roomId, q) {
-      const conds: SQL[] = [eq(events.roomId, roomId)];
-      if (q.before !== undefined) conds.push(lt(events.seq, q.before));
-      if (q.after !== undefined) conds.push(gt(events.seq, q.after));
+      // Hand-written like append: this is every history page and every resume.
+      const conds = ["room_id = ?"];
+      const args: InArgs = [roomId];
+      if (q.before !== undefined) conds.push("seq < ?"), args.push(q.before);
+      if (q.after !== undefined) conds.push("seq > ?"), args.push(q.after);
       const ascending = q.after !== undefined;
-      const rows = await db.select().from(events).where(and(...conds)).orderBy(ascending ? asc(events.seq) : desc(events.seq)).limit(q.limit + 1);
-      const hasMore = rows.length > q.limit;
-      const page = rows.slice(0, q.limit);
+      args.push(q.limit + 1);
+      const rs = await client.execute({
+        sql: `SELECT ${EVENT_COLS.join(",")} FROM events WHERE ${conds.join(" AND ")} ORDER BY seq ${ascending ? "ASC" : "DESC"} LIMIT ?`,
+        args,
+      });
+      const hasMore = rs.rows.length > q.limit;
+      const page = rs.rows.slice(0, q.limit).map((r) => eventToWire(rowFromSql(r)));
       if (!ascending) page.reverse();
-      return { events: await decorate(page.map(eventToWire), roomId), hasMore };
+      return { events: await decorate(page, roomId), hasMore };
     },
 
     async lastSeq(roomId) {
