@@ -21,6 +21,9 @@ export interface Config {
   readRatePerSec: number;
   /** Rejected frames within 10 s that close the socket with 4008. */
   floodCloseAfter: number;
+  /** Authenticated HTTP calls per user. */
+  httpBurst: number;
+  httpRatePerSec: number;
   replayLimit: number;
   helloTimeoutMs: number;
   wsBacklogBytes: number;
@@ -64,6 +67,8 @@ export const SETTINGS: Setting[] = [
   { key: "writeRatePerSec", flag: "--write-rate", env: "PARLEY_WRITE_RATE", def: "5", help: "write frames per second sustained per user", kind: "int" },
   { key: "readBurst", flag: "--read-burst", env: "PARLEY_READ_BURST", def: "100", help: "other frames burst per user", kind: "int" },
   { key: "readRatePerSec", flag: "--read-rate", env: "PARLEY_READ_RATE", def: "30", help: "other frames per second sustained per user", kind: "int" },
+  { key: "httpBurst", flag: "--http-burst", env: "PARLEY_HTTP_BURST", def: "60", help: "authenticated HTTP requests burst per user", kind: "int" },
+  { key: "httpRatePerSec", flag: "--http-rate", env: "PARLEY_HTTP_RATE", def: "20", help: "authenticated HTTP requests per second sustained per user", kind: "int" },
   { key: "floodCloseAfter", flag: "--flood-close-after", env: "PARLEY_FLOOD_CLOSE_AFTER", def: "100", help: "rejected frames within 10 s before close 4008", kind: "int" },
   { key: "replayLimit", flag: "--replay-limit", env: "PARLEY_REPLAY_LIMIT", def: "500", help: "events replayed per room on resume before a gap", kind: "int" },
   { key: "helloTimeoutMs", flag: "--hello-timeout", env: "PARLEY_HELLO_TIMEOUT", def: "10000", help: "ms a new socket has to send hello", kind: "int" },
@@ -139,7 +144,7 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
   if (cfg.benchMode) {
     cfg.hashMemoryKiB = Math.min(cfg.hashMemoryKiB, 19456); // OWASP's lowest recommended argon2id setting
     cfg.registerPerIpPer10Min = 1_000_000_000;
-    cfg.writeBurst = cfg.writeRatePerSec = cfg.readBurst = cfg.readRatePerSec = 1_000_000_000;
+    cfg.writeBurst = cfg.writeRatePerSec = cfg.readBurst = cfg.readRatePerSec = cfg.httpBurst = cfg.httpRatePerSec = 1_000_000_000;
   }
   return cfg;
 }

@@ -10,6 +10,7 @@ import { createWriter, type Writer } from "./features/messages/writer";
 import { Hub } from "./realtime/hub";
 import { Presence } from "./realtime/presence";
 import { loadSecret } from "./features/auth/secret";
+import { TokenBuckets } from "./rate-limit";
 
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;
@@ -39,6 +40,8 @@ export interface Context {
   writer: Writer;
   hub: Hub;
   presence: Presence;
+  /** Per-user budget for authenticated HTTP calls. */
+  httpLimit: TokenBuckets;
   jwtKey: Uint8Array;
 }
 
@@ -82,5 +85,6 @@ export async function createContext(
   const clock = overrides.clock ?? systemClock;
   const presence = new Presence(bus, store, clock, config, log, (userId) => hub.roomsOf(userId));
   hub.onJoin = (userId, room) => void presence.joined(userId, room).catch((e) => log.warn("presence on join failed", { err: String(e) }));
-  return { config, log, clock, ids: overrides.ids ?? randomIds, store, bus, writer, hub, presence, jwtKey };
+  const httpLimit = new TokenBuckets(config.httpBurst, config.httpRatePerSec, clock);
+  return { config, log, clock, ids: overrides.ids ?? randomIds, store, bus, writer, hub, presence, httpLimit, jwtKey };
 }

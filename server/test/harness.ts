@@ -21,7 +21,9 @@ export function tempDir(prefix = "parley-test-"): string {
 }
 
 /** Cheap hashing and no registration cap so suites stay fast; everything else is the real default. */
-export const TEST_CONFIG: Partial<Config> = { port: 0, host: "127.0.0.1", logLevel: "error", hashMemoryKiB: 4096, hashTimeCost: 1, registerPerIpPer10Min: 100_000 };
+export const TEST_CONFIG: Partial<Config> = {
+  port: 0, host: "127.0.0.1", logLevel: "error", hashMemoryKiB: 4096, hashTimeCost: 1, registerPerIpPer10Min: 100_000, httpBurst: 100_000, httpRatePerSec: 100_000,
+};
 
 /** `clock` lets a test move time (token expiry, mutes, slow mode, away). */
 export async function startServer(opts: { dataDir?: string; config?: Partial<Config>; clock?: Clock } = {}): Promise<TestServer> {

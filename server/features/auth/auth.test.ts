@@ -155,3 +155,20 @@ describe("auth", () => {
     }
   });
 });
+
+describe("http limits", () => {
+  test("AUTH-13 authenticated HTTP calls have a per-user budget: 429 with Retry-After past it, other users unaffected", async () => {
+    const t = await startServer({ config: { httpBurst: 5, httpRatePerSec: 1 } });
+    try {
+      const a = await register(t.url);
+      const b = await register(t.url);
+      for (let i = 0; i < 5; i++) expect((await api(t.url, "GET", "/api/me", undefined, a.accessToken)).status).toBe(200);
+      const r = await api(t.url, "GET", "/api/me", undefined, a.accessToken);
+      expect(r.status).toBe(429);
+      expect(Number(r.headers.get("retry-after"))).toBeGreaterThan(0);
+      expect((await api(t.url, "GET", "/api/me", undefined, b.accessToken)).status).toBe(200);
+    } finally {
+      await t.stop();
+    }
+  });
+});
