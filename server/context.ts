@@ -11,6 +11,7 @@ import { Hub } from "./realtime/hub";
 import { Presence } from "./realtime/presence";
 import { loadSecret } from "./features/auth/secret";
 import { TokenBuckets } from "./rate-limit";
+import { Metrics } from "./metrics";
 
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;
@@ -42,6 +43,7 @@ export interface Context {
   presence: Presence;
   /** Per-user budget for authenticated HTTP calls. */
   httpLimit: TokenBuckets;
+  metrics: Metrics;
   jwtKey: Uint8Array;
 }
 
@@ -86,5 +88,11 @@ export async function createContext(
   const presence = new Presence(bus, store, clock, config, log, (userId) => hub.roomsOf(userId));
   hub.onJoin = (userId, room) => void presence.joined(userId, room).catch((e) => log.warn("presence on join failed", { err: String(e) }));
   const httpLimit = new TokenBuckets(config.httpBurst, config.httpRatePerSec, clock);
-  return { config, log, clock, ids: overrides.ids ?? randomIds, store, bus, writer, hub, presence, httpLimit, jwtKey };
+  const metrics = new Metrics();
+  metrics.sample("parley_sockets", "authenticated WebSocket connections on this instance", "gauge", () => hub.socketCount);
+  metrics.sample("parley_commit_batches_total", "write transactions committed (group commit)", "counter", () => writer.stats.batches);
+  metrics.sample("parley_events_committed_total", "room events committed", "counter", () => writer.stats.events);
+  metrics.sample("parley_write_queue", "events waiting for the writer", "gauge", () => writer.stats.queued);
+  metrics.sample("process_resident_memory_bytes", "resident set size", "gauge", () => process.memoryUsage.rss());
+  return { config, log, clock, ids: overrides.ids ?? randomIds, store, bus, writer, hub, presence, httpLimit, metrics, jwtKey };
 }

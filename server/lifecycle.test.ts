@@ -5,7 +5,7 @@ import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { buildBinary } from "./build";
 import { SETTINGS } from "./config";
-import { Client, api, createRoom, register, spawnServer, tempDir } from "./test/harness";
+import { Client, api, createRoom, register, spawnServer, startServer, tempDir } from "./test/harness";
 
 const MAIN = join(import.meta.dir, "main.ts");
 const FAST = ["--host", "127.0.0.1", "--port", "0", "--hash-memory", "4096", "--hash-time", "1", "--write-burst", "100000", "--write-rate", "100000"];
@@ -89,4 +89,26 @@ describe("process", () => {
     expect(statSync(join(dir, "data", "parley.db")).isFile()).toBe(true);
     expect(existsSync(join(dir, "data", "jwt.secret"))).toBe(true);
   }, 120_000);
+});
+
+describe("operations", () => {
+  test("OPS-1 /healthz, /readyz and Prometheus /metrics", async () => {
+    const s = await startServer();
+    try {
+      expect((await api(s.url, "GET", "/healthz")).body.status).toBe("ok");
+      expect((await api(s.url, "GET", "/readyz")).status).toBe(200);
+      const u = await register(s.url);
+      const c = await Client.connect(s, u);
+      await c.request({ type: "ping" });
+      const m = await fetch(s.url + "/metrics");
+      expect(m.headers.get("content-type")).toContain("text/plain");
+      const text = await m.text();
+      expect(text).toContain("parley_sockets 1");
+      expect(text).toContain('parley_ws_frames_total{type="ping"} 1');
+      expect(text).toMatch(/process_resident_memory_bytes \d+/);
+      c.close();
+    } finally {
+      await s.stop();
+    }
+  });
 });

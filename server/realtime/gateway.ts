@@ -61,6 +61,7 @@ export function createGateway(ctx: Context, deps: GatewayDeps) {
   const ackEvent = (ws: WS, idPart: string) => (w: Written | undefined) => ws.send(w ? `{"type":"ok"${idPart},"event":${w.eventJson}}` : `{"type":"ok"${idPart}}`);
 
   function reject(ws: WS, id: string | undefined, code: ErrorCode, message: string, retryAfterMs?: number, extra: object = {}) {
+    ctx.metrics.inc("parley_ws_errors_total", "error frames sent, by code", { code });
     send(ws, { type: "error", ...(id !== undefined ? { id } : {}), code, message, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}), ...extra });
     const now = clock.now();
     const r = ws.data.rejected;
@@ -164,6 +165,7 @@ export function createGateway(ctx: Context, deps: GatewayDeps) {
     if (typeof type !== "string" || !(type in FRAME_CHECKS)) return reject(ws, id, "invalid_request", `unknown frame type ${JSON.stringify(String(type)).slice(0, 40)}`);
     if (type === "hello") return reject(ws, id, "invalid_request", "already authenticated");
     if (!FRAME_CHECKS[type].Check(f)) return reject(ws, id, "invalid_request", firstError(type, f));
+    ctx.metrics.inc("parley_ws_frames_total", "client frames accepted, by type", { type });
     const userId = c.userId!;
     if (type !== "ping") ctx.presence.activity(userId);
     const wait = (WRITE_FRAMES.has(type) ? writes : reads).take(userId);

@@ -25,14 +25,20 @@ export interface Writer {
   appendAll(es: NewEvent[]): Promise<Written[]>;
   /** Resolves when everything queued so far is committed. */
   drain(): Promise<void>;
-  readonly stats: { batches: number; events: number };
+  readonly stats: { batches: number; events: number; readonly queued: number };
 }
 
 export function createWriter(store: Store, bus: Bus, log: Logger): Writer {
   let queue: Job[] = [];
   let running = false;
   let idle: (() => void)[] = [];
-  const stats = { batches: 0, events: 0 };
+  const stats = {
+    batches: 0,
+    events: 0,
+    get queued() {
+      return queue.reduce((n, j) => n + j.events.length, 0);
+    },
+  };
 
   function schedule() {
     if (!running) {
