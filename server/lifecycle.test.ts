@@ -87,6 +87,10 @@ describe("process", () => {
       expect(await srv.proc.exited).toBe(0);
     }
     expect(statSync(join(dir, "data", "parley.db")).isFile()).toBe(true);
+    // The benchmark ships inside the binary too.
+    const bench = Bun.spawnSync([bin, "bench", "--help"], { cwd: dir });
+    expect(bench.exitCode).toBe(0);
+    expect(bench.stdout.toString()).toContain("--scenario");
     expect(existsSync(join(dir, "data", "jwt.secret"))).toBe(true);
   }, 120_000);
 });
