@@ -95,6 +95,7 @@ export function helpText(): string {
     "",
     "usage: parley [options]        run the server",
     "       parley bench [options]  run the benchmark suite (parley bench --help)",
+    "       parley backup [options] <file>  copy the database consistently, even while serving",
     "",
     "  flag                     env                        meaning",
     ...rows,

@@ -116,3 +116,39 @@ describe("operations", () => {
     }
   });
 });
+
+describe("backup", () => {
+  test("PROC-5 parley backup copies the database while the server runs; a server on the copy has the messages", async () => {
+    const data = tempDir();
+    const srv = await spawnServer([process.execPath, MAIN, ...FAST, "--data", data]);
+    const copyDir = tempDir();
+    let user: { username: string };
+    let roomId: string;
+    try {
+      const u = await register(srv.url);
+      user = u.user;
+      const room = (roomId = await createRoom(srv.url, u));
+      const c = await Client.connect(srv, u);
+      for (let i = 0; i < 20; i++) await c.request({ type: "send", room, clientMsgId: `b${i}`, body: `backed up ${i}` });
+      const out = join(copyDir, "parley.db");
+      const b = Bun.spawnSync([process.execPath, MAIN, "backup", "--data", data, out]);
+      expect(b.exitCode).toBe(0);
+      expect(Bun.spawnSync([process.execPath, MAIN, "backup", "--data", data, out]).exitCode).toBe(1); // never overwrites
+      c.close();
+    } finally {
+      srv.proc.kill("SIGTERM");
+      await srv.proc.exited;
+    }
+    const restored = await spawnServer([process.execPath, MAIN, ...FAST, "--data", copyDir]);
+    try {
+      // A new data dir has a new signing secret: log in again with the password.
+      const login = await api(restored.url, "POST", "/api/auth/login", { username: user.username, password: "correct horse battery" });
+      expect(login.status).toBe(200);
+      const h = await api(restored.url, "GET", `/api/rooms/${roomId}/messages?limit=50`, undefined, login.body.accessToken);
+      expect(h.body.events.filter((e: any) => e.kind === "message").map((e: any) => e.body)).toEqual(Array.from({ length: 20 }, (_, i) => `backed up ${i}`));
+    } finally {
+      restored.proc.kill("SIGTERM");
+      await restored.proc.exited;
+    }
+  });
+});

@@ -3,6 +3,7 @@
 import { ConfigError, helpText, loadConfig } from "./config";
 import { createContext } from "./context";
 import { listen } from "./serve";
+import { backup } from "./features/ops/backup";
 
 async function serve(argv: string[]) {
   if (argv.includes("--help") || argv.includes("-h")) {
@@ -40,10 +41,28 @@ async function serve(argv: string[]) {
   process.on("SIGINT", () => void shutdown("SIGINT"));
 }
 
+/** `parley backup [options] <file>`: the same settings as the server, then the target file. */
+async function runBackup(argv: string[]) {
+  const target = argv.at(-1);
+  if (!target || target.startsWith("--")) {
+    console.error("usage: parley backup [--data DIR | --db URL] <file>");
+    process.exit(2);
+  }
+  try {
+    const out = await backup(loadConfig(argv.slice(0, -1), process.env), target);
+    console.log(`backup written to ${out}`);
+  } catch (e) {
+    console.error(`parley backup: ${(e as Error).message}`);
+    process.exit(1);
+  }
+}
+
 const argv = process.argv.slice(2);
 if (argv[0] === "bench") {
   const { main } = await import("../bench/cli");
   process.exit(await main(argv.slice(1)));
+} else if (argv[0] === "backup") {
+  await runBackup(argv.slice(1));
 } else {
   await serve(argv);
 }
