@@ -19,8 +19,13 @@ import { createPush } from "./features/push/service";
 import { pushRoutes } from "./features/push/routes";
 import { webRoutes } from "./features/web/routes";
 
+const DRAFT_SWEEP_MS = 60 * 60_000;
+
 export function createServices(ctx: Context) {
   const uploads = createUploads(ctx, ctx.store.uploads);
+  const sweep = () => uploads.sweepDrafts().catch((e) => ctx.log.warn("draft upload sweep failed", { err: String(e) }));
+  void sweep();
+  setInterval(sweep, DRAFT_SWEEP_MS).unref();
   const push = createPush(ctx, ctx.store.push, { subject: ctx.config.pushSubject, allowLoopbackHttp: ctx.config.pushAllowLoopbackHttp });
   const messages = createMessages(ctx, {
     claimUploads: (room, sender, ids) => uploads.claim(room, sender, ids),

@@ -38,4 +38,6 @@ export interface UploadsStore {
    * returns all uploads the message carries, so the caller can unlink their files idempotently.
    */
   markDeletedForMessage(roomId: string, msgSeq: number, at: number): Promise<UploadRow[]>;
+  /** Marks deleted the uploads no message took before `before` (abandoned drafts) and returns them. */
+  markAbandoned(before: number, at: number): Promise<UploadRow[]>;
 }

@@ -1,6 +1,6 @@
 // UploadsStore adapter for libSQL through drizzle, on the `uploads` table.
 
-import { and, eq, inArray, isNull } from "drizzle-orm";
+import { and, eq, inArray, isNull, lt } from "drizzle-orm";
 import type { LibSQLDatabase } from "drizzle-orm/libsql";
 import type * as schema from "../../db/schema";
 import { uploads } from "../../db/schema";
@@ -26,6 +26,12 @@ export function createLibsqlUploads(db: LibSQLDatabase<typeof schema>): UploadsS
         db.update(uploads).set({ deletedAt: at }).where(and(forMessage, isNull(uploads.deletedAt))),
         db.select().from(uploads).where(forMessage),
       ]);
+      return rows as UploadRow[];
+    },
+    async markAbandoned(before, at) {
+      const abandoned = and(isNull(uploads.msgSeq), isNull(uploads.deletedAt), lt(uploads.createdAt, before));
+      const rows = await db.select().from(uploads).where(abandoned);
+      if (rows.length) await db.update(uploads).set({ deletedAt: at }).where(inArray(uploads.id, rows.map((r) => r.id)));
       return rows as UploadRow[];
     },
   };

@@ -18,6 +18,8 @@ export interface UploadInfo {
 }
 
 export const MAX_ATTACHMENTS = 10;
+/** An upload no message carries after this long is an abandoned draft. */
+export const DRAFT_TTL_MS = 24 * 60 * 60_000;
 const FILENAME_MAX = 200;
 /** Ids are ctx.ids output; anything else cannot name an upload (and never reaches the filesystem). */
 const ID_SHAPE = /^[A-Za-z0-9_-]{1,64}$/;
@@ -129,6 +131,14 @@ export function createUploads(ctx: Context, store: UploadsStore) {
         if (r.msgSeq !== null) throw new AppError("invalid_request", `attachment ${id} is already attached to a message`);
         return info(r);
       });
+    },
+
+    /** Drafts nobody sent within DRAFT_TTL_MS are deleted with their files (runs hourly and at start). */
+    async sweepDrafts(): Promise<number> {
+      const now = ctx.clock.now();
+      const rows = await store.markAbandoned(now - DRAFT_TTL_MS, now);
+      await Promise.all(rows.map((r) => unlinkQuietly(pathOf(r.id))));
+      return rows.length;
     },
 
     /** After a message delete commits: its uploads become unreachable, then their files go. Idempotent. */

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { Client, api, createRoom, register, startServer, type Session, type TestServer } from "../../test/harness";
-import { createUploads, sanitizeFilename, type Uploads } from "./service";
+import { createUploads, DRAFT_TTL_MS, sanitizeFilename, type Uploads } from "./service";
 import { sniff } from "./sniff";
 
 // A 1×1 RGBA PNG: signature, IHDR, IDAT, IEND with valid CRCs.
@@ -230,6 +230,32 @@ describe("uploads over HTTP", () => {
       expect(readdirSync(join(small.dataDir, "uploads")).length).toBe(1);
     } finally {
       await small.stop();
+    }
+  });
+});
+
+describe("abandoned drafts", () => {
+  test("UP-15 an upload no message carried within a day is deleted with its file; sent ones stay", async () => {
+    let now = Date.now();
+    const t = await startServer({ clock: { now: () => now } });
+    try {
+      const a = await register(t.url);
+      const rid = await createRoom(t.url, a);
+      const svc = createUploads(t.ctx, t.ctx.store.uploads);
+      const draft = await svc.save(a.user.id, rid, file(PNG, "draft.png"));
+      const sent = await svc.save(a.user.id, rid, file(PNG, "sent.png"));
+      const c = await Client.connect(t, a);
+      expect((await c.request({ type: "send", room: rid, clientMsgId: "x", body: "with file", attachments: [sent.id] })).type).toBe("ok");
+      c.close();
+      expect(await svc.sweepDrafts()).toBe(0);
+      now += DRAFT_TTL_MS + 1;
+      expect(await svc.sweepDrafts()).toBe(1);
+      const left = readdirSync(join(t.dataDir, "uploads"));
+      expect(left).not.toContain(draft.id);
+      expect(left).toContain(sent.id);
+      await expect(svc.open(a.user.id, draft.id)).rejects.toMatchObject({ code: "not_found" });
+    } finally {
+      await t.stop();
     }
   });
 });
