@@ -1,7 +1,7 @@
 // Two browsers: register, create and join a room, chat both ways, edit, react, DM, auth errors; desktop screenshots.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync } from "node:fs";
-import { composer, createRoom, joinRoom, newPerson, say, seeMessage, setup, SHOTS, type Person } from "./helpers";
+import { attach, composer, createRoom, joinRoom, makePng, newPerson, say, seeMessage, setup, SHOTS, type Person } from "./helpers";
 
 let env: Awaited<ReturnType<typeof setup>>;
 let alice: Person;
@@ -183,12 +183,24 @@ test("desktop screenshots (light and dark)", async () => {
     await p.page.getByRole("link", { name: /Room design/ }).click();
     await p.page.getByRole("heading", { level: 1, name: "design" }).waitFor();
   }
-  await bob.page.getByRole("link", { name: /Room random/ }).click();
-  await say(bob.page, "Anyone tried the new coffee place downstairs?");
-  await alice.page.getByRole("link", { name: /Room random, 1 unread/ }).waitFor();
-  await bob.page.getByRole("link", { name: /Room design/ }).click();
+  // An image attachment, a reaction and a reply with a mention.
+  await attach(alice.page, [{ name: "onboarding-v2.png", mimeType: "image/png", buffer: await makePng(alice.page, 420, 240) }]);
+  await alice.page.locator(".tray-item", { hasText: "onboarding-v2.png" }).getByText(/KB|B$/).waitFor();
+  await say(alice.page, "Updated mockup for the onboarding flow");
+  const shot = bob.page.locator("article.msg", { hasText: "Updated mockup" });
+  await shot.getByRole("img", { name: "onboarding-v2.png" }).waitFor();
+  await shot.hover();
+  await shot.getByRole("button", { name: "Add reaction" }).click();
+  await shot.getByRole("menuitem", { name: "React 🎉" }).click();
+  await shot.hover();
+  await shot.getByRole("button", { name: "Reply" }).click();
   await say(bob.page, "Love it! @" + alice.username + " can we ship Friday?");
   await seeMessage(alice.page, "can we ship Friday");
+  await bob.page.getByRole("link", { name: /Room random/ }).click();
+  await say(bob.page, "@" + alice.username + " anyone tried the new coffee place downstairs?");
+  await alice.page.getByRole("link", { name: /Room random, 1 unread, 1 mention/ }).waitFor();
+  await bob.page.getByRole("link", { name: /Room design/ }).click();
+  await alice.page.getByRole("note", { name: /Seen by Bob/ }).waitFor();
   await composer(bob.page).pressSequentially("On it", { delay: 20 });
   await alice.page.getByText("Bob Builder is typing…").waitFor();
   await alice.page.locator(".toast").first().waitFor({ state: "detached" });

@@ -94,3 +94,42 @@ export async function seeMessage(page: Page, text: string, timeout = 10_000): Pr
 }
 
 export const SHOTS = new URL("../../docs/screenshots/", import.meta.url).pathname;
+
+/** A PNG drawn in the page (a soft "mockup" picture, or incompressible noise for big files). */
+export async function makePng(page: Page, w: number, h: number, noise = false): Promise<Buffer> {
+  const b64 = await page.evaluate(
+    ([w, h, noise]) => {
+      const c = document.createElement("canvas");
+      c.width = w;
+      c.height = h;
+      const g = c.getContext("2d")!;
+      if (noise) {
+        const img = g.createImageData(w, h);
+        for (let i = 0; i < img.data.length; i++) img.data[i] = (Math.random() * 256) | 0;
+        g.putImageData(img, 0, 0);
+      } else {
+        const grad = g.createLinearGradient(0, 0, w, h);
+        grad.addColorStop(0, "#7c7cf0");
+        grad.addColorStop(1, "#f0a07c");
+        g.fillStyle = grad;
+        g.fillRect(0, 0, w, h);
+        g.fillStyle = "rgba(255,255,255,.9)";
+        g.beginPath();
+        g.roundRect(w * 0.1, h * 0.18, w * 0.8, h * 0.64, 14);
+        g.fill();
+        g.fillStyle = "#5b5bd6";
+        g.fillRect(w * 0.16, h * 0.28, w * 0.32, h * 0.08);
+        g.fillStyle = "#d3d3de";
+        for (let i = 0; i < 3; i++) g.fillRect(w * 0.16, h * (0.44 + i * 0.1), w * (0.6 - i * 0.12), h * 0.05);
+      }
+      return c.toDataURL("image/png").split(",")[1];
+    },
+    [w, h, noise] as const,
+  );
+  return Buffer.from(b64, "base64");
+}
+
+/** Put files in the composer's hidden file input (as the paperclip button would). */
+export async function attach(page: Page, files: { name: string; mimeType: string; buffer: Buffer }[]): Promise<void> {
+  await page.locator(".composer input[type=file]").setInputFiles(files);
+}

@@ -1,7 +1,7 @@
 // Phone layout at 390×844: one pane at a time, no horizontal overflow, back navigation; saves the phone screenshot.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync } from "node:fs";
-import { composer, createRoom, joinRoom, newPerson, say, seeMessage, setup, SHOTS, type Person } from "./helpers";
+import { attach, composer, createRoom, joinRoom, makePng, newPerson, say, seeMessage, setup, SHOTS, type Person } from "./helpers";
 
 let env: Awaited<ReturnType<typeof setup>>;
 let phone: Person;
@@ -38,6 +38,19 @@ test("phone: one pane, chat works, back returns to the list", async () => {
   expect(box!.x + box!.width).toBeLessThanOrEqual(390);
   expect(box!.y + box!.height).toBeLessThanOrEqual(844);
 
+  await attach(desk.page, [{ name: "trail-map.png", mimeType: "image/png", buffer: await makePng(desk.page, 360, 220) }]);
+  await desk.page.locator(".tray-item", { hasText: "trail-map.png" }).getByText(/KB|B$/).waitFor();
+  await say(desk.page, "Here's the trail map 🗺️");
+  const map = phone.page.locator("article.msg", { hasText: "trail map" });
+  await map.getByRole("img", { name: "trail-map.png" }).waitFor();
+  await phone.page.waitForFunction((el) => (el as HTMLImageElement).naturalWidth > 0, await map.getByRole("img").elementHandle());
+  const mine = desk.page.locator("article.msg", { hasText: "trail map" });
+  await mine.hover();
+  await mine.getByRole("button", { name: "Add reaction" }).click();
+  await mine.getByRole("menuitem", { name: "React 👍" }).click();
+  await map.getByRole("button", { name: /👍 1/ }).waitFor();
+  await phone.page.locator(".list").evaluate((el) => (el.scrollTop = el.scrollHeight));
+  await composer(phone.page).blur();
   mkdirSync(SHOTS, { recursive: true });
   await phone.page.mouse.move(0, 0);
   await phone.page.screenshot({ path: SHOTS + "phone.png" });

@@ -1,5 +1,20 @@
 // HTTP client for /api: bearer auth, silent token refresh (cross-tab safe), typed errors.
-import type { Room, RoomEvent, User } from "../../../server/protocol/types";
+import type { PresenceInfo, Role, Room, RoomEvent, User } from "../../../server/protocol/types";
+
+export interface Member {
+  user: User;
+  role: Role;
+  readSeq: number;
+  silencedUntil: number | null;
+  presence?: PresenceInfo;
+}
+export interface SearchHit {
+  room: string;
+  seq: number;
+  sender: string;
+  ts: number;
+  body: string;
+}
 
 export interface Session {
   user: User;
@@ -192,6 +207,8 @@ export function describeError(e: unknown): string {
   return e.message || `Request failed (${e.status}).`;
 }
 
+const r = encodeURIComponent;
+
 export const api = {
   register: (username: string, password: string, displayName?: string) =>
     request<Session>("POST", "/api/auth/register", { username, password, displayName: displayName || undefined }, false),
@@ -208,7 +225,23 @@ export const api = {
   invite: (id: string, username: string) =>
     request<unknown>("POST", `/api/rooms/${encodeURIComponent(id)}/members`, { username }),
   dm: (username: string) => request<{ room: Room }>("POST", "/api/dm", { username }),
-  members: (id: string) => request<unknown>("GET", `/api/rooms/${encodeURIComponent(id)}/members`),
+  members: (id: string) => request<{ members: Member[] }>("GET", `/api/rooms/${r(id)}/members`),
+  updateRoom: (id: string, patch: { name?: string; topic?: string; slowModeSec?: number }) =>
+    request<{ room: Room }>("PATCH", `/api/rooms/${r(id)}`, patch),
+  kick: (id: string, userId: string) => request<void>("DELETE", `/api/rooms/${r(id)}/members/${r(userId)}`),
+  ban: (id: string, userId: string) => request<void>("POST", `/api/rooms/${r(id)}/bans`, { userId }),
+  mute: (id: string, userId: string, seconds: number) => request<void>("POST", `/api/rooms/${r(id)}/members/${r(userId)}/mute`, { seconds }),
+  muteNotifications: (id: string, muted: boolean) => request<void>("PUT", `/api/rooms/${r(id)}/notifications`, { muted }),
+  search: (q: string, opts: { room?: string; before?: number; limit?: number } = {}) => {
+    const p = new URLSearchParams({ q });
+    if (opts.room) p.set("room", opts.room);
+    if (opts.before !== undefined) p.set("before", String(opts.before));
+    if (opts.limit !== undefined) p.set("limit", String(opts.limit));
+    return request<{ results: SearchHit[]; nextBefore?: number }>("GET", `/api/search?${p}`);
+  },
+  pushKey: () => request<{ publicKey: string }>("GET", "/api/push/key"),
+  pushSubscribe: (sub: PushSubscriptionJSON) => request<unknown>("POST", "/api/push/subscriptions", sub),
+  pushUnsubscribe: (endpoint: string) => request<void>("DELETE", "/api/push/subscriptions", { endpoint }),
   messages: (id: string, q: { before?: number; after?: number; limit?: number }) => {
     const p = new URLSearchParams();
     if (q.before !== undefined) p.set("before", String(q.before));

@@ -42,3 +42,23 @@ export function initials(name: string): string {
   const b = parts.length > 1 ? ([...parts[parts.length - 1]][0] ?? "") : "";
   return (a + b).toUpperCase();
 }
+
+const rel = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+
+/** "5 minutes ago", "yesterday", … for last-seen times. */
+export function formatAgo(ts: number, now = Date.now()): string {
+  const s = Math.round((ts - now) / 1000);
+  const a = Math.abs(s);
+  if (a < 60) return "just now";
+  if (a < 3600) return rel.format(Math.round(s / 60), "minute");
+  if (a < 86_400) return rel.format(Math.round(s / 3600), "hour");
+  return rel.format(Math.round(s / 86_400), "day");
+}
+
+/** Presence for people: "online", "away", "do not disturb", "last seen 5 minutes ago". */
+export function presenceText(status: string, seen?: number): string {
+  if (status === "online") return "online";
+  if (status === "away") return "away";
+  if (status === "dnd") return "do not disturb";
+  return seen ? `last seen ${formatAgo(seen)}` : "offline";
+}

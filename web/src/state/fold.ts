@@ -1,5 +1,5 @@
 // Pure folding of a message snapshot with its edit/delete/reaction events (seq order); no framework code.
-import type { MemberEvent, MessageEvent, RoomChangeEvent, RoomEvent } from "../../../server/protocol/types";
+import type { Attachment, MemberEvent, MessageEvent, RoomChangeEvent, RoomEvent } from "../../../server/protocol/types";
 
 export interface MsgItem {
   t: "msg";
@@ -10,7 +10,9 @@ export interface MsgItem {
   ts: number;
   body: string;
   replyTo?: number;
+  replyPreview?: MessageEvent["replyPreview"];
   mentions?: string[];
+  attachments?: Attachment[];
   editedAt?: number;
   deleted?: boolean;
   reactions: Record<string, string[]>;
@@ -24,7 +26,6 @@ export interface SysItem {
 export type Item = MsgItem | SysItem;
 export type Mod = Extract<RoomEvent, { kind: "edit" | "delete" | "reaction" }>;
 
-
 export function fold(m: MessageEvent, mods: Mod[] | undefined): MsgItem {
   const item: MsgItem = {
     t: "msg",
@@ -35,7 +36,9 @@ export function fold(m: MessageEvent, mods: Mod[] | undefined): MsgItem {
     ts: m.ts,
     body: m.body ?? "",
     replyTo: m.replyTo,
+    replyPreview: m.replyPreview,
     mentions: m.mentions,
+    attachments: m.attachments,
     editedAt: m.editedAt,
     deleted: m.deleted,
     reactions: structuredClone(m.reactions ?? {}),
@@ -47,6 +50,7 @@ export function fold(m: MessageEvent, mods: Mod[] | undefined): MsgItem {
     } else if (mod.kind === "delete") {
       item.deleted = true;
       item.body = "";
+      item.attachments = undefined;
     } else {
       const list = (item.reactions[mod.emoji] ??= []);
       const i = list.indexOf(mod.sender);

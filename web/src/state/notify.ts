@@ -1,5 +1,6 @@
-// Desktop notifications for mentions and DMs while the tab is hidden (best effort).
+// Desktop notifications for mentions and DMs while the tab is hidden (best effort; silent in do-not-disturb).
 import { createSignal } from "solid-js";
+import { myStatus } from "./status";
 
 const supported = typeof window !== "undefined" && "Notification" in window;
 const [permission, setPermission] = createSignal<NotificationPermission | "unsupported">(
@@ -7,19 +8,21 @@ const [permission, setPermission] = createSignal<NotificationPermission | "unsup
 );
 export { permission as notifyPermission };
 
-export async function askPermission(): Promise<void> {
-  if (!supported) return;
+export async function askPermission(): Promise<NotificationPermission | "unsupported"> {
+  if (!supported) return "unsupported";
   try {
     setPermission(await Notification.requestPermission());
   } catch {
     /* ignored */
   }
+  return permission();
 }
 
-export function notify(title: string, body: string, onClick: () => void): void {
+export function notify(title: string, body: string, onClick: () => void, tag = title): void {
   if (!supported || Notification.permission !== "granted" || document.visibilityState === "visible") return;
+  if (myStatus() === "dnd") return;
   try {
-    const n = new Notification(title, { body: body.slice(0, 180), tag: title, icon: "/favicon.svg" });
+    const n = new Notification(title, { body: body.slice(0, 180), tag, icon: "/favicon.svg" });
     n.onclick = () => {
       window.focus();
       onClick();

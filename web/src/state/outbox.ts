@@ -1,6 +1,6 @@
 // Optimistic sends: pending messages persisted in localStorage, matched by clientMsgId, resent after reconnect.
 import { createStore, produce } from "solid-js/store";
-import type { MessageEvent } from "../../../server/protocol/types";
+import type { Attachment, MessageEvent } from "../../../server/protocol/types";
 import { request, isOpen, RequestError } from "../lib/socket";
 import { ingest } from "./timeline";
 
@@ -9,6 +9,7 @@ export interface Pending {
   clientMsgId: string;
   body: string;
   replyTo?: number;
+  attachments?: Attachment[];
   ts: number;
   state: "sending" | "failed";
   error?: string;
@@ -50,8 +51,8 @@ function newId(): string {
   return Date.now().toString(36) + Math.random().toString(36).slice(2);
 }
 
-export function enqueue(room: string, body: string, replyTo?: number): void {
-  const p: Pending = { room, clientMsgId: newId(), body, replyTo, ts: Date.now(), state: "sending" };
+export function enqueue(room: string, body: string, replyTo?: number, attachments?: Attachment[]): void {
+  const p: Pending = { room, clientMsgId: newId(), body, replyTo, attachments: attachments?.length ? attachments : undefined, ts: Date.now(), state: "sending" };
   setOutbox("list", (l) => [...l, p]);
   persist();
   transmit(p.clientMsgId);
@@ -88,7 +89,7 @@ function transmit(clientMsgId: string): void {
   const p = outbox.list.find((x) => x.clientMsgId === clientMsgId);
   if (!p || p.state !== "sending" || inFlight.has(clientMsgId) || !isOpen()) return;
   inFlight.add(clientMsgId);
-  const frame = { type: "send" as const, room: p.room, clientMsgId: p.clientMsgId, body: p.body, replyTo: p.replyTo };
+  const frame = { type: "send" as const, room: p.room, clientMsgId: p.clientMsgId, body: p.body, replyTo: p.replyTo, attachments: p.attachments?.map((a) => a.id) };
   request(frame, `send:${p.clientMsgId}`.slice(0, 64))
     .then((ok) => {
       inFlight.delete(clientMsgId);

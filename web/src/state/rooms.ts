@@ -47,7 +47,7 @@ export function bumpRoom(ev: RoomEvent, myId: string | undefined, mentioned: boo
     lastSeq: Math.max(prevSeq, ev.seq),
     lastActivity: Math.max(r.lastActivity ?? 0, ev.ts),
     unread: (r.unread ?? 0) + (countable ? 1 : 0),
-    mentions: (r.mentions ?? 0) + (countable && mentioned ? 1 : 0),
+    mentions: (r.mentions ?? 0) + (countable && (mentioned || r.kind === "dm") ? 1 : 0),
   });
   if (isNew && ev.kind === "message" && ev.sender === myId) {
     setRooms(ev.room, { lastReadSeq: Math.max(r.lastReadSeq ?? 0, ev.seq), unread: 0, mentions: 0 });
@@ -55,6 +55,7 @@ export function bumpRoom(ev: RoomEvent, myId: string | undefined, mentioned: boo
   if (ev.kind === "room") {
     if (ev.name !== undefined) setRooms(ev.room, "name", ev.name);
     if (ev.topic !== undefined) setRooms(ev.room, "topic", ev.topic);
+    if (ev.slowModeSec !== undefined) setRooms(ev.room, "slowModeSec", ev.slowModeSec);
   }
 }
 
@@ -62,6 +63,10 @@ export function markRoomRead(id: string, seq: number): void {
   const r = rooms[id];
   if (!r) return;
   setRooms(id, { lastReadSeq: Math.max(r.lastReadSeq ?? 0, seq), unread: 0, mentions: 0 });
+}
+
+export function setRoomMuted(id: string, muted: boolean): void {
+  if (rooms[id]) setRooms(id, "notificationsMuted", muted);
 }
 
 export function roomTitle(r: Room | undefined): string {

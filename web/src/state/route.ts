@@ -19,3 +19,12 @@ export function navigate(roomId: string | null, replace = false): void {
 }
 
 window.addEventListener("popstate", () => setCurrentRoom(parse()));
+
+/** A message to scroll to and highlight once its room is shown (search results). */
+const [focusTarget, setFocusTarget] = createSignal<{ room: string; seq: number } | null>(null);
+export { focusTarget, setFocusTarget };
+
+export function openMessage(room: string, seq: number): void {
+  setFocusTarget({ room, seq });
+  navigate(room);
+}

@@ -2,10 +2,13 @@
 import { createSignal } from "solid-js";
 import type { User } from "../../../server/protocol/types";
 import { api, getSession, onSession, setSession, type Session } from "../lib/api";
+import { forgetMembers } from "./members";
 import { clearOutbox, loadOutbox } from "./outbox";
+import { checkPush } from "./push";
 import { clearRooms } from "./rooms";
 import { startSync, stopSync } from "./sync";
 import { clearTimelines } from "./timeline";
+import { clearStaged } from "./uploads";
 import { rememberUser, resetUsers } from "./users";
 
 const [me, setMe] = createSignal<User | null>(getSession()?.user ?? null);
@@ -20,6 +23,7 @@ function begin(s: Session): void {
   running = true;
   loadOutbox(s.user.id);
   startSync();
+  void checkPush();
 }
 
 function end(): void {
@@ -29,6 +33,8 @@ function end(): void {
   stopSync();
   clearTimelines();
   clearRooms();
+  clearStaged();
+  forgetMembers();
   resetUsers();
 }
 

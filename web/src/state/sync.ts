@@ -1,14 +1,16 @@
-// Routes server frames into the stores: welcome, events, gaps, typing, receipts, presence.
+// Routes server frames into the stores: welcome, events, gaps, typing, receipts, presence, notifications.
 import type { MessageEvent, RoomEvent, ServerFrame } from "../../../server/protocol/types";
 import { api, getSession, refresh, setSession } from "../lib/api";
 import { startSocket, stopSocket } from "../lib/socket";
-import { onReceipt, onTyping, serverNow, setServerTime, stopTyping } from "./activity";
+import { onReceipt, onTyping, setServerTime, stopTyping } from "./activity";
+import { onMemberEvent } from "./members";
 import { notify } from "./notify";
 import { flushOutbox, settle } from "./outbox";
 import { currentRoom, navigate } from "./route";
 import { bumpRoom, removeRoom, roomTitle, rooms, setAllRooms, upsertRoom } from "./rooms";
+import { announceStatus } from "./status";
 import { fillAfter, hasTimeline, ingest, sinceMap } from "./timeline";
-import { displayName, presence, rememberUser, setStatus } from "./users";
+import { applyPresence, displayName, rememberUser } from "./users";
 
 let refreshing: Promise<void> | undefined;
 
@@ -22,11 +24,15 @@ export function refreshRoomsSoon(): Promise<void> {
   return refreshing;
 }
 
-function maybeNotify(ev: MessageEvent, mentioned: boolean): void {
-  const room = rooms[ev.room];
-  if (!room || (room.kind !== "dm" && !mentioned)) return;
-  const who = displayName(ev.sender);
-  notify(room.kind === "dm" ? who : `${who} in #${roomTitle(room)}`, ev.body, () => navigate(ev.room));
+type NotificationFrame = Extract<ServerFrame, { type: "notification" }>;
+
+/** The server decided this deserves a notification (mention or DM, room not muted): show it while the tab is hidden. */
+async function onNotification(f: NotificationFrame): Promise<void> {
+  if (!rooms[f.room]) await refreshRoomsSoon();
+  const room = rooms[f.room];
+  const who = displayName(f.sender);
+  const title = f.kind === "dm" || room?.kind === "dm" ? who : `${who} in #${roomTitle(room) || "a room"}`;
+  notify(title, f.body, () => navigate(f.room), `${f.room}:${f.seq}`);
 }
 
 export function mentionsMe(ev: MessageEvent): boolean {
@@ -39,10 +45,9 @@ export function mentionsMe(ev: MessageEvent): boolean {
 
 function onEvent(ev: RoomEvent): void {
   const me = getSession()?.user;
-  const known = !!rooms[ev.room];
-  const refreshed = known ? undefined : refreshRoomsSoon();
+  if (!rooms[ev.room]) void refreshRoomsSoon();
   if (ev.kind === "member") {
-    rememberUser(ev.user);
+    onMemberEvent(ev);
     if (ev.userId === me?.id && (ev.change === "leave" || ev.change === "kick" || ev.change === "ban")) {
       removeRoom(ev.room);
       if (currentRoom() === ev.room) navigate(null, true);
@@ -51,17 +56,13 @@ function onEvent(ev: RoomEvent): void {
   }
   const fresh = hasTimeline(ev.room) ? ingest(ev.room, [ev]).length > 0 : true;
   if (!fresh) return;
-  // Someone who acted moments ago is online, even if no presence frame told us yet.
-  if (ev.sender !== me?.id && presence[ev.sender] === undefined && Math.abs(serverNow() - ev.ts) < 30_000) setStatus(ev.sender, "online");
   const mentioned = ev.kind === "message" && ev.sender !== me?.id && mentionsMe(ev);
   bumpRoom(ev, me?.id, mentioned);
   if (ev.kind === "message") {
     settle(ev);
     stopTyping(ev.room, ev.sender);
-    if (ev.sender !== me?.id) {
-      if (refreshed) void refreshed.then(() => maybeNotify(ev, mentioned));
-      else maybeNotify(ev, mentioned);
-    }
+    // Sending implies having read up to it.
+    onReceipt(ev.room, ev.sender, ev.seq);
   }
   if (hasTimeline(ev.room)) void fillAfter(ev.room);
 }
@@ -72,7 +73,8 @@ function onFrame(f: ServerFrame): void {
       setServerTime(f.serverTime);
       rememberUser(f.user);
       setAllRooms(f.rooms ?? []);
-      for (const p of f.presence ?? []) setStatus(p.userId, p.status);
+      for (const p of f.presence ?? []) applyPresence(p);
+      announceStatus();
       flushOutbox();
       // Timelines loaded while offline may have fallen behind the welcome's lastSeq.
       for (const r of f.rooms ?? []) if (hasTimeline(r.id)) void fillAfter(r.id, r.lastSeq);
@@ -89,7 +91,10 @@ function onFrame(f: ServerFrame): void {
     case "receipt":
       return onReceipt(f.room, f.userId, f.seq);
     case "presence":
-      return setStatus(f.userId, f.status);
+      return applyPresence(f);
+    case "notification":
+      if (f.sender !== getSession()?.user.id) void onNotification(f);
+      return;
     default:
       return;
   }

@@ -3,7 +3,7 @@ import { createStore, produce } from "solid-js/store";
 import type { MessageEvent, RoomEvent } from "../../../server/protocol/types";
 import { fold, type Item, type Mod, type MsgItem } from "./fold";
 import { api } from "../lib/api";
-import { rememberMembers, rememberUser } from "./users";
+import { rememberUser } from "./users";
 
 export interface Timeline {
   items: Item[];
@@ -103,14 +103,25 @@ function holeEnd(room: string): number {
   return max > tl.head ? max : 0;
 }
 
-export async function loadLatest(room: string, lastSeq = 0): Promise<void> {
-  if (timelines[room]?.loaded) return;
+const latestLoads = new Map<string, Promise<void>>();
+
+/** Load the newest page of a room once; concurrent callers share the request. */
+export function loadLatest(room: string, lastSeq = 0): Promise<void> {
+  if (timelines[room]?.loaded) return Promise.resolve();
+  let p = latestLoads.get(room);
+  if (!p) {
+    p = fetchLatest(room, lastSeq).finally(() => latestLoads.delete(room));
+    latestLoads.set(room, p);
+  }
+  return p;
+}
+
+async function fetchLatest(room: string, lastSeq: number): Promise<void> {
   if (!timelines[room]) {
     setTimelines(room, { items: [], low: Infinity, head: 0, hasMoreBefore: false, loadingOlder: true, loaded: false });
   }
   try {
     const res = await api.messages(room, { limit: 50 });
-    rememberMembers(res);
     setTimelines(room, { loaded: true, loadingOlder: false, hasMoreBefore: res.hasMore, error: undefined });
     if (!res.events.length) {
       if (timelines[room].low === Infinity) setTimelines(room, { low: lastSeq + 1, head: lastSeq });
@@ -128,7 +139,6 @@ export async function loadOlder(room: string): Promise<void> {
   setTimelines(room, "loadingOlder", true);
   try {
     const res = await api.messages(room, { before: tl.low, limit: 50 });
-    rememberMembers(res);
     ingest(room, res.events);
     setTimelines(room, { hasMoreBefore: res.hasMore && res.events.length > 0, loadingOlder: false });
   } catch {
@@ -148,8 +158,7 @@ export async function fillAfter(room: string, until = 0): Promise<void> {
       const head = timelines[room].head;
       if (!target || head >= target) break;
       const res = await api.messages(room, { after: head, limit: 200 });
-      rememberMembers(res);
-      ingest(room, res.events);
+        ingest(room, res.events);
       if (!res.events.length) break;
     }
   } catch {
@@ -157,6 +166,21 @@ export async function fillAfter(room: string, until = 0): Promise<void> {
   } finally {
     r.filling = false;
   }
+}
+
+/**
+ * Make sure the message `seq` is loaded (search jumps): fetch the page around it, then page forward
+ * so the timeline stays contiguous up to the live head.
+ */
+export async function loadAround(room: string, seq: number, lastSeq = 0): Promise<void> {
+  await loadLatest(room, lastSeq);
+  const tl = timelines[room];
+  if (!tl?.loaded || raw(room).seen.has(seq)) return;
+  const from = Math.max(0, seq - 25);
+  const res = await api.messages(room, { after: from, limit: 50 });
+  ingest(room, res.events);
+  setTimelines(room, "hasMoreBefore", timelines[room].low > 1);
+  await fillAfter(room);
 }
 
 /** Since-map for hello: the contiguous head of every loaded timeline. */

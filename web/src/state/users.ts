@@ -1,10 +1,11 @@
-// Known users (id → User) and their presence, fed by welcome, DM peers, member events and presence frames.
+// Known users (id → User), their presence and last-seen time, fed by welcome, DM peers, member events, the members endpoint and presence frames.
 import { createStore } from "solid-js/store";
-import type { PresenceStatus, User } from "../../../server/protocol/types";
+import type { PresenceInfo, PresenceStatus, User } from "../../../server/protocol/types";
 
 const [users, setUsers] = createStore<Record<string, User>>({});
 const [presence, setPresence] = createStore<Record<string, PresenceStatus>>({});
-export { users, presence };
+const [lastSeen, setLastSeen] = createStore<Record<string, number>>({});
+export { users, presence, lastSeen };
 
 export function rememberUser(u: User | undefined | null): void {
   if (!u || !u.id) return;
@@ -17,36 +18,24 @@ export function setStatus(userId: string, status: PresenceStatus): void {
   setPresence(userId, status);
 }
 
+/** A presence frame or entry: status plus when the user was last seen (ms; 0 = unknown). */
+export function applyPresence(p: Partial<PresenceInfo> & { userId: string }): void {
+  if (p.status) setPresence(p.userId, p.status);
+  if (p.lastSeen) setLastSeen(p.userId, p.lastSeen);
+}
+
 export function displayName(id: string): string {
   const u = users[id];
-  const fallback = `Member ${String(id).slice(-4)}`;
-  if (!u) return fallback;
-  return u.displayName?.trim() || u.username || fallback;
+  if (!u) return "Someone";
+  return u.displayName?.trim() || u.username || "Someone";
 }
 
 export function username(id: string): string | undefined {
   return users[id]?.username;
 }
 
-/** Pull users out of whatever shape a members endpoint returns (best effort). */
-export function rememberMembers(payload: unknown): void {
-  const list = Array.isArray(payload)
-    ? payload
-    : payload && typeof payload === "object"
-      ? ((payload as Record<string, unknown>).members ?? (payload as Record<string, unknown>).users)
-      : undefined;
-  if (!Array.isArray(list)) return;
-  for (const m of list) {
-    if (!m || typeof m !== "object") continue;
-    const rec = m as Record<string, unknown>;
-    const u = (rec.user as User | undefined) ?? (rec as unknown as User);
-    if (typeof u.id === "string" && typeof u.username === "string") rememberUser(u);
-    const st = rec.status ?? rec.presence;
-    if (typeof u.id === "string" && typeof st === "string") setStatus(u.id, st as PresenceStatus);
-  }
-}
-
 export function resetUsers(): void {
   setUsers({});
   for (const k of Object.keys(presence)) setPresence(k, undefined!);
+  for (const k of Object.keys(lastSeen)) setLastSeen(k, undefined!);
 }

@@ -1,12 +1,15 @@
-// Message composer: Enter sends, Shift+Enter newline, Up edits the last own message, Esc cancels; throttled typing frames.
+// Message composer: Enter sends, Shift+Enter newline, Up edits the last own message, Esc cancels; files by paperclip or paste; throttled typing frames.
 import { createEffect, createSignal, on, onCleanup, Show } from "solid-js";
 import { LIMITS } from "../../../../server/protocol/types";
 import { plainPreview } from "../../lib/markdown";
 import { cancelTyping, sendTyping } from "../../state/activity";
 import { enqueue } from "../../state/outbox";
+import { addFiles, captionFor, readyCount, takeReady, uploading } from "../../state/uploads";
+import { toast } from "../../ui/Toast";
+import { UploadTray } from "./Attachments";
 import { findMsg, timelines, type MsgItem } from "../../state/timeline";
 import { displayName } from "../../state/users";
-import { IconEdit, IconReply, IconSend, IconX } from "../../ui/icons";
+import { IconClip, IconEdit, IconReply, IconSend, IconX } from "../../ui/icons";
 import { editMessage } from "./actions";
 
 const drafts = new Map<string, string>();
@@ -15,14 +18,24 @@ export interface ComposerApi {
   room: string;
   me: string;
   title: string;
+  /** Why sending is blocked right now (muted), or "". */
+  blocked(): string;
   replyTo(): number | undefined;
   setReplyTo(seq: number | undefined): void;
   editing(): MsgItem | undefined;
   setEditing(item: MsgItem | undefined): void;
 }
 
+/** Stage files for upload in a room; too many is reported as a toast. */
+export function attachFiles(room: string, files: File[]): void {
+  if (!files.length) return;
+  const note = addFiles(room, files);
+  if (note) toast(note);
+}
+
 export function Composer(p: { api: ComposerApi }) {
   let ta!: HTMLTextAreaElement;
+  let picker!: HTMLInputElement;
   const [text, setText] = createSignal(drafts.get(p.api.room) ?? "");
   const over = () => text().length > LIMITS.BODY_MAX_CHARS;
 
@@ -88,8 +101,10 @@ export function Composer(p: { api: ComposerApi }) {
       set(drafts.get(`${p.api.room}:saved`) ?? "");
       return;
     }
-    if (!body) return;
-    enqueue(p.api.room, body, p.api.replyTo());
+    if (uploading(p.api.room)) return toast("Wait for the uploads to finish.");
+    const files = readyCount(p.api.room) ? takeReady(p.api.room) : [];
+    if (!body && !files.length) return;
+    enqueue(p.api.room, body || captionFor(files), p.api.replyTo(), files);
     p.api.setReplyTo(undefined);
     cancelTyping(p.api.room);
     set("");
@@ -113,6 +128,14 @@ export function Composer(p: { api: ComposerApi }) {
     }
   };
 
+  const onPaste = (e: ClipboardEvent) => {
+    const files = [...(e.clipboardData?.files ?? [])];
+    if (!files.length || p.api.editing()) return;
+    e.preventDefault();
+    attachFiles(p.api.room, files);
+  };
+  const canSend = () => !over() && !uploading(p.api.room) && (!!text().trim() || (!p.api.editing() && readyCount(p.api.room) > 0));
+
   const replyTarget = () => {
     const r = p.api.replyTo();
     return r ? findMsg(p.api.room, r) : undefined;
@@ -135,7 +158,23 @@ export function Composer(p: { api: ComposerApi }) {
           </button>
         </div>
       </Show>
+      <UploadTray room={p.api.room} />
       <div class="compose-box" classList={{ over: over() }}>
+        <button type="button" class="icon-btn attach" aria-label="Attach files" title="Attach files" disabled={!!p.api.editing()} onClick={() => picker.click()}>
+          <IconClip />
+        </button>
+        <input
+          ref={picker}
+          type="file"
+          multiple
+          hidden
+          aria-hidden="true"
+          tabindex="-1"
+          onChange={(e) => {
+            attachFiles(p.api.room, [...(e.currentTarget.files ?? [])]);
+            e.currentTarget.value = "";
+          }}
+        />
         <textarea
           ref={ta}
           rows={1}
@@ -148,13 +187,14 @@ export function Composer(p: { api: ComposerApi }) {
             if (e.currentTarget.value.trim() && !p.api.editing()) sendTyping(p.api.room, () => !!ta.value.trim() && !p.api.editing());
           }}
           onKeyDown={onKey}
+          onPaste={onPaste}
         />
-        <button type="submit" class="send" aria-label={p.api.editing() ? "Save edit" : "Send message"} disabled={!text().trim() || over()}>
+        <button type="submit" class="send" aria-label={p.api.editing() ? "Save edit" : "Send message"} disabled={!canSend()}>
           <IconSend />
         </button>
       </div>
       <div class="compose-hint" aria-live="polite">
-        <Show when={over()} fallback={<span class="muted hint-keys"><kbd>Enter</kbd> to send · <kbd>Shift</kbd>+<kbd>Enter</kbd> for a new line · <kbd>↑</kbd> to edit</span>}>
+        <Show when={over()} fallback={<Show when={p.api.blocked()} fallback={<span class="muted hint-keys"><kbd>Enter</kbd> to send · <kbd>Shift</kbd>+<kbd>Enter</kbd> for a new line · <kbd>↑</kbd> to edit</span>}><span class="muted">{p.api.blocked()}</span></Show>}>
           <span class="fail">{text().length - LIMITS.BODY_MAX_CHARS} characters over the limit</span>
         </Show>
       </div>

@@ -1,20 +1,19 @@
-// Conversation pane: header (title, topic, presence), message list, typing line and composer.
+// Conversation pane: header (title, topic or presence, actions), message list, typing line, composer; files can be dropped anywhere on it.
 import { createEffect, createSignal, on, Show } from "solid-js";
-import { api } from "../../lib/api";
+import { formatTime, presenceText } from "../../lib/format";
 import { typers } from "../../state/activity";
+import { loadMembers, members } from "../../state/members";
 import { navigate } from "../../state/route";
 import { roomTitle, rooms } from "../../state/rooms";
 import { me } from "../../state/session";
 import { loadLatest, type MsgItem } from "../../state/timeline";
-import { displayName, presence, rememberMembers } from "../../state/users";
+import { displayName, lastSeen, presence } from "../../state/users";
 import { Avatar } from "../../ui/Avatar";
-import { IconBack, IconHash, IconLock, IconUsers } from "../../ui/icons";
-import { Composer } from "./Composer";
+import { IconBack, IconClip, IconHash, IconLock } from "../../ui/icons";
+import { attachFiles, Composer } from "./Composer";
+import { slowLabel } from "./Message";
 import { MessageList } from "./MessageList";
 import { RoomActions } from "./RoomActions";
-
-const membersTried = new Set<string>();
-let membersUnsupported = false;
 
 function typingText(names: string[]): string {
   if (!names.length) return "";
@@ -29,6 +28,8 @@ export function Conversation(p: { roomId: string }) {
   const [replyTo, setReplyTo] = createSignal<number | undefined>();
   const [editing, setEditing] = createSignal<MsgItem | undefined>();
   const [unreadFrom, setUnreadFrom] = createSignal(0);
+  const [highlight, setHighlight] = createSignal<number | undefined>();
+  const [dragging, setDragging] = createSignal(false);
 
   createEffect(
     on(
@@ -37,15 +38,7 @@ export function Conversation(p: { roomId: string }) {
         const r = rooms[id];
         setUnreadFrom(r && (r.unread ?? 0) > 0 ? (r.lastReadSeq ?? 0) : 0);
         void loadLatest(id, r?.lastSeq ?? 0);
-        if (!membersUnsupported && !membersTried.has(id)) {
-          membersTried.add(id);
-          api
-            .members(id)
-            .then(rememberMembers)
-            .catch((e) => {
-              if (e?.status === 404 && rooms[id]) membersUnsupported = true;
-            });
-        }
+        void loadMembers(id, true);
       },
     ),
   );
@@ -67,6 +60,17 @@ export function Conversation(p: { roomId: string }) {
       setEditing(item);
     },
     editingSeq: () => editing()?.seq,
+    highlightSeq: highlight,
+    setHighlight,
+  };
+
+  // Why the composer can't send right now: muted by an admin, or slow mode (admins are exempt).
+  const blocked = () => {
+    const until = members[p.roomId]?.[myId()]?.silencedUntil;
+    if (until && until > Date.now()) return `You're muted in this room until ${formatTime(until)}.`;
+    const slow = room()?.slowModeSec ?? 0;
+    const exempt = room()?.role === "owner" || room()?.role === "admin";
+    return slow && !exempt ? `Slow mode is on: one message every ${slowLabel(slow)}.` : "";
   };
   const composerApi = {
     get room() {
@@ -78,6 +82,7 @@ export function Conversation(p: { roomId: string }) {
     get title() {
       return room()?.kind === "dm" ? title() : `#${title()}`;
     },
+    blocked,
     replyTo,
     setReplyTo,
     editing,
@@ -85,9 +90,28 @@ export function Conversation(p: { roomId: string }) {
   };
 
   const typingLine = () => typingText(typers(p.roomId, myId()).map(displayName));
+  const peerStatus = () => {
+    const peer = room()?.peer;
+    return peer ? presenceText(presence[peer.id] ?? "offline", lastSeen[peer.id]) : "";
+  };
+  const hasFiles = (e: DragEvent) => !!e.dataTransfer && [...e.dataTransfer.types].includes("Files");
+  let depth = 0;
 
   return (
-    <section class="conversation" aria-label={`Conversation: ${title()}`}>
+    <section
+      class="conversation"
+      aria-label={`Conversation: ${title()}`}
+      onDragEnter={(e) => hasFiles(e) && (e.preventDefault(), depth++, setDragging(true))}
+      onDragOver={(e) => hasFiles(e) && e.preventDefault()}
+      onDragLeave={() => --depth <= 0 && ((depth = 0), setDragging(false))}
+      onDrop={(e) => {
+        if (!hasFiles(e)) return;
+        e.preventDefault();
+        depth = 0;
+        setDragging(false);
+        if (room()) attachFiles(p.roomId, [...(e.dataTransfer?.files ?? [])]);
+      }}
+    >
       <header class="conv-head">
         <button type="button" class="icon-btn back" aria-label="Back to conversations" onClick={() => navigate(null)}>
           <IconBack />
@@ -99,19 +123,11 @@ export function Conversation(p: { roomId: string }) {
           <h1>{title()}</h1>
           <p class="muted topic">
             <Show when={room()?.kind === "dm"} fallback={room()?.topic || (room()?.kind === "private" ? "Private room" : "Public room")}>
-              {(() => {
-                const st = room()?.peer ? (presence[room()!.peer!.id] ?? "offline") : "offline";
-                return `@${room()?.peer?.username ?? ""} · ${st}`;
-              })()}
+              @{room()?.peer?.username ?? ""} · <span class="peer-status">{peerStatus()}</span>
             </Show>
           </p>
         </div>
-        <Show when={room()?.memberCount}>
-          <span class="muted members" title="Members">
-            <IconUsers /> {room()?.memberCount}
-          </span>
-        </Show>
-        <Show when={room() && room()!.kind !== "dm"}>
+        <Show when={room()}>
           <RoomActions room={room()!} />
         </Show>
       </header>
@@ -124,6 +140,12 @@ export function Conversation(p: { roomId: string }) {
           </Show>
         </div>
         <Composer api={composerApi} />
+      </Show>
+      <Show when={dragging()}>
+        <div class="drop-zone" aria-hidden="true">
+          <IconClip />
+          <span>Drop files to attach them</span>
+        </div>
       </Show>
     </section>
   );

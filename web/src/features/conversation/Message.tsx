@@ -8,7 +8,9 @@ import { findMsg, type MsgItem, type SysItem } from "../../state/timeline";
 import { displayName, presence } from "../../state/users";
 import { Avatar } from "../../ui/Avatar";
 import { IconEdit, IconReply, IconSmile, IconTrash } from "../../ui/icons";
+import { captionFor } from "../../state/uploads";
 import { deleteMessage, react } from "./actions";
+import { AttachmentList } from "./Attachments";
 
 export const QUICK_EMOJI = ["👍", "❤️", "😂", "🎉", "😮", "🙏"];
 
@@ -18,7 +20,11 @@ export interface MsgCtx {
   onReply(seq: number): void;
   onEdit(item: MsgItem): void;
   editingSeq(): number | undefined;
+  highlightSeq(): number | undefined;
 }
+
+/** A files-only message carries the file names as its body; don't repeat them. */
+const isCaption = (body: string, atts?: { filename: string }[]) => !!atts?.length && body === captionFor(atts as never);
 
 function Body(p: { body: string; edited?: number }) {
   return (
@@ -31,8 +37,12 @@ function Body(p: { body: string; edited?: number }) {
   );
 }
 
-function ReplyQuote(p: { room: string; seq: number }) {
-  const target = () => findMsg(p.room, p.seq);
+function ReplyQuote(p: { room: string; seq: number; preview?: MsgItem["replyPreview"] }) {
+  const target = () => {
+    const t = findMsg(p.room, p.seq);
+    if (t) return { sender: t.sender, body: t.body, deleted: !!t.deleted };
+    return p.preview;
+  };
   return (
     <div class="reply-quote">
       <IconReply />
@@ -63,7 +73,7 @@ export function MessageRow(p: { item: MsgItem; first: boolean; ctx: MsgCtx }) {
   return (
     <article
       class="msg"
-      classList={{ first: p.first, mine: mine(), editing: p.ctx.editingSeq() === p.item.seq, deleted: !!p.item.deleted }}
+      classList={{ first: p.first, mine: mine(), editing: p.ctx.editingSeq() === p.item.seq, deleted: !!p.item.deleted, flash: p.ctx.highlightSeq() === p.item.seq }}
       data-seq={p.item.seq}
       aria-label={`${name()} at ${formatTime(p.item.ts)}`}
       tabindex="-1"
@@ -82,10 +92,15 @@ export function MessageRow(p: { item: MsgItem; first: boolean; ctx: MsgCtx }) {
           </header>
         </Show>
         <Show when={p.item.replyTo && !p.item.deleted}>
-          <ReplyQuote room={p.ctx.room} seq={p.item.replyTo!} />
+          <ReplyQuote room={p.ctx.room} seq={p.item.replyTo!} preview={p.item.replyPreview} />
         </Show>
         <Show when={!p.item.deleted} fallback={<div class="body muted deleted-note">This message was deleted.</div>}>
-          <Body body={p.item.body} edited={p.item.editedAt} />
+          <Show when={!isCaption(p.item.body, p.item.attachments)}>
+            <Body body={p.item.body} edited={p.item.editedAt} />
+          </Show>
+          <Show when={p.item.attachments?.length}>
+            <AttachmentList items={p.item.attachments!} />
+          </Show>
         </Show>
         <Show when={Object.keys(p.item.reactions).length && !p.item.deleted}>
           <div class="reactions">
@@ -155,7 +170,12 @@ export function PendingRow(p: { item: Pending; first: boolean; me: string }) {
             <time>{formatTime(p.item.ts)}</time>
           </header>
         </Show>
-        <Body body={p.item.body} />
+        <Show when={!isCaption(p.item.body, p.item.attachments)}>
+          <Body body={p.item.body} />
+        </Show>
+        <Show when={p.item.attachments?.length}>
+          <AttachmentList items={p.item.attachments!} />
+        </Show>
         <div class="pending-state" role="status">
           <Show when={p.item.state === "failed"} fallback={<span class="muted">Sending…</span>}>
             <span class="fail">Failed{p.item.error ? ` (${p.item.error})` : ""} — </span>
@@ -169,15 +189,20 @@ export function PendingRow(p: { item: Pending; first: boolean; me: string }) {
   );
 }
 
+export function slowLabel(sec: number): string {
+  return sec >= 3600 ? `${sec / 3600} h` : sec >= 60 ? `${Math.round(sec / 60)} min` : `${sec} s`;
+}
+
 export function SystemLine(p: { item: SysItem }) {
   const text = () => {
     const ev = p.item.ev;
     if (ev.kind === "room") {
-      const who = displayName(ev.sender);
-      if (ev.name !== undefined && ev.topic !== undefined) return `${who} renamed the room to “${ev.name}” and set the topic`;
-      if (ev.name !== undefined) return `${who} renamed the room to “${ev.name}”`;
-      if (ev.topic !== undefined) return ev.topic ? `${who} set the topic: ${ev.topic}` : `${who} cleared the topic`;
-      return `${who} updated the room`;
+      const parts: string[] = [];
+      if (ev.name !== undefined) parts.push(`renamed the room to “${ev.name}”`);
+      if (ev.topic !== undefined) parts.push(ev.topic ? `set the topic: ${ev.topic}` : "cleared the topic");
+      if (ev.slowModeSec !== undefined) parts.push(ev.slowModeSec ? `turned on slow mode (${slowLabel(ev.slowModeSec)})` : "turned off slow mode");
+      const list = parts.length > 1 ? `${parts.slice(0, -1).join(", ")} and ${parts[parts.length - 1]}` : (parts[0] ?? "updated the room");
+      return `${displayName(ev.sender)} ${list}`;
     }
     const who = ev.user ? ev.user.displayName || ev.user.username : displayName(ev.userId);
     const by = ev.sender && ev.sender !== ev.userId ? displayName(ev.sender) : "";
@@ -192,6 +217,10 @@ export function SystemLine(p: { item: SysItem }) {
         return by ? `${by} banned ${who}` : `${who} was banned`;
       case "invite":
         return by ? `${by} added ${who}` : `${who} was added`;
+      case "unban":
+        return by ? `${by} lifted the ban on ${who}` : `${who} was unbanned`;
+      case "mute":
+        return ev.until ? `${by || "An admin"} muted ${who} until ${formatTime(ev.until)}` : `${by || "An admin"} unmuted ${who}`;
       default:
         return `${who} changed membership`;
     }

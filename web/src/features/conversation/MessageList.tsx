@@ -1,9 +1,12 @@
-// Scrolling message list: day separators, sender grouping, infinite scroll up, stick-to-bottom with a "new messages" pill.
+// Scrolling message list: day separators, sender grouping, infinite scroll up, stick-to-bottom with a "new messages" pill,
+// read receipts under the newest message each member has read (small rooms), and jumps to a searched message.
 import { createEffect, createMemo, createSignal, For, Index, on, onCleanup, onMount, Show } from "solid-js";
 import { dayKey, formatDay } from "../../lib/format";
 import { outbox } from "../../state/outbox";
 import { receipts } from "../../state/activity";
-import { loadOlder, timelines, type Item } from "../../state/timeline";
+import { memberCount, members } from "../../state/members";
+import { focusTarget, setFocusTarget } from "../../state/route";
+import { loadAround, loadOlder, timelines, type Item } from "../../state/timeline";
 import { displayName } from "../../state/users";
 import { roomTitle, rooms } from "../../state/rooms";
 import { Avatar } from "../../ui/Avatar";
@@ -37,7 +40,10 @@ function startsGroup(prev: Item | undefined, cur: Item): boolean {
   return prev.sender !== cur.sender || cur.ts - prev.ts > GROUP_MS || dayKey(prev.ts) !== dayKey(cur.ts);
 }
 
-export function MessageList(p: { ctx: MsgCtx; unreadFrom: number }) {
+/** Receipts are shown in DMs and rooms of at most this many members. */
+const RECEIPT_ROOM_MAX = 10;
+
+export function MessageList(p: { ctx: MsgCtx & { setHighlight(seq: number | undefined): void }; unreadFrom: number }) {
   let scroller!: HTMLDivElement;
   let inner!: HTMLDivElement;
   const [atBottom, setAtBottom] = createSignal(true);
@@ -112,14 +118,46 @@ export function MessageList(p: { ctx: MsgCtx; unreadFrom: number }) {
     if (visible() && atBottom() && seq && r && (seq > (r.lastReadSeq ?? 0) || (r.unread ?? 0) > 0)) markRead(p.ctx.room, seq);
   });
 
-  const seenBy = createMemo(() => {
+  // Each other member's marker sits under the newest message (not their own) at or below their read mark.
+  const seenAt = createMemo(() => {
+    const out = new Map<number, string[]>();
+    const r = rooms[p.ctx.room];
+    const count = memberCount(p.ctx.room);
+    if (!r || (r.kind !== "dm" && (count === undefined || count > RECEIPT_ROOM_MAX))) return out;
     const list = items();
-    let last: Item | undefined;
-    for (let i = list.length - 1; i >= 0; i--) if (list[i].t === "msg") { last = list[i]; break; }
-    if (!last || last.t !== "msg" || last.sender !== p.ctx.me) return [];
-    const r = receipts[p.ctx.room] ?? {};
-    return Object.keys(r).filter((u) => u !== p.ctx.me && r[u] >= last!.seq);
+    const marks = receipts[p.ctx.room] ?? {};
+    const known = members[p.ctx.room];
+    for (const [user, mark] of Object.entries(marks)) {
+      if (user === p.ctx.me || (known && !known[user])) continue;
+      for (let i = list.length - 1; i >= 0; i--) {
+        const it = list[i];
+        if (it.seq > mark || it.t !== "msg" || it.sender === user || it.deleted) continue;
+        out.set(it.seq, [...(out.get(it.seq) ?? []), user]);
+        break;
+      }
+    }
+    return out;
   });
+
+  // Jump to a message (search result): load around it, scroll it to the middle, highlight it.
+  createEffect(
+    on(focusTarget, (t) => {
+      if (!t || t.room !== p.ctx.room) return;
+      void loadAround(t.room, t.seq, rooms[t.room]?.lastSeq ?? 0).then(() =>
+        requestAnimationFrame(() => {
+          setFocusTarget(null);
+          const el = scroller.querySelector<HTMLElement>(`article.msg[data-seq="${t.seq}"]`);
+          if (!el) return;
+          wasAtBottom = false;
+          setAtBottom(false);
+          el.scrollIntoView({ block: "center" });
+          el.focus({ preventScroll: true });
+          p.ctx.setHighlight(t.seq);
+          setTimeout(() => p.ctx.highlightSeq() === t.seq && p.ctx.setHighlight(undefined), 3000);
+        }),
+      );
+    }),
+  );
 
   return (
     <div class="list-wrap">
@@ -159,6 +197,16 @@ export function MessageList(p: { ctx: MsgCtx; unreadFrom: number }) {
                 ) : (
                   <SystemLine item={item} />
                 )}
+                <Show when={seenAt().get(item.seq)}>
+                  {(who) => (
+                    <div class="seen" role="note" aria-label={`Seen by ${who().map(displayName).join(", ")}`}>
+                      <span class="seen-faces" aria-hidden="true">
+                        <For each={who().slice(0, 5)}>{(u) => <Avatar name={displayName(u)} seed={u} size={16} />}</For>
+                      </span>
+                      {rooms[p.ctx.room]?.kind === "dm" ? "Seen" : `Seen by ${who().map(displayName).join(", ")}`}
+                    </div>
+                  )}
+                </Show>
               </>
             );
           }}
@@ -166,11 +214,6 @@ export function MessageList(p: { ctx: MsgCtx; unreadFrom: number }) {
         <Index each={pending()}>
           {(pm, i) => <PendingRow item={pm()} me={p.ctx.me} first={i === 0 && (() => { const l = items()[items().length - 1]; return !l || l.t !== "msg" || l.sender !== p.ctx.me; })()} />}
         </Index>
-        <Show when={seenBy().length}>
-          <div class="seen" aria-label="Read receipt">
-            {rooms[p.ctx.room]?.kind === "dm" ? "Seen" : `Seen by ${seenBy().map(displayName).join(", ")}`}
-          </div>
-        </Show>
         </div>
       </div>
       <Show when={!atBottom() && newCount() > 0}>

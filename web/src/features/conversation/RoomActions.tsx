@@ -1,12 +1,15 @@
-// Conversation header actions for rooms: add someone by username, leave the room.
+// Conversation header actions: notification mute (bell), members, settings for admins, add people, leave.
 import { createSignal, Show } from "solid-js";
 import { LIMITS, type Room } from "../../../../server/protocol/types";
 import { api, describeError } from "../../lib/api";
+import { memberCount } from "../../state/members";
 import { navigate } from "../../state/route";
 import { removeRoom } from "../../state/rooms";
-import { IconDoorOut, IconUserPlus } from "../../ui/icons";
+import { IconBell, IconBellOff, IconDoorOut, IconSettings, IconUserPlus, IconUsers } from "../../ui/icons";
 import { Modal } from "../../ui/Modal";
 import { toast } from "../../ui/Toast";
+import { toggleRoomMute } from "./actions";
+import { MembersDialog, RoomSettingsDialog } from "./RoomAdmin";
 
 function InviteDialog(p: { room: Room; onClose: () => void }) {
   const [name, setName] = createSignal("");
@@ -47,8 +50,10 @@ function InviteDialog(p: { room: Room; onClose: () => void }) {
 }
 
 export function RoomActions(p: { room: Room }) {
-  const [inviting, setInviting] = createSignal(false);
-  const canInvite = () => p.room.kind === "public" || p.room.role === "owner" || p.room.role === "admin";
+  const [dialog, setDialog] = createSignal<"invite" | "members" | "settings" | null>(null);
+  const isAdmin = () => p.room.role === "owner" || p.room.role === "admin";
+  const canInvite = () => p.room.kind === "public" || isAdmin();
+  const count = () => memberCount(p.room.id) ?? p.room.memberCount;
   const leave = async () => {
     if (!window.confirm(`Leave #${p.room.name}?${p.room.kind === "private" ? " You'll need a new invite to come back." : ""}`)) return;
     try {
@@ -59,18 +64,49 @@ export function RoomActions(p: { room: Room }) {
       toast(`Couldn't leave: ${describeError(err)}`);
     }
   };
+  const close = () => setDialog(null);
   return (
     <div class="head-actions">
-      <Show when={canInvite()}>
-        <button type="button" class="icon-btn" aria-label="Add people" title="Add people" onClick={() => setInviting(true)}>
-          <IconUserPlus />
+      <button
+        type="button"
+        class="icon-btn"
+        classList={{ "is-muted": !!p.room.notificationsMuted }}
+        aria-pressed={!!p.room.notificationsMuted}
+        aria-label={p.room.notificationsMuted ? "Unmute notifications" : "Mute notifications"}
+        title={p.room.notificationsMuted ? "Notifications muted: click to unmute" : "Mute notifications"}
+        onClick={() => void toggleRoomMute(p.room.id)}
+      >
+        <Show when={p.room.notificationsMuted} fallback={<IconBell />}>
+          <IconBellOff />
+        </Show>
+      </button>
+      <Show when={p.room.kind !== "dm"}>
+        <button type="button" class="icon-btn members-btn" aria-label={`Members${count() ? ` (${count()})` : ""}`} title="Members" onClick={() => setDialog("members")}>
+          <IconUsers />
+          <Show when={count()}><span>{count()}</span></Show>
+        </button>
+        <Show when={isAdmin()}>
+          <button type="button" class="icon-btn" aria-label="Room settings" title="Room settings" onClick={() => setDialog("settings")}>
+            <IconSettings />
+          </button>
+        </Show>
+        <Show when={canInvite()}>
+          <button type="button" class="icon-btn" aria-label="Add people" title="Add people" onClick={() => setDialog("invite")}>
+            <IconUserPlus />
+          </button>
+        </Show>
+        <button type="button" class="icon-btn" aria-label="Leave room" title="Leave room" onClick={() => void leave()}>
+          <IconDoorOut />
         </button>
       </Show>
-      <button type="button" class="icon-btn" aria-label="Leave room" title="Leave room" onClick={() => void leave()}>
-        <IconDoorOut />
-      </button>
-      <Show when={inviting()}>
-        <InviteDialog room={p.room} onClose={() => setInviting(false)} />
+      <Show when={dialog() === "invite"}>
+        <InviteDialog room={p.room} onClose={close} />
+      </Show>
+      <Show when={dialog() === "members"}>
+        <MembersDialog room={p.room} onClose={close} />
+      </Show>
+      <Show when={dialog() === "settings"}>
+        <RoomSettingsDialog room={p.room} onClose={close} />
       </Show>
     </div>
   );

@@ -1,6 +1,7 @@
-// Conversation actions over the socket: edit, delete, react, mark read; errors surface as toasts.
+// Conversation actions: edit, delete, react, mark read (socket), notification mute (HTTP); errors surface as toasts.
+import { api, describeError } from "../../lib/api";
 import { request, send, type RequestError } from "../../lib/socket";
-import { markRoomRead, rooms } from "../../state/rooms";
+import { markRoomRead, rooms, setRoomMuted } from "../../state/rooms";
 import { ingest } from "../../state/timeline";
 import { toast } from "../../ui/Toast";
 
@@ -41,4 +42,18 @@ export function markRead(room: string, seq: number): void {
     sentRead[room] = seq;
   }
   if (seq > (r.lastReadSeq ?? 0) || r.unread || r.mentions) markRoomRead(room, Math.max(seq, r.lastReadSeq ?? 0));
+}
+
+/** Mute or unmute a room's notifications (optimistic; reverted on failure). */
+export async function toggleRoomMute(room: string): Promise<void> {
+  const r = rooms[room];
+  if (!r) return;
+  const next = !r.notificationsMuted;
+  setRoomMuted(room, next);
+  try {
+    await api.muteNotifications(room, next);
+  } catch (e) {
+    setRoomMuted(room, !next);
+    toast(`Couldn't change notifications: ${describeError(e)}`);
+  }
 }

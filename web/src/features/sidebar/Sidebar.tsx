@@ -1,35 +1,40 @@
-// Sidebar: rooms and DMs sorted by activity with unread badges, plus create / browse / DM actions.
-import { createMemo, createSignal, For, Show } from "solid-js";
+// Sidebar: rooms and DMs by activity with unread and mention badges, per-room notification mute, DM presence; search, create, browse, DM.
+import { createMemo, createSignal, For, onCleanup, Show } from "solid-js";
 import type { Room } from "../../../../server/protocol/types";
-import { formatWhen } from "../../lib/format";
-import { notifyPermission, askPermission } from "../../state/notify";
+import { formatWhen, presenceText } from "../../lib/format";
 import { currentRoom, navigate } from "../../state/route";
 import { roomTitle, sortedRooms } from "../../state/rooms";
-import { logout, me } from "../../state/session";
-import { displayName, presence } from "../../state/users";
+import { lastSeen, presence } from "../../state/users";
 import { Avatar } from "../../ui/Avatar";
-import { IconBell, IconHash, IconLock, IconLogout, IconMessage, IconPlus, IconSearch } from "../../ui/icons";
+import { IconBellOff, IconBellSm, IconCompass, IconHash, IconLock, IconMessage, IconPlus, IconSearch } from "../../ui/icons";
+import { toggleRoomMute } from "../conversation/actions";
+import { SearchDialog } from "../search/SearchDialog";
 import { BrowseRoomsDialog, CreateRoomDialog, NewDmDialog } from "./RoomDialogs";
+import { SideFoot } from "./SideFoot";
 
 function RoomRow(p: { room: Room }) {
   const active = () => currentRoom() === p.room.id;
   const unread = () => (active() ? 0 : (p.room.unread ?? 0));
   const mentions = () => (active() ? 0 : (p.room.mentions ?? 0));
+  const isDm = () => p.room.kind === "dm";
   const title = () => roomTitle(p.room);
+  const status = () => (p.room.peer ? presenceText(presence[p.room.peer.id] ?? "offline", lastSeen[p.room.peer.id]) : "");
   const label = () => {
-    const parts = [p.room.kind === "dm" ? `Direct message with ${title()}` : `Room ${title()}`];
+    const parts = [isDm() ? `Direct message with ${title()}` : `Room ${title()}`];
     if (unread()) parts.push(`${unread()} unread`);
-    if (mentions() && p.room.kind !== "dm") parts.push(`${mentions()} mention${mentions() === 1 ? "" : "s"}`);
+    if (mentions() && !isDm()) parts.push(`${mentions()} mention${mentions() === 1 ? "" : "s"}`);
+    if (p.room.notificationsMuted) parts.push("muted");
     return parts.join(", ");
   };
   return (
-    <li>
+    <li class="room-item" classList={{ muted: !!p.room.notificationsMuted }}>
       <a
         href={`/r/${encodeURIComponent(p.room.id)}`}
         class="room-row"
         classList={{ active: active(), unread: unread() > 0 }}
         aria-current={active() ? "page" : undefined}
         aria-label={label()}
+        title={isDm() ? `${title()} · ${status()}` : undefined}
         data-room={p.room.id}
         onClick={(e) => {
           if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
@@ -37,30 +42,55 @@ function RoomRow(p: { room: Room }) {
           navigate(p.room.id);
         }}
       >
-        <Show
-          when={p.room.kind === "dm" && p.room.peer}
-          fallback={<span class="room-icon">{p.room.kind === "private" ? <IconLock /> : <IconHash />}</span>}
-        >
+        <Show when={isDm() && p.room.peer} fallback={<span class="room-icon">{p.room.kind === "private" ? <IconLock /> : <IconHash />}</span>}>
           {(peer) => <Avatar name={title()} seed={peer().id} size={28} status={presence[peer().id] ?? "offline"} />}
         </Show>
-        <span class="room-name">{title()}</span>
+        <span class="room-name">
+          <span>{title()}</span>
+          <Show when={isDm() && status() !== "online"}>
+            <small class="muted">{status()}</small>
+          </Show>
+        </span>
         <span class="room-meta">
-          <Show when={unread() > 0} fallback={<time class="when">{formatWhen(p.room.lastActivity)}</time>}>
-            <span class="badge" classList={{ mention: mentions() > 0 || p.room.kind === "dm" }} aria-hidden="true">
-              {mentions() > 0 && p.room.kind !== "dm" ? `@${mentions()}` : unread() > 99 ? "99+" : unread()}
-            </span>
+          <Show when={p.room.notificationsMuted}>
+            <span class="muted-icon" aria-hidden="true"><IconBellOff size={14} /></span>
+          </Show>
+          <Show when={mentions() > 0 && !isDm()}>
+            <span class="badge mention" aria-hidden="true">@{mentions() > 99 ? "99+" : mentions()}</span>
+          </Show>
+          <Show when={unread() > 0} fallback={<Show when={!mentions()}><time class="when">{formatWhen(p.room.lastActivity)}</time></Show>}>
+            <span class="badge" classList={{ dm: isDm() }} aria-hidden="true">{unread() > 99 ? "99+" : unread()}</span>
           </Show>
         </span>
       </a>
+      <button
+        type="button"
+        class="row-bell"
+        aria-label={`${p.room.notificationsMuted ? "Unmute" : "Mute"} ${isDm() ? title() : "#" + title()}`}
+        title={p.room.notificationsMuted ? "Unmute notifications" : "Mute notifications"}
+        aria-pressed={!!p.room.notificationsMuted}
+        onClick={() => void toggleRoomMute(p.room.id)}
+      >
+        <Show when={p.room.notificationsMuted} fallback={<IconBellSm />}>
+          <IconBellOff size={16} />
+        </Show>
+      </button>
     </li>
   );
 }
 
 export function Sidebar() {
-  const [dialog, setDialog] = createSignal<"create" | "browse" | "dm" | null>(null);
+  const [dialog, setDialog] = createSignal<"create" | "browse" | "dm" | "search" | null>(null);
   const channels = createMemo(() => sortedRooms().filter((r) => r.kind !== "dm"));
   const dms = createMemo(() => sortedRooms().filter((r) => r.kind === "dm"));
-  const user = () => me();
+  const onKey = (e: KeyboardEvent) => {
+    if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "k") {
+      e.preventDefault();
+      setDialog("search");
+    }
+  };
+  document.addEventListener("keydown", onKey);
+  onCleanup(() => document.removeEventListener("keydown", onKey));
 
   return (
     <nav class="sidebar" aria-label="Conversations">
@@ -71,13 +101,20 @@ export function Sidebar() {
         </div>
         <div class="side-actions">
           <button type="button" class="icon-btn" aria-label="Browse public rooms" title="Browse public rooms" onClick={() => setDialog("browse")}>
-            <IconSearch />
+            <IconCompass />
           </button>
           <button type="button" class="icon-btn" aria-label="New direct message" title="New direct message" onClick={() => setDialog("dm")}>
             <IconMessage />
           </button>
         </div>
       </header>
+      <div class="side-search">
+        <button type="button" class="search-btn" aria-label="Search messages" aria-keyshortcuts="Control+K" onClick={() => setDialog("search")}>
+          <IconSearch />
+          <span>Search messages</span>
+          <kbd>Ctrl K</kbd>
+        </button>
+      </div>
       <div class="side-scroll">
         <section aria-labelledby="h-rooms">
           <div class="side-section">
@@ -114,27 +151,7 @@ export function Sidebar() {
           </Show>
         </section>
       </div>
-      <footer class="side-foot">
-        <Show when={user()}>
-          {(u) => (
-            <>
-              <Avatar name={displayName(u().id) || u().username} seed={u().id} size={32} status="online" />
-              <div class="me">
-                <strong>{u().displayName || u().username}</strong>
-                <span class="muted">@{u().username}</span>
-              </div>
-            </>
-          )}
-        </Show>
-        <Show when={notifyPermission() === "default"}>
-          <button type="button" class="icon-btn" aria-label="Enable desktop notifications" title="Enable desktop notifications" onClick={() => void askPermission()}>
-            <IconBell />
-          </button>
-        </Show>
-        <button type="button" class="icon-btn" aria-label="Log out" title="Log out" onClick={() => void logout()}>
-          <IconLogout />
-        </button>
-      </footer>
+      <SideFoot />
       <Show when={dialog() === "create"}>
         <CreateRoomDialog onClose={() => setDialog(null)} />
       </Show>
@@ -143,6 +160,9 @@ export function Sidebar() {
       </Show>
       <Show when={dialog() === "dm"}>
         <NewDmDialog onClose={() => setDialog(null)} />
+      </Show>
+      <Show when={dialog() === "search"}>
+        <SearchDialog onClose={() => setDialog(null)} />
       </Show>
     </nav>
   );

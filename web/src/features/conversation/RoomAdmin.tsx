@@ -1,0 +1,163 @@
+// Room administration: the member list (roles, presence, mutes; kick / ban / mute for admins) and room settings (name, topic, slow mode).
+import { createMemo, createSignal, For, Show } from "solid-js";
+import type { Role, Room } from "../../../../server/protocol/types";
+import { api, describeError } from "../../lib/api";
+import { formatTime, presenceText } from "../../lib/format";
+import { loadMembers, memberList, type MemberInfo } from "../../state/members";
+import { upsertRoom } from "../../state/rooms";
+import { me } from "../../state/session";
+import { displayName, lastSeen, presence, username } from "../../state/users";
+import { Avatar } from "../../ui/Avatar";
+import { Modal } from "../../ui/Modal";
+import { toast } from "../../ui/Toast";
+
+const RANK: Record<Role, number> = { owner: 0, admin: 1, member: 2 };
+const MUTES = [
+  { label: "Mute 15 minutes", sec: 15 * 60 },
+  { label: "Mute 1 hour", sec: 3600 },
+  { label: "Mute 24 hours", sec: 86_400 },
+];
+export const SLOW_MODES = [0, 5, 10, 30, 60, 300, 900, 3600];
+
+function MemberRow(p: { room: Room; m: MemberInfo; canAct: boolean }) {
+  const [busy, setBusy] = createSignal(false);
+  const name = () => displayName(p.m.userId);
+  const muted = () => !!p.m.silencedUntil && p.m.silencedUntil > Date.now();
+  const act = async (what: string, fn: () => Promise<unknown>, confirmText?: string) => {
+    if (confirmText && !window.confirm(confirmText)) return;
+    setBusy(true);
+    try {
+      await fn();
+      toast(what);
+      await loadMembers(p.room.id, true);
+    } catch (e) {
+      toast(`Couldn't do that: ${describeError(e)}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <li class="member" data-user={p.m.userId}>
+      <Avatar name={name()} seed={p.m.userId} size={34} status={presence[p.m.userId] ?? "offline"} />
+      <div class="member-text">
+        <strong>
+          {name()}
+          <Show when={p.m.userId === me()?.id}> <span class="muted">(you)</span></Show>
+        </strong>
+        <span class="muted">
+          @{username(p.m.userId) ?? ""} · {presenceText(presence[p.m.userId] ?? "offline", lastSeen[p.m.userId])}
+          <Show when={muted()}> · <span class="fail">muted until {formatTime(p.m.silencedUntil!)}</span></Show>
+        </span>
+      </div>
+      <Show when={p.m.role !== "member"}>
+        <span class="role" classList={{ owner: p.m.role === "owner" }}>{p.m.role}</span>
+      </Show>
+      <Show when={p.canAct}>
+        <div class="member-actions" role="group" aria-label={`Moderate ${name()}`}>
+          <Show
+            when={muted()}
+            fallback={
+              <select
+                aria-label={`Mute ${name()}`}
+                disabled={busy()}
+                onChange={(e) => {
+                  const sec = Number(e.currentTarget.value);
+                  e.currentTarget.value = "";
+                  if (sec) void act(`${name()} is muted.`, () => api.mute(p.room.id, p.m.userId, sec));
+                }}
+              >
+                <option value="">Mute…</option>
+                <For each={MUTES}>{(o) => <option value={o.sec}>{o.label}</option>}</For>
+              </select>
+            }
+          >
+            <button type="button" class="btn sm" disabled={busy()} onClick={() => void act(`${name()} can talk again.`, () => api.mute(p.room.id, p.m.userId, 0))}>
+              Unmute
+            </button>
+          </Show>
+          <button type="button" class="btn sm" disabled={busy()} onClick={() => void act(`Removed ${name()}.`, () => api.kick(p.room.id, p.m.userId), `Remove ${name()} from #${p.room.name}? They can rejoin a public room.`)}>
+            Remove
+          </button>
+          <button type="button" class="btn sm danger" disabled={busy()} onClick={() => void act(`Banned ${name()}.`, () => api.ban(p.room.id, p.m.userId), `Ban ${name()} from #${p.room.name}? They won't be able to rejoin.`)}>
+            Ban
+          </button>
+        </div>
+      </Show>
+    </li>
+  );
+}
+
+export function MembersDialog(p: { room: Room; onClose: () => void }) {
+  void loadMembers(p.room.id, true);
+  const myRole = () => p.room.role ?? "member";
+  const canAct = (m: MemberInfo) =>
+    m.userId !== me()?.id && m.role !== "owner" && (myRole() === "owner" || (myRole() === "admin" && m.role === "member"));
+  const sorted = createMemo(() =>
+    memberList(p.room.id).sort((a, b) => RANK[a.role] - RANK[b.role] || displayName(a.userId).localeCompare(displayName(b.userId))),
+  );
+  return (
+    <Modal title={`Members of #${p.room.name}`} wide onClose={p.onClose}>
+      <ul class="member-list" aria-label="Members">
+        <For each={sorted()} fallback={<li class="muted pad">Loading members…</li>}>
+          {(m) => <MemberRow room={p.room} m={m} canAct={canAct(m)} />}
+        </For>
+      </ul>
+    </Modal>
+  );
+}
+
+export function RoomSettingsDialog(p: { room: Room; onClose: () => void }) {
+  const [name, setName] = createSignal(p.room.name);
+  const [topic, setTopic] = createSignal(p.room.topic ?? "");
+  const [slow, setSlow] = createSignal(p.room.slowModeSec ?? 0);
+  const [error, setError] = createSignal("");
+  const [busy, setBusy] = createSignal(false);
+  const slowText = (s: number) => (s === 0 ? "Off" : s < 60 ? `${s} seconds` : s < 3600 ? `${s / 60} minute${s === 60 ? "" : "s"}` : "1 hour");
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    if (!name().trim()) return setError("The room needs a name.");
+    const patch: { name?: string; topic?: string; slowModeSec?: number } = {};
+    if (name().trim() !== p.room.name) patch.name = name().trim();
+    if (topic().trim() !== (p.room.topic ?? "")) patch.topic = topic().trim();
+    if (slow() !== (p.room.slowModeSec ?? 0)) patch.slowModeSec = slow();
+    if (!Object.keys(patch).length) return p.onClose();
+    setBusy(true);
+    setError("");
+    try {
+      const { room } = await api.updateRoom(p.room.id, patch);
+      upsertRoom({ ...p.room, ...room, role: p.room.role, unread: p.room.unread, mentions: p.room.mentions, notificationsMuted: p.room.notificationsMuted });
+      toast("Room settings saved.");
+      p.onClose();
+    } catch (err) {
+      setError(describeError(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Modal title="Room settings" onClose={p.onClose}>
+      <form class="stack" onSubmit={submit}>
+        <label>
+          <span>Name</span>
+          <input name="name" maxLength={64} value={name()} onInput={(e) => setName(e.currentTarget.value)} />
+        </label>
+        <label>
+          <span>Topic</span>
+          <input name="topic" maxLength={256} placeholder="What is this room about?" value={topic()} onInput={(e) => setTopic(e.currentTarget.value)} />
+        </label>
+        <label>
+          <span>Slow mode</span>
+          <select name="slowMode" value={String(slow())} onChange={(e) => setSlow(Number(e.currentTarget.value))}>
+            <For each={SLOW_MODES}>{(s) => <option value={s}>{s ? `One message every ${slowText(s)}` : "Off"}</option>}</For>
+          </select>
+          <em class="muted">Members can send one message per interval; admins are exempt.</em>
+        </label>
+        <div class="form-error" role="alert">{error()}</div>
+        <div class="actions">
+          <button type="button" class="btn" onClick={p.onClose}>Cancel</button>
+          <button type="submit" class="btn primary" disabled={busy()}>Save</button>
+        </div>
+      </form>
+    </Modal>
+  );
+}

@@ -1,0 +1,82 @@
+// Files staged in the composer, per room: uploading (with progress), ready (an upload id) or failed; sent with the next message.
+import { createStore, produce } from "solid-js/store";
+import type { Attachment } from "../../../server/protocol/types";
+import { describeUploadError, isImage, uploadFile } from "../lib/upload";
+
+export interface Staged {
+  key: string;
+  name: string;
+  size: number;
+  mime: string;
+  progress: number;
+  state: "uploading" | "ready" | "failed";
+  error?: string;
+  upload?: Attachment;
+  /** blob: URL of the local file, for image previews. */
+  preview?: string;
+}
+
+export const MAX_ATTACHMENTS = 10;
+const [staged, setStaged] = createStore<Record<string, Staged[]>>({});
+export { staged };
+const aborts = new Map<string, () => void>();
+/** Local previews by upload id, so our own freshly sent images show without a download. */
+export const localPreviews = new Map<string, string>();
+let n = 0;
+
+function patch(room: string, key: string, p: Partial<Staged>): void {
+  setStaged(room, (l) => l.key === key, produce((s) => Object.assign(s, p)));
+}
+
+export function addFiles(room: string, files: File[]): string | undefined {
+  const list = staged[room] ?? [];
+  const room_left = MAX_ATTACHMENTS - list.filter((s) => s.state !== "failed").length;
+  let note: string | undefined;
+  if (files.length > room_left) {
+    note = `You can attach up to ${MAX_ATTACHMENTS} files to one message.`;
+    files = files.slice(0, Math.max(0, room_left));
+  }
+  for (const file of files) {
+    const key = `u${++n}`;
+    const s: Staged = { key, name: file.name || "pasted-file", size: file.size, mime: file.type, progress: 0, state: "uploading" };
+    if (isImage(file.type)) s.preview = URL.createObjectURL(file);
+    setStaged(room, (l) => [...(l ?? []), s]);
+    const h = uploadFile(room, file, (f) => patch(room, key, { progress: f }));
+    aborts.set(key, h.abort);
+    h.done
+      .then((upload) => {
+        if (s.preview) localPreviews.set(upload.id, s.preview);
+        patch(room, key, { state: "ready", progress: 1, upload });
+      })
+      .catch((e) => patch(room, key, { state: "failed", error: describeUploadError(s.name, e) }))
+      .finally(() => aborts.delete(key));
+  }
+  return note;
+}
+
+export function removeStaged(room: string, key: string): void {
+  aborts.get(key)?.();
+  const s = staged[room]?.find((x) => x.key === key);
+  if (s?.preview && !s.upload) URL.revokeObjectURL(s.preview);
+  setStaged(room, (l) => (l ?? []).filter((x) => x.key !== key));
+}
+
+export const uploading = (room: string) => (staged[room] ?? []).some((s) => s.state === "uploading");
+export const readyCount = (room: string) => (staged[room] ?? []).filter((s) => s.state === "ready").length;
+
+/** Take the ready uploads for sending; failed ones stay visible until dismissed. */
+export function takeReady(room: string): Attachment[] {
+  const ready = (staged[room] ?? []).filter((s) => s.state === "ready" && s.upload);
+  setStaged(room, (l) => (l ?? []).filter((x) => x.state !== "ready"));
+  return ready.map((s) => s.upload!);
+}
+
+/** Body to send when a message has files but no text (the server requires a body). */
+export function captionFor(atts: Attachment[]): string {
+  return atts.map((a) => a.filename).join(", ");
+}
+
+export function clearStaged(): void {
+  for (const abort of aborts.values()) abort();
+  for (const k of Object.keys(staged)) setStaged(k, undefined!);
+}

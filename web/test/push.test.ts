@@ -1,0 +1,82 @@
+// Notifications: Web Push is enabled only from the button (service worker + VAPID key + subscription sent to the server),
+// and mention notification frames become desktop notifications while the tab is hidden.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { createRoom, joinRoom, newPerson, say, setup, type Person } from "./helpers";
+
+let env: Awaited<ReturnType<typeof setup>>;
+
+beforeAll(async () => {
+  env = await setup();
+}, 60_000);
+afterAll(async () => {
+  await env?.stop();
+});
+
+test("PUSH-E2E-1 (client side): the bell registers /sw.js and posts a subscription made with the server key", async () => {
+  const p = await newPerson(env.browser, env.url, { prefix: "pushy" });
+  await p.ctx.grantPermissions(["notifications"], { origin: env.url });
+  // Headless Chromium has no push service: stand in for PushManager, keep everything else real.
+  await p.page.evaluate(() => {
+    const w = window as unknown as { __keyLen: number };
+    PushManager.prototype.getSubscription = async () => null;
+    PushManager.prototype.subscribe = async function (opts?: PushSubscriptionOptionsInit) {
+      w.__keyLen = new Uint8Array(opts!.applicationServerKey as ArrayBuffer).length;
+      const json = { endpoint: "https://push.example.test/sub/1", expirationTime: null, keys: { p256dh: "p", auth: "a" } };
+      return { endpoint: json.endpoint, toJSON: () => json, unsubscribe: async () => true } as unknown as PushSubscription;
+    };
+  });
+  let posted: unknown;
+  await p.page.route("**/api/push/subscriptions", async (route) => {
+    posted = route.request().postDataJSON();
+    await route.fulfill({ status: 201, contentType: "application/json", body: "{}" });
+  });
+  // Nothing was asked or registered on load.
+  expect(await p.page.evaluate(() => navigator.serviceWorker.getRegistration("/").then((r) => !!r))).toBe(false);
+  await p.page.getByRole("button", { name: "Enable notifications" }).click();
+  await p.page.locator(".toast", { hasText: "Notifications are on" }).waitFor();
+  expect(posted).toEqual({ endpoint: "https://push.example.test/sub/1", expirationTime: null, keys: { p256dh: "p", auth: "a" } });
+  expect(await p.page.evaluate(() => (window as unknown as { __keyLen: number }).__keyLen)).toBe(65);
+  const script = await p.page.evaluate(() => navigator.serviceWorker.ready.then((r) => r.active?.scriptURL ?? ""));
+  expect(script).toBe(env.url + "/sw.js");
+  await p.page.getByRole("button", { name: "Enable notifications" }).waitFor({ state: "detached" });
+  await p.ctx.close();
+}, 60_000);
+
+test("MSG-MENTION-1: a mention while the tab is hidden shows a desktop notification; a muted room does not", async () => {
+  const bob: Person = await newPerson(env.browser, env.url, { prefix: "bob", displayName: "Bob" });
+  const ctx = await env.browser.newContext();
+  await ctx.addInitScript(() => {
+    Object.defineProperty(document, "visibilityState", { get: () => "hidden" });
+    const w = window as unknown as { __notes: string[]; Notification: unknown };
+    w.__notes = [];
+    w.Notification = class {
+      static permission = "granted";
+      static requestPermission = async () => "granted";
+      onclick: unknown = null;
+      constructor(title: string, opts: { body: string }) {
+        w.__notes.push(`${title}: ${opts.body}`);
+      }
+      close() {}
+    };
+  });
+  const page = await ctx.newPage();
+  const dana = "dana" + Date.now().toString(36);
+  await page.goto(env.url);
+  await page.getByRole("button", { name: "Create an account" }).click();
+  await page.getByLabel("Username").fill(dana);
+  await page.getByLabel("Password").fill("correct horse battery");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.getByRole("navigation", { name: "Conversations" }).waitFor();
+  await createRoom(bob.page, "standup");
+  await joinRoom(page, "standup");
+  await say(bob.page, `@${dana} your turn`);
+  await page.waitForFunction(() => (window as unknown as { __notes: string[] }).__notes.length > 0, undefined, { timeout: 10_000 });
+  expect(await page.evaluate(() => (window as unknown as { __notes: string[] }).__notes)).toEqual([`Bob in #standup: @${dana} your turn`]);
+  await page.getByRole("button", { name: "Mute notifications" }).click();
+  await page.getByRole("button", { name: "Unmute notifications" }).waitFor();
+  await page.waitForTimeout(200);
+  await say(bob.page, `@${dana} second call`);
+  await page.waitForTimeout(800);
+  expect(await page.evaluate(() => (window as unknown as { __notes: string[] }).__notes.length)).toBe(1);
+  await ctx.close();
+}, 60_000);
