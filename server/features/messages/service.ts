@@ -86,7 +86,8 @@ export function createMessages(ctx: Context, hooks: MessageHooks = {}) {
 
     /** Caller has checked membership. Resolves after commit with the stored (or first) event. */
     async send(sender: string, m: SendInput): Promise<Written> {
-      checkBody(m.body);
+      // A message may be files only: then the body may be empty.
+      if (m.body.trim() !== "" || !m.attachments?.length) checkBody(m.body);
       if (m.clientMsgId.length === 0 || m.clientMsgId.length > LIMITS.CLIENT_MSG_ID_MAX) {
         throw new AppError("invalid_request", `clientMsgId must be 1–${LIMITS.CLIENT_MSG_ID_MAX} characters`);
       }

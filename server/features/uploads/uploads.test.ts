@@ -259,3 +259,13 @@ describe("abandoned drafts", () => {
     }
   });
 });
+
+describe("files-only messages", () => {
+  test("UP-16 a message with attachments may have an empty body; without them an empty body is refused", async () => {
+    const u = await upload(s.url, room, alice, PNG, "only.png");
+    const ok = await sender.request({ type: "send", room, clientMsgId: crypto.randomUUID(), body: "", attachments: [u.body.upload.id] });
+    expect(ok.type).toBe("ok");
+    expect(ok.event.attachments[0].id).toBe(u.body.upload.id);
+    expect((await sender.request({ type: "send", room, clientMsgId: crypto.randomUUID(), body: " " })).code).toBe("invalid_request");
+  });
+});
