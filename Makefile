@@ -42,10 +42,10 @@ db-generate: deps
 	$(BUN) server/db/bundle-migrations.ts
 
 bench: build
-	$(BUN) bench/cli.ts
+	ulimit -n 65536 2>/dev/null || ulimit -n "$$(ulimit -Hn)"; $(BUN) bench/cli.ts
 
 bench-quick: deps
-	$(BUN) bench/cli.ts --quick
+	ulimit -n 65536 2>/dev/null || ulimit -n "$$(ulimit -Hn)"; $(BUN) bench/cli.ts --quick
 
 clean:
 	rm -rf dist web/dist .tools .test.log

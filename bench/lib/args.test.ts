@@ -36,6 +36,15 @@ describe("parseArgs", () => {
     expect(o.rates).toEqual([100, 2000]);
     expect(o.out).toBe("x");
   });
+  test("targets, idle size and duration", () => {
+    expect(parseArgs([]).targets).toBeUndefined();
+    expect(parseArgs(["--targets"]).targets).toBe(true);
+    expect(parseArgs(["--no-targets"]).targets).toBe(false);
+    const o = parseArgs(["--idle-connections", "10k", "--duration", "2.5", "--scenario", "commit"]);
+    expect(o.idleConnections).toBe(10_000);
+    expect(o.durationSec).toBe(2.5);
+    expect(o.scenarios).toEqual(["commit"]);
+  });
   test("--url drops the baseline and trailing slash", () => {
     const o = parseArgs(["--url", "http://h:1/"]);
     expect(o.url).toBe("http://h:1");

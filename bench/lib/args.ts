@@ -1,6 +1,6 @@
 // Command-line options of the bench CLI and the --slo target syntax.
 
-export const SCENARIOS = ["fanout", "throughput", "idle", "reconnect-storm", "history", "login"] as const;
+export const SCENARIOS = ["fanout", "throughput", "commit", "idle", "reconnect-storm", "history", "login"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** `p99=30ms@100000`: the 99th percentile of delivery latency stays ≤ 30 ms at an offered 100,000 deliveries/s. */
@@ -28,6 +28,11 @@ export interface Options {
   senders?: number;
   rates?: number[];
   stepSec?: number;
+  idleConnections?: number;
+  /** Seconds of the closed-loop and HTTP scenarios (throughput, commit, history, login). */
+  durationSec?: number;
+  /** Whether a FAILed P1–P4 target sets the exit code; default: on in full runs, off with --quick. */
+  targets?: boolean;
   serveBaseline: boolean;
   port: number;
   help: boolean;
@@ -42,10 +47,13 @@ export const USAGE = `usage: bench [options]
   --accounts FILE     reuse accounts ({"users":[{"username","password"}]}) instead of registering
   --server-pid PID    with --url: read that process's RSS and CPU
   --server-cmd CMD    spawn this command instead of Parley (args split on spaces; --port/--data are appended)
-  --connections N  --room-size K  --senders S  --rates R1,R2,…  --step SECONDS
+  --connections N  --room-size K  --senders S  --rates R1,R2,…  --step SECONDS  --idle-connections N
+  --duration SECONDS  length of throughput, commit, history and login
+  --targets           exit 2 when one of the targets P1–P4 FAILs (default in full runs)
+  --no-targets        report the targets without affecting the exit code (default with --quick)
   --no-baseline       skip the raw Bun baseline
   --no-pin            do not pin server and generator to separate cores
-exit codes: 0 ok, 1 correctness audit failed or error, 2 SLO missed, 3 run invalid (generator saturated)`;
+exit codes: 0 ok, 1 correctness audit failed or error, 2 SLO or enforced target missed, 3 run invalid (generator saturated or stalled)`;
 
 export function parseDuration(text: string): number {
   const m = /^(\d+(?:\.\d+)?)(us|µs|ms|s)?$/.exec(text.trim());
@@ -100,6 +108,10 @@ export function parseArgs(argv: string[]): Options {
       case "--senders": o.senders = parseCount(val()); break;
       case "--rates": o.rates = val().split(",").map(parseCount); break;
       case "--step": o.stepSec = Number(val()); break;
+      case "--idle-connections": o.idleConnections = parseCount(val()); break;
+      case "--duration": o.durationSec = Number(val()); break;
+      case "--targets": o.targets = true; break;
+      case "--no-targets": o.targets = false; break;
       case "--no-baseline": o.baseline = false; break;
       case "--no-pin": o.pin = false; break;
       case "--serve-baseline": o.serveBaseline = true; break;

@@ -31,6 +31,8 @@ export class Conn {
   open = false;
   welcomes = 0;
   drops = 0;
+  /** Connection attempts that closed before a welcome, by close code (1006: refused or reset). */
+  readonly failedByCode = new Map<number, number>();
 
   constructor(readonly idx: number, private readonly wsUrl: string, readonly token: string, private readonly sink: Sink, private readonly opts: ConnOptions) {}
 
@@ -66,7 +68,10 @@ export class Conn {
           this.pending.clear();
         }
         this.histories.clear();
-        if (!welcomed) reject(new Error(`ws closed before welcome (${e.code} ${e.reason})`));
+        if (!welcomed) {
+          this.failedByCode.set(e.code, (this.failedByCode.get(e.code) ?? 0) + 1);
+          reject(new Error(`ws closed before welcome (${e.code} ${e.reason})`));
+        }
         if (!this.intentional && this.opts.autoReconnect) {
           if (wasOpen) this.drops++;
           this.scheduleReconnect();

@@ -66,20 +66,83 @@ export function barsChart(main: ScenarioResult | undefined, base: ScenarioResult
   return out.join("");
 }
 
-export function html(run: RunResult, kneeMs: number): string {
-  const scenarios = [...new Set(run.results.map((r) => r.scenario))];
-  const parts: string[] = [];
-  for (const name of scenarios) {
+type RssKb = { beforeAfterWarmUp?: number; connectedAfterEachCycle?: (number | null)[]; disconnectedAfterEachCycle?: (number | null)[]; afterCyclesDisconnected?: number };
+
+/** Server RSS (MiB) through the idle scenario's phases: before, connected (cycle 0), disconnected, connected (cycle 1) … */
+export function rssChart(series: { name: string; rss: RssKb; dashed: boolean }[]): string {
+  const phases = (r: RssKb) => {
+    const out: { label: string; kb: number | null | undefined }[] = [{ label: "before", kb: r.beforeAfterWarmUp }];
+    (r.connectedAfterEachCycle ?? []).forEach((kb, i) => {
+      if (i > 0) out.push({ label: `off ${i}`, kb: r.disconnectedAfterEachCycle?.[i - 1] });
+      out.push({ label: `on ${i}`, kb });
+    });
+    out.push({ label: "after", kb: r.afterCyclesDisconnected });
+    return out;
+  };
+  const all = series.map((s) => ({ ...s, pts: phases(s.rss) }));
+  const vals = all.flatMap((s) => s.pts.flatMap((p) => (typeof p.kb === "number" ? [p.kb / 1024] : [])));
+  if (!vals.length) return "";
+  const W = 720, H = 300, L = 64, R = 150, T = 20, B = 40;
+  const n = Math.max(...all.map((s) => s.pts.length));
+  const yMax = Math.max(...vals) * 1.1;
+  const x = (i: number) => L + (i / Math.max(1, n - 1)) * (W - L - R);
+  const y = (mb: number) => T + (1 - mb / yMax) * (H - T - B);
+  const out = [`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" font-family="sans-serif" font-size="11">`];
+  for (let i = 0; i <= 4; i++) {
+    const v = (yMax / 4) * i;
+    out.push(`<line x1="${L}" x2="${W - R}" y1="${y(v)}" y2="${y(v)}" stroke="#eee"/><text x="${L - 6}" y="${y(v) + 4}" text-anchor="end">${Math.round(v)} MiB</text>`);
+  }
+  all[0].pts.forEach((p, i) => out.push(`<text x="${x(i)}" y="${H - B + 16}" text-anchor="middle">${esc(p.label)}</text>`));
+  let legend = T + 10;
+  for (const s of all) {
+    const color = s.dashed ? "#868e96" : "#1971c2";
+    const dash = s.dashed ? ` stroke-dasharray="6 4"` : "";
+    const d = s.pts.flatMap((p, i) => (typeof p.kb === "number" ? [`${x(i).toFixed(1)},${y(p.kb / 1024).toFixed(1)}`] : [])).map((xy, i) => `${i ? "L" : "M"}${xy}`).join(" ");
+    out.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="2"${dash}/>`);
+    s.pts.forEach((p, i) => {
+      if (typeof p.kb === "number") out.push(`<circle cx="${x(i)}" cy="${y(p.kb / 1024)}" r="3" fill="${color}"><title>${esc(s.name)} ${p.label}: ${(p.kb / 1024).toFixed(1)} MiB</title></circle>`);
+    });
+    out.push(`<line x1="${W - R + 6}" x2="${W - R + 30}" y1="${legend}" y2="${legend}" stroke="${color}" stroke-width="2"${dash}/><text x="${W - R + 34}" y="${legend + 4}">${esc(s.name)} RSS</text>`);
+    legend += 16;
+  }
+  out.push(`<line x1="${L}" x2="${L}" y1="${T}" y2="${H - B}" stroke="#333"/><line x1="${L}" x2="${W - R}" y1="${H - B}" y2="${H - B}" stroke="#333"/></svg>`);
+  return out.join("");
+}
+
+/** Every chart of a run, as standalone SVG files (the HTML report inlines the same ones). */
+export function charts(run: RunResult, kneeMs: number): { scenario: string; file: string; svg: string }[] {
+  const out: { scenario: string; file: string; svg: string }[] = [];
+  for (const name of [...new Set(run.results.map((r) => r.scenario))]) {
     const main = run.results.find((r) => r.scenario === name && r.target !== "baseline");
     const base = run.results.find((r) => r.scenario === name && r.target === "baseline");
-    parts.push(`<h2>${esc(name)}</h2>`);
+    const pair = [main, base].filter((r): r is ScenarioResult => Boolean(r));
     if (name === "fanout") {
-      const series = [main, base].filter((r): r is ScenarioResult => Boolean(r?.steps?.length)).map((r) => ({ name: r.target, steps: r.steps!, dashed: r.target === "baseline" }));
-      parts.push(latencyChart(series, kneeMs));
+      const series = pair.filter((r) => r.steps?.length).map((r) => ({ name: r.target, steps: r.steps!, dashed: r.target === "baseline" }));
+      const svg = latencyChart(series, kneeMs);
+      if (svg) out.push({ scenario: name, file: "fanout-latency.svg", svg });
     }
-    parts.push(barsChart(main, base));
+    if (name === "idle") {
+      const series = pair.filter((r) => r.details?.rssKb).map((r) => ({ name: r.target, rss: r.details!.rssKb as RssKb, dashed: r.target === "baseline" }));
+      const svg = rssChart(series);
+      if (svg) out.push({ scenario: name, file: "idle-rss.svg", svg });
+    }
+    const bars = barsChart(main, base);
+    if (bars && !(main ?? base)?.details?.skipped) out.push({ scenario: name, file: `${name}.svg`, svg: bars });
+  }
+  return out;
+}
+
+export function html(run: RunResult, kneeMs: number): string {
+  const all = charts(run, kneeMs);
+  const parts: string[] = [];
+  const verdictCell = (v: string) => `<td style="font-weight:bold;color:${v === "PASS" ? "#2b8a3e" : v === "FAIL" ? "#c92a2a" : "#868e96"}">${esc(v)}</td>`;
+  parts.push(`<h2>Targets</h2><p>${run.targetsEnforced ? "Enforced: a FAIL sets exit code 2." : "Reported only (--targets enforces them)."}${run.quick ? " A quick run cannot measure them at full size." : ""}</p>`);
+  parts.push(`<table><tr><th>target</th><th>verdict</th><th>goal</th><th>measured</th></tr>${run.targets.map((t) => `<tr><td>${t.id}</td>${verdictCell(t.verdict)}<td>${esc(t.goal)}</td><td>${esc(t.detail)}</td></tr>`).join("")}</table>`);
+  for (const name of [...new Set(run.results.map((r) => r.scenario))]) {
+    parts.push(`<h2>${esc(name)}</h2>`);
+    for (const c of all.filter((c) => c.scenario === name)) parts.push(c.svg);
   }
   return `<!doctype html><html><head><meta charset="utf-8"><title>Parley bench ${esc(run.startedAt)}</title>
-<style>body{font-family:sans-serif;max-width:980px;margin:2em auto;color:#222}pre{white-space:pre-wrap;background:#f8f9fa;padding:1em;font-size:12px}svg{display:block;margin:1em 0}</style></head>
+<style>body{font-family:sans-serif;max-width:980px;margin:2em auto;color:#222}pre{white-space:pre-wrap;background:#f8f9fa;padding:1em;font-size:12px}svg{display:block;margin:1em 0}table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}</style></head>
 <body><h1>Parley bench — exit ${run.exitCode}</h1>${parts.join("\n")}<h2>Summary</h2><pre>${esc(markdown(run))}</pre></body></html>`;
 }

@@ -16,6 +16,21 @@ export interface Layout {
   roomSize: number;
   /** How many accounts (from index 0) are placed in rooms. */
   members: number;
+  /** Rooms with a single member: solo[i] belongs to accounts[i] alone (the commit scenario). */
+  solo: string[];
+}
+
+/** Rooms of the layout that have members among the first `connected` accounts. */
+export function roomsInUse(layout: Layout, connected: number): number {
+  return Math.min(layout.rooms.length, Math.ceil(Math.min(connected, layout.members) / layout.roomSize));
+}
+
+/** An account that can read a room's history: its owner. */
+export function ownerOf(layout: Layout, room: string): Account {
+  const r = layout.rooms.indexOf(room);
+  if (r >= 0) return layout.accounts[r * layout.roomSize] ?? layout.accounts[0];
+  const s = layout.solo.indexOf(room);
+  return layout.accounts[s >= 0 ? s : 0];
 }
 
 export class ApiError extends Error {
@@ -51,7 +66,7 @@ export function runTag(): string {
   return Math.random().toString(36).slice(2, 8);
 }
 
-async function register(base: string, username: string): Promise<Account> {
+export async function register(base: string, username: string): Promise<Account> {
   const r = await api<AuthReply>(base, "POST", "/api/auth/register", { username, password: PASSWORD });
   return { username, password: PASSWORD, token: r.accessToken, userId: r.user.id };
 }
@@ -77,11 +92,13 @@ export interface ProvisionSpec {
   /** The first `members` users go into rooms of `roomSize`. */
   members: number;
   roomSize: number;
+  /** Single-member rooms to create, one for each of the first `solo` users. */
+  solo?: number;
   reuse?: { username: string; password: string }[];
   concurrency?: number;
 }
 
-/** Registers (or logs in) `users` accounts and puts the first `members` into public rooms of `roomSize`. */
+/** Registers (or logs in) `users` accounts, puts the first `members` into public rooms of `roomSize`, and gives the first `solo` a room of their own. */
 export async function provision(base: string, spec: ProvisionSpec, progress: Progress, label: string): Promise<Layout> {
   const tag = runTag();
   const conc = spec.concurrency ?? 16;
@@ -108,8 +125,14 @@ export async function provision(base: string, spec: ProvisionSpec, progress: Pro
     await api(base, "POST", `/api/rooms/${rooms[Math.floor(i / spec.roomSize)]}/join`, {}, accounts[i].token);
     tick("joins", joiners.length);
   });
+  done = 0;
+  const solo = await pool(Array.from({ length: Math.min(spec.solo ?? 0, accounts.length) }, (_, i) => i), conc, async (i) => {
+    const r = await api<{ room: Room }>(base, "POST", "/api/rooms", { name: `solo-${tag}-${i}`, kind: "public" }, accounts[i].token);
+    tick("single-member rooms", spec.solo ?? 0);
+    return r.room.id;
+  });
   progress.clear();
-  return { accounts, rooms, roomSize: spec.roomSize, members: spec.members };
+  return { accounts, rooms, roomSize: spec.roomSize, members: spec.members, solo };
 }
 
 /** Every stored event of a room, paged oldest first through the history API (for the storage audit). */

@@ -3,7 +3,7 @@ import type { RoomEvent } from "../../server/protocol/types";
 import { Audit } from "./audit";
 import { Conn, type ConnOptions, wsUrlOf } from "./client";
 import { Histogram } from "./histogram";
-import type { Layout } from "./provision";
+import { type Layout, roomsInUse } from "./provision";
 import { type Progress, pool } from "./progress";
 import { readStamp } from "./schedule";
 
@@ -35,6 +35,7 @@ export class Recorder {
       const room = layout.rooms[Math.floor(i / layout.roomSize)];
       this.roomMembers.set(room, (this.roomMembers.get(room) ?? 0) + 1);
     }
+    for (let i = 0; i < Math.min(connected, layout.solo.length); i++) this.roomMembers.set(layout.solo[i], 1);
   }
 
   step(tag: string): StepStats {
@@ -111,10 +112,13 @@ export function closeAll(conns: Conn[]): void {
   for (const c of conns) c.close();
 }
 
-/** Room and connection of sender s: senders spread over rooms first, then over members within a room. */
-export function senderSlot(s: number, layout: Layout): { conn: number; room: string } {
-  const rooms = layout.rooms.length;
+/**
+ * Room and connection of sender s when accounts [0, connected) are connected: senders spread over
+ * the rooms those connections fill first, then over members within a room.
+ */
+export function senderSlot(s: number, layout: Layout, connected: number): { conn: number; room: string } {
+  const rooms = Math.max(1, roomsInUse(layout, connected));
   const r = s % rooms;
   const member = Math.floor(s / rooms) % layout.roomSize;
-  return { conn: Math.min(r * layout.roomSize + member, layout.members - 1), room: layout.rooms[r] };
+  return { conn: Math.min(r * layout.roomSize + member, layout.members - 1, connected - 1), room: layout.rooms[r] };
 }

@@ -3,6 +3,7 @@ import type { ScenarioResult } from "../scenarios/types";
 import { sloKey } from "../scenarios/types";
 import type { Slo } from "./args";
 import { type AuditReport, mergeReports } from "./audit";
+import { evaluateTargets, type TargetResult } from "./targets";
 
 export interface SloResult {
   slo: string;
@@ -24,6 +25,9 @@ export interface RunResult {
   ratios: Record<string, Record<string, number | null>>;
   audit: AuditReport;
   slos: SloResult[];
+  /** P1–P4 of the issue; always evaluated, but they set the exit code only when enforced. */
+  targets: TargetResult[];
+  targetsEnforced: boolean;
   errors: string[];
   invalid: string[];
   valid: boolean;
@@ -75,28 +79,34 @@ export function evaluateSlo(slo: Slo, fanout: ScenarioResult | undefined): SloRe
     : { slo: slo.text, pass: false, detail: `${key} ${got.toFixed(2)} ms, lost ${step.lost}, not sent ${step.notSent} at ${step.offeredDeliveriesPerSec} deliveries/s` };
 }
 
-/** Fills in audit, SLO results, validity and the exit code. Correctness beats SLOs beats validity. */
-export function verdict(run: Omit<RunResult, "audit" | "slos" | "ratios" | "valid" | "exitCode" | "invalid">, slos: Slo[]): RunResult {
+/** Fills in audit, SLO and target results, validity and the exit code. Correctness beats SLOs and targets beats validity. */
+export function verdict(run: Omit<RunResult, "audit" | "slos" | "ratios" | "valid" | "exitCode" | "invalid" | "targets" | "targetsEnforced">, slos: Slo[], enforceTargets = false): RunResult {
   const mine = run.results.filter((r) => r.target !== "baseline");
   const audit = mergeReports(mine.flatMap((r) => (r.audit ? [r.audit] : [])));
   const sloResults = slos.map((s) => evaluateSlo(s, primary(run.results, "fanout")));
   const invalid = run.results.flatMap((r) => r.invalid.map((w) => `${r.target} ${r.scenario}: ${w}`));
   const errors = [...run.errors, ...mine.flatMap((r) => (r.error ? [`${r.target} ${r.scenario}: ${r.error}`] : []))];
-  const exitCode = errors.length || !audit.ok ? EXIT.FAILED : sloResults.some((s) => !s.pass) ? EXIT.SLO : invalid.length ? EXIT.INVALID : EXIT.OK;
-  return { ...run, errors, audit, slos: sloResults, ratios: ratios(run.results), invalid, valid: invalid.length === 0, exitCode };
+  const targets = evaluateTargets({ quick: run.quick, results: run.results });
+  const missed = sloResults.some((s) => !s.pass) || (enforceTargets && targets.some((t) => t.verdict === "FAIL"));
+  const exitCode = errors.length || !audit.ok ? EXIT.FAILED : missed ? EXIT.SLO : invalid.length ? EXIT.INVALID : EXIT.OK;
+  return { ...run, errors, audit, slos: sloResults, targets, targetsEnforced: enforceTargets, ratios: ratios(run.results), invalid, valid: invalid.length === 0, exitCode };
 }
 
 const fmt = (v: number | null | undefined, unit = "") => (v === null || v === undefined ? "–" : `${v >= 100 ? Math.round(v).toLocaleString("en-US") : v}${unit ? ` ${unit}` : ""}`);
 
 export function markdown(run: RunResult): string {
-  const status = run.exitCode === EXIT.OK ? "PASS" : run.exitCode === EXIT.SLO ? "SLO MISSED" : run.exitCode === EXIT.INVALID ? "INVALID" : "FAIL";
+  const status = run.exitCode === EXIT.OK ? "PASS" : run.exitCode === EXIT.SLO ? (run.slos.some((s) => !s.pass) ? "SLO MISSED" : "TARGET MISSED") : run.exitCode === EXIT.INVALID ? "INVALID" : "FAIL";
   const L: string[] = [`# Parley bench — ${status}`, ""];
-  L.push(`${run.startedAt} · ${run.quick ? "quick" : "full"} · ${run.url ?? "spawned Parley + Bun baseline"} · knee SLO ${run.knee}`);
+  L.push(`${run.startedAt} · ${run.quick ? "quick" : "full"} · ${run.url ?? (run.results.some((r) => r.target === "baseline") ? "spawned Parley + Bun baseline" : "spawned Parley")} · knee SLO ${run.knee}`);
   L.push(`machine: ${Object.entries(run.machine).map(([k, v]) => `${k} ${v}`).join(", ")}`, "");
   const a = run.audit;
   L.push(`**Correctness audit:** ${a.ok ? "clean" : "FAILED"} — ${a.acked} acked messages, ${a.deliveries} deliveries checked over ${a.streams} streams, ${a.roomsChecked} rooms checked against storage.`);
   L.push(`missing ${a.missing} · duplicated ${a.duplicated} · out of order ${a.outOfOrder} · mismatched ${a.mismatched} · not stored ${a.notStored} · unanswered ${a.unacked} · rejected ${a.rejected} · rooms unverified ${a.unverified}`);
   for (const e of a.examples) L.push(`- ${e}`);
+  L.push("");
+  L.push(`**Targets** (${run.targetsEnforced ? "enforced: a FAIL sets exit code 2" : "reported only; --targets enforces them"}${run.quick ? "; a quick run cannot measure them at full size" : ""}):`, "");
+  L.push("| target | verdict | goal | measured |", "| --- | --- | --- | --- |");
+  for (const t of run.targets) L.push(`| ${t.id} | ${t.verdict === "PASS" ? "✓ PASS" : t.verdict === "FAIL" ? "✗ FAIL" : "NOT MEASURED"} | ${t.goal} | ${t.detail} |`);
   L.push("");
   if (run.slos.length) {
     L.push("| SLO | result | detail |", "| --- | --- | --- |");
@@ -121,6 +131,13 @@ export function markdown(run: RunResult): string {
       L.push(`| ${k} (${m.better} is better) | ${fmt(main?.metrics[k]?.value, m.unit)} | ${fmt(base?.metrics[k]?.value, m.unit)} | ${r === null || r === undefined ? "–" : `×${r}`} |`);
     }
     L.push(`| generator CPU | ${main ? `${Math.round(main.generatorCpu * 100)}%` : ""} | ${base ? `${Math.round(base.generatorCpu * 100)}%` : ""} | |`, "");
+    for (const r of [main, base]) {
+      if (!r?.details) continue;
+      const rss = r.details.rssKb as Record<string, unknown> | undefined;
+      if (rss) L.push(`${r.target} RSS KiB: ${Object.entries(rss).map(([k, v]) => `${k} ${Array.isArray(v) ? `[${v.join(", ")}]` : v}`).join(" · ")}`, "");
+      for (const n of (r.details.notes as string[] | undefined) ?? []) L.push(`- ${r.target}: ${n}`);
+      if ((r.details.notes as string[] | undefined)?.length) L.push("");
+    }
     for (const r of [main, base]) {
       if (!r?.steps?.length) continue;
       L.push(`${r.target} ladder:`, "", "| msgs/s | deliveries/s offered | achieved | p50 ms | p99 ms | p99.9 ms | max ms | lost | gen CPU | server CPU | |", "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");

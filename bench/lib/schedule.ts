@@ -5,8 +5,9 @@
  * (scheduled send, receive) comes from here, so latencies never mix clocks.
  */
 export function nowMs(): number {
-  return performance.timeOrigin + performance.now();
+  return ORIGIN + performance.now();
 }
+const ORIGIN = performance.timeOrigin;
 
 export type Arrival = "uniform" | "poisson";
 

@@ -17,7 +17,20 @@ export interface Target {
   /** Starts the same command again on the same port and data dir; resolves once it listens. */
   restart(): Promise<void>;
   stop(): Promise<void>;
+  /**
+   * Set when the server was started with provisioning-only arguments (cheap password hashing):
+   * stops it gracefully and starts it again, same port and data, as measured.
+   */
+  provisioned?(): Promise<void>;
 }
+
+/**
+ * Parley hashes passwords with argon2id (19 MiB in bench mode, ~30 ms of its core each), which
+ * would make registering 10,000 accounts take minutes. Provisioning runs with the cheapest
+ * hash the server accepts; the server is then restarted as measured, and the login scenario
+ * registers its own accounts at the measured cost.
+ */
+export const PROVISION_ARGS = ["--hash-memory", "1024", "--hash-time", "1"];
 
 const BENCH_DIR = resolve(import.meta.dir, "..");
 const REPO_DIR = resolve(BENCH_DIR, "..");
@@ -39,7 +52,8 @@ export function pinSelf(): boolean {
 }
 
 export function parleyCommand(dataDir: string, override?: string[]): string[] {
-  const args = ["--host", "127.0.0.1", "--data", dataDir, "--bench-mode"];
+  // Access tokens must outlive a full run (default 15 min): the accounts are provisioned once, at the start.
+  const args = ["--host", "127.0.0.1", "--data", dataDir, "--bench-mode", "--access-ttl", "86400"];
   if (override) return [...override, ...args];
   return isCompiled() ? [process.execPath, ...args] : [process.execPath, join(REPO_DIR, "server/main.ts"), ...args];
 }
@@ -55,6 +69,16 @@ export function rssKb(pid: number | undefined): number | undefined {
   try {
     const m = /VmRSS:\s+(\d+)\s+kB/.exec(require("node:fs").readFileSync(`/proc/${pid}/status`, "utf8"));
     return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Soft open-file limit of a process (default: this one), or undefined when /proc is unavailable. */
+export function fdLimit(pid?: number): number | undefined {
+  try {
+    const m = /Max open files\s+(\d+|unlimited)/.exec(require("node:fs").readFileSync(`/proc/${pid ?? "self"}/limits`, "utf8"));
+    return m ? (m[1] === "unlimited" ? Infinity : Number(m[1])) : undefined;
   } catch {
     return undefined;
   }
@@ -126,6 +150,8 @@ export interface SpawnOptions {
   cpu?: number;
   logPath: string;
   env?: Record<string, string>;
+  /** Extra arguments for the first start only (see PROVISION_ARGS); `provisioned()` restarts without them. */
+  provisionArgs?: string[];
 }
 
 /** Spawns a server and waits until it listens. Port 0 first; restarts reuse the port it got. */
@@ -133,8 +159,9 @@ export async function spawnTarget(o: SpawnOptions): Promise<Target> {
   const log = Bun.file(o.logPath).writer();
   let proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
   let port = "0";
+  let extra = o.provisionArgs ?? [];
   const start = async () => {
-    const cmd = [...o.cmd, "--port", port];
+    const cmd = [...o.cmd, ...extra, "--port", port];
     proc = Bun.spawn(o.cpu === undefined ? cmd : ["taskset", "-c", String(o.cpu), ...cmd], {
       cwd: REPO_DIR,
       stdin: "ignore",
@@ -161,15 +188,25 @@ export async function spawnTarget(o: SpawnOptions): Promise<Target> {
       target.url = await start();
     },
     async stop() {
-      proc.kill("SIGTERM");
-      const done = await Promise.race([proc.exited.then(() => true), Bun.sleep(5000).then(() => false)]);
-      if (!done) {
-        proc.kill("SIGKILL");
-        await proc.exited;
-      }
+      await terminate();
       await log.end();
     },
   };
+  const terminate = async () => {
+    proc.kill("SIGTERM");
+    const done = await Promise.race([proc.exited.then(() => true), Bun.sleep(5000).then(() => false)]);
+    if (!done) {
+      proc.kill("SIGKILL");
+      await proc.exited;
+    }
+  };
+  if (extra.length) {
+    target.provisioned = async () => {
+      await terminate();
+      extra = [];
+      target.url = await start();
+    };
+  }
   target.url = await start();
   return target;
 }

@@ -1,7 +1,7 @@
 // Helpers shared by the messaging scenarios: draining a step, the storage audit, and generator-health checks.
 import type { AuditReport } from "../lib/audit";
 import { SATURATED } from "../lib/progress";
-import { fetchLog } from "../lib/provision";
+import { fetchLog, ownerOf } from "../lib/provision";
 import type { Recorder, StepStats } from "../lib/recorder";
 import type { Ctx } from "./types";
 
@@ -35,9 +35,8 @@ export async function finishAudit(ctx: Ctx, rec: Recorder): Promise<AuditReport>
     const rooms = rec.audit.roomsWithAcks();
     let n = 0;
     for (const room of rooms) {
-      const owner = ctx.layout.accounts[ctx.layout.rooms.indexOf(room) * ctx.layout.roomSize] ?? ctx.layout.accounts[0];
       try {
-        rec.audit.stored(room, await fetchLog(ctx.target.url, room, owner.token));
+        rec.audit.stored(room, await fetchLog(ctx.target.url, room, ownerOf(ctx.layout, room).token));
       } catch (e) {
         rec.audit.unreadable(room, (e as Error).message);
       }

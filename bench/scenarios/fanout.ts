@@ -3,6 +3,7 @@ import { loadavg } from "node:os";
 import type { Conn } from "../lib/client";
 import { Histogram } from "../lib/histogram";
 import { CpuMeter, SATURATED } from "../lib/progress";
+import { roomsInUse } from "../lib/provision";
 import { closeAll, connectAll, Recorder, senderSlot } from "../lib/recorder";
 import { buildSchedule, dispatch, nowMs, stampBody } from "../lib/schedule";
 import { cpuSeconds } from "../lib/target";
@@ -12,10 +13,23 @@ import { type Ctx, type FanoutStep, metric, type ScenarioResult, sloKey } from "
 /** Send lag (p99) beyond which a step's latencies are polluted by the generator's own stalls. */
 const LAG_LIMIT_MS = 10;
 
-/** Ladder of offered msgs/s: the plan's rates plus every rate an --slo names, ascending. */
-export function ladder(rates: number[], sloDeliveries: number[], roomSize: number): number[] {
-  const all = [...rates, ...sloDeliveries.map((d) => d / roomSize)];
-  return [...new Set(all.map((r) => Math.round(r * 100) / 100))].filter((r) => r > 0).sort((a, b) => a - b);
+const round = (r: number) => Math.round(r * 100) / 100;
+
+/** Ladder of offered msgs/s: the plan's rates plus every required rate (SLO and target loads), ascending. */
+export function ladder(rates: number[], required: number[]): number[] {
+  return [...new Set([...rates, ...required].map(round))].filter((r) => r > 0).sort((a, b) => a - b);
+}
+
+/**
+ * Index of the step to run after step k. Below the knee every rate is run; once any step has failed
+ * (past the knee) only the required rates above k are still measured, so an SLO or target load is
+ * always reported instead of "never reached". -1: stop.
+ */
+export function nextStep(rates: number[], k: number, pastKnee: boolean, required: number[]): number {
+  if (!pastKnee) return k + 1 < rates.length ? k + 1 : -1;
+  const want = new Set(required.map(round));
+  for (let j = k + 1; j < rates.length; j++) if (want.has(rates[j])) return j;
+  return -1;
 }
 
 /**
@@ -40,12 +54,14 @@ export async function fanout(ctx: Ctx): Promise<ScenarioResult> {
   const { plan, layout, target, progress, knee } = ctx;
   const rec = new Recorder(layout, plan.connections);
   const conns = await connectAll(target.url, layout, plan.connections, rec, { autoReconnect: true }, progress, ctx.label);
-  const slots = Array.from({ length: plan.senders }, (_, s) => senderSlot(s, layout));
-  const rates = ladder(plan.rates, ctx.slos.flatMap((s) => (s.atDeliveriesPerSec ? [s.atDeliveriesPerSec] : [])), layout.roomSize);
+  const slots = Array.from({ length: plan.senders }, (_, s) => senderSlot(s, layout, plan.connections));
+  const rates = ladder(plan.rates, ctx.requiredRates);
   const steps: FanoutStep[] = [];
   const cpu = new CpuMeter();
   await warmUp(ctx, rec, conns, slots, rates[0]);
-  for (const [k, rate] of rates.entries()) {
+  let pastKnee = false;
+  for (let k = rates.length ? 0 : -1; k >= 0; ) {
+    const rate = rates[k];
     const tag = `f${k}`;
     const st = rec.step(tag);
     const lag = new Histogram();
@@ -96,17 +112,25 @@ export async function fanout(ctx: Ctx): Promise<ScenarioResult> {
       why: why || undefined,
     });
     progress.log(`  ${ctx.label}: ${rate} msg/s (${rate * layout.roomSize} deliveries/s offered): p50 ${(st.latency.percentile(50) / 1000).toFixed(2)} ms, p99 ${(st.latency.percentile(99) / 1000).toFixed(2)} ms, lost ${lost}, gen CPU ${(genCpu * 100).toFixed(0)}%${why ? ` ✗ ${why}` : " ✓"}`);
-    if (why) break; // past the knee: higher rates only add queueing
+    // Past the knee higher rates only add queueing: skip to the required ones, if any.
+    pastKnee ||= Boolean(why);
+    const next = nextStep(rates, k, pastKnee, ctx.requiredRates);
+    if (pastKnee && next >= 0) progress.log(`  ${ctx.label}: past the knee; measuring the required ${rates[next]} msg/s next`);
+    k = next;
   }
   closeAll(conns);
   const audit = await finishAudit(ctx, rec);
-  const kneeStep = steps.filter((s) => s.pass).at(-1);
-  const last = steps.at(-1);
+  // The knee: the last step of the unbroken passing run from the bottom of the ladder.
+  const firstMiss = steps.findIndex((s) => !s.pass);
+  const kneeStep = (firstMiss < 0 ? steps : steps.slice(0, firstMiss)).at(-1);
+  const last = firstMiss < 0 ? steps.at(-1) : steps[firstMiss];
   // Stopped by our own CPU rather than the server's latency: the knee is unknown, so the figure must not be trusted.
-  const invalid = last && !last.pass && last.generatorCpu >= SATURATED ? cpuInvalid(last.generatorCpu, `fanout at ${last.ratePerSec} msg/s`) : [];
+  const invalid = steps.filter((s) => !s.pass && s.generatorCpu >= SATURATED).flatMap((s) => cpuInvalid(s.generatorCpu, `fanout at ${s.ratePerSec} msg/s`));
   // Late sends with CPU to spare mean the generator was stalled from outside (other load on the machine, GC): its tail is not the server's.
-  for (const s of steps) if (s.sendLagP99Ms > LAG_LIMIT_MS && s.generatorCpu < SATURATED) invalid.push(`generator sent ${s.sendLagP99Ms} ms late (p99) at ${s.ratePerSec} msg/s with ${Math.round(s.generatorCpu * 100)}% CPU: stalled by something else on the machine (load ${loadavg()[0].toFixed(1)})`);
+  for (const s of steps) if (s.sendLagP99Ms > LAG_LIMIT_MS && s.generatorCpu < SATURATED) invalid.push(`generator sent ${s.sendLagP99Ms} ms late (p99) at ${s.ratePerSec} msg/s with ${Math.round(s.generatorCpu * 100)}% CPU: the generator was stalled — by other load on the machine (load ${loadavg()[0].toFixed(1)}) or by bursts of its own receive work — so its lateness is in this step's latencies`);
   const notes = last?.pass ? [`never missed the SLO up to ${last.ratePerSec} msg/s: the knee is above the ladder (raise --rates)`] : [];
+  const skipped = rates.filter((r) => !steps.some((s) => s.ratePerSec === r));
+  if (skipped.length) notes.push(`not run (past the knee): ${skipped.join(", ")} msg/s`);
   return {
     scenario: "fanout",
     target: target.kind,
@@ -118,7 +142,7 @@ export async function fanout(ctx: Ctx): Promise<ScenarioResult> {
       maxAchievedDeliveriesPerSec: metric(Math.max(0, ...steps.map((s) => s.achievedDeliveriesPerSec)), "deliveries/s", "higher"),
     },
     steps,
-    details: { connections: plan.connections, roomSize: layout.roomSize, rooms: layout.rooms.length, senders: plan.senders, stepMs: plan.stepMs, knee: knee.text, notes, drops: conns.reduce((n, c) => n + c.drops, 0) },
+    details: { connections: plan.connections, roomSize: layout.roomSize, rooms: roomsInUse(layout, plan.connections), senders: plan.senders, stepMs: plan.stepMs, knee: knee.text, notes, drops: conns.reduce((n, c) => n + c.drops, 0) },
     audit,
     generatorCpu: Math.max(0, ...steps.map((s) => s.generatorCpu)),
     invalid,

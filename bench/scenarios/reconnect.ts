@@ -1,6 +1,7 @@
 // Reconnect storm: N clients, SIGKILL the server right after a burst of acked sends, restart it on the same port and data; time to 99% resumed, nothing lost.
 import type { Conn } from "../lib/client";
 import { waitFor } from "../lib/progress";
+import { roomsInUse } from "../lib/provision";
 import { closeAll, connectAll, Recorder, senderSlot } from "../lib/recorder";
 import { nowMs, stampBody } from "../lib/schedule";
 import { drain, finishAudit } from "./common";
@@ -10,9 +11,8 @@ import { type Ctx, metric, type ScenarioResult } from "./types";
 async function burst(ctx: Ctx, rec: Recorder, conns: Conn[], tag: string, perRoom: number): Promise<void> {
   const st = rec.step(tag);
   for (let k = 0; k < perRoom; k++) {
-    for (let r = 0; r < ctx.layout.rooms.length; r++) {
-      const slot = senderSlot(r, ctx.layout);
-      if (slot.conn >= conns.length) continue;
+    for (let r = 0; r < roomsInUse(ctx.layout, conns.length); r++) {
+      const slot = senderSlot(r, ctx.layout, conns.length);
       const id = `${tag}.${r}.${k}`;
       rec.sent(id);
       if (!conns[slot.conn].send(slot.room, id, stampBody(nowMs(), id, ctx.plan.bodyChars))) rec.audit.abandon(id);
@@ -41,6 +41,11 @@ export async function reconnectStorm(ctx: Ctx): Promise<ScenarioResult> {
   const at99 = resumedOk ? [...rec.resumes].sort((a, b) => a - b)[need - 1] : undefined;
   if (resumedOk) await waitFor(() => conns.every((c) => c.open), 30_000);
   const allAt = rec.resumes.length >= n ? Math.max(...rec.resumes) : undefined;
+  // Where the time goes: attempts refused while the server was down or busy, and resumes over time after it listened.
+  const failed: Record<string, number> = {};
+  for (const c of conns) for (const [code, k] of c.failedByCode) failed[code] = (failed[code] ?? 0) + k;
+  const sorted = [...rec.resumes].sort((a, b) => a - b);
+  const resumedBy = Object.fromEntries([250, 500, 1000, 2000, 4000].map((ms) => [`${ms}ms`, sorted.filter((t) => t - upAt <= ms).length]));
   const st0 = rec.step("r0");
   const st1 = rec.step("r1");
   if (resumedOk) {
@@ -64,6 +69,7 @@ export async function reconnectStorm(ctx: Ctx): Promise<ScenarioResult> {
     details: {
       clients: n, messagesBeforeKill: st0.acked, messagesAfter: st1.acked,
       resumed: rec.resumes.length, allResumedFromKillMs: allAt !== undefined ? Math.round(allAt - killAt) : null,
+      failedAttemptsByCloseCode: failed, resumedWithinMsOfListen: resumedBy,
       lostDeliveries: target.durable ? lost : "n/a (baseline keeps no state)",
       replayLatencyUs: st0.latency.summary(),
     },
