@@ -1,6 +1,6 @@
 // Store port: the durable source of truth. Adapters: adapters/store/libsql.ts (PostgreSQL to come).
 
-import type { EventKind, Role, RoomEvent, RoomKind } from "../protocol/types";
+import type { EventKind, Role, RoomEvent, RoomKind, SearchResult } from "../protocol/types";
 import type { UploadsStore } from "./uploads";
 import type { PushStore } from "./push";
 
@@ -64,12 +64,7 @@ export interface MessageRef {
   deleted: boolean;
 }
 
-export interface SearchHit {
-  room: string;
-  seq: number;
-  sender: string;
-  ts: number;
-  body: string;
+export interface SearchHit extends SearchResult {
   /** Opaque cursor: pass as `before` for the next (older) page. */
   cursor: number;
 }

@@ -95,6 +95,24 @@ export interface RoomChangeEvent extends EventBase {
 export type RoomEvent = MessageEvent | EditEvent | DeleteEvent | ReactionEvent | MemberEvent | RoomChangeEvent;
 export type EventKind = RoomEvent["kind"];
 
+/** GET /api/rooms/:id/members */
+export interface RoomMember {
+  user: User;
+  role: Role;
+  readSeq: number;
+  silencedUntil: number | null;
+  presence?: PresenceInfo;
+}
+
+/** GET /api/search results */
+export interface SearchResult {
+  room: string;
+  seq: number;
+  sender: string;
+  ts: number;
+  body: string;
+}
+
 // ---- client → server frames
 
 export type ClientFrame =

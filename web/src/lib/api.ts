@@ -1,20 +1,8 @@
 // HTTP client for /api: bearer auth, silent token refresh (cross-tab safe), typed errors.
-import type { PresenceInfo, Role, Room, RoomEvent, User } from "../../../server/protocol/types";
+import type { PresenceInfo, Role, Room, RoomEvent, RoomMember, SearchResult, User } from "../../../server/protocol/types";
 
-export interface Member {
-  user: User;
-  role: Role;
-  readSeq: number;
-  silencedUntil: number | null;
-  presence?: PresenceInfo;
-}
-export interface SearchHit {
-  room: string;
-  seq: number;
-  sender: string;
-  ts: number;
-  body: string;
-}
+export type Member = RoomMember;
+export type SearchHit = SearchResult;
 
 export interface Session {
   user: User;
