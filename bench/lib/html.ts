@@ -1,32 +1,52 @@
 // Self-contained HTML report: the Markdown tables rendered plainly, plus inline SVG charts (latency vs offered load, Parley next to baseline).
 import type { ScenarioResult } from "../scenarios/types";
 import { markdown, type RunResult } from "./report";
+import { GOALS } from "./targets";
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
+
+/** The smallest of 1, 2, 2.5, 5 × 10^k that is ≥ v: a round axis step. */
+function nice(v: number): number {
+  const mag = 10 ** Math.floor(Math.log10(v));
+  return [1, 2, 2.5, 5, 10].map((m) => m * mag).find((x) => x >= v)!;
+}
 
 const COLORS = { p50: "#2b8a3e", p99: "#e67700", p999: "#c92a2a" } as const;
 
 /** Latency percentiles (log y) against offered deliveries/s; solid = Parley, dashed = baseline; a red line marks the knee SLO. */
-export function latencyChart(series: { name: string; steps: NonNullable<ScenarioResult["steps"]>; dashed: boolean }[], sloMs?: number): string {
+export interface LoadMarker {
+  deliveriesPerSec: number;
+  label: string;
+  ticks: { key: "p99" | "p999"; ms: number }[];
+}
+
+export function latencyChart(series: { name: string; steps: NonNullable<ScenarioResult["steps"]>; dashed: boolean }[], sloMs?: number, marker?: LoadMarker): string {
   const W = 720, H = 360, L = 64, R = 150, T = 20, B = 48;
   const pts = series.flatMap((s) => s.steps);
   if (!pts.length) return "";
   const xMax = Math.max(...pts.map((p) => p.offeredDeliveriesPerSec)) * 1.05;
   const ys = pts.flatMap((p) => [p.latencyUs.p50, p.latencyUs.p999].map((us) => Math.max(us / 1000, 0.01)));
+  const tickMs = marker?.ticks.map((t) => t.ms) ?? [];
   const yLo = Math.floor(Math.log10(Math.min(...ys, sloMs ?? Infinity)));
-  const yHi = Math.ceil(Math.log10(Math.max(...ys, sloMs ?? 0) * 1.1));
+  const yHi = Math.ceil(Math.log10(Math.max(...ys, sloMs ?? 0, ...tickMs) * 1.1));
   const x = (v: number) => L + (v / xMax) * (W - L - R);
   const y = (ms: number) => T + (1 - (Math.log10(Math.max(ms, 10 ** yLo)) - yLo) / Math.max(1, yHi - yLo)) * (H - T - B);
   const out: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" font-family="sans-serif" font-size="11">`];
   for (let e = yLo; e <= yHi; e++) {
     out.push(`<line x1="${L}" x2="${W - R}" y1="${y(10 ** e)}" y2="${y(10 ** e)}" stroke="#ddd"/><text x="${L - 6}" y="${y(10 ** e) + 4}" text-anchor="end">${10 ** e} ms</text>`);
   }
-  for (let i = 0; i <= 5; i++) {
-    const v = (xMax / 5) * i;
+  const xStep = nice(xMax / 5);
+  for (let v = 0; v <= xMax; v += xStep) {
     out.push(`<line x1="${x(v)}" x2="${x(v)}" y1="${T}" y2="${H - B}" stroke="#eee"/><text x="${x(v)}" y="${H - B + 16}" text-anchor="middle">${Math.round(v).toLocaleString("en-US")}</text>`);
   }
   out.push(`<text x="${(L + W - R) / 2}" y="${H - 8}" text-anchor="middle">offered deliveries/s</text>`);
-  if (sloMs !== undefined) out.push(`<line x1="${L}" x2="${W - R}" y1="${y(sloMs)}" y2="${y(sloMs)}" stroke="red" stroke-dasharray="2 3"/><text x="${W - R + 4}" y="${y(sloMs) + 4}" fill="red">SLO ${sloMs} ms</text>`);
+  if (sloMs !== undefined) out.push(`<line x1="${L}" x2="${W - R}" y1="${y(sloMs)}" y2="${y(sloMs)}" stroke="red" stroke-dasharray="2 3"/><text x="${L + 4}" y="${y(sloMs) - 4}" fill="red">knee SLO ${sloMs} ms</text>`);
+  if (marker && marker.deliveriesPerSec <= xMax) {
+    // The load a target is judged at, with its thresholds as ticks on that line.
+    const mx = x(marker.deliveriesPerSec);
+    out.push(`<line x1="${mx}" x2="${mx}" y1="${T}" y2="${H - B}" stroke="#495057" stroke-dasharray="4 3"/><text x="${mx - 4}" y="${T + 10}" text-anchor="end" fill="#495057">${esc(marker.label)}</text>`);
+    for (const t of marker.ticks) out.push(`<line x1="${mx - 10}" x2="${mx + 10}" y1="${y(t.ms)}" y2="${y(t.ms)}" stroke="${COLORS[t.key]}" stroke-width="3"><title>${esc(marker.label)}: ${t.key.replace("p999", "p99.9")} ≤ ${t.ms} ms</title></line>`);
+  }
   let legend = T + 10;
   for (const s of series) {
     for (const k of ["p50", "p99", "p999"] as const) {
@@ -58,8 +78,9 @@ export function barsChart(main: ScenarioResult | undefined, base: ScenarioResult
     out.push(`<text x="${L - 8}" y="${y0 + 16}" text-anchor="end">${esc(k)} (${ref.metrics[k].better} better)</text>`);
     [[main, a, "#1971c2", 0], [base, b, "#adb5bd", 18]].forEach(([r, v, color, dy]) => {
       if (!r) return;
-      const w = ((v as number) / max) * (W - L - 150);
-      out.push(`<rect x="${L}" y="${y0 + (dy as number)}" width="${w.toFixed(1)}" height="16" fill="${color}"/><text x="${L + w + 4}" y="${y0 + (dy as number) + 12}">${(v as number).toLocaleString("en-US")} ${esc(unit)} ${(r as ScenarioResult).target}</text>`);
+      const w = ((v as number) / max) * (W - L - 240);
+      const shown = Math.abs(v as number) >= 100 ? Math.round(v as number).toLocaleString("en-US") : String(v);
+      out.push(`<rect x="${L}" y="${y0 + (dy as number)}" width="${w.toFixed(1)}" height="16" fill="${color}"/><text x="${L + w + 4}" y="${y0 + (dy as number) + 12}">${shown} ${esc(unit)} ${(r as ScenarioResult).target}</text>`);
     });
   });
   out.push("</svg>");
@@ -84,7 +105,7 @@ export function rssChart(series: { name: string; rss: RssKb; dashed: boolean }[]
   if (!vals.length) return "";
   const W = 720, H = 300, L = 64, R = 150, T = 20, B = 40;
   const n = Math.max(...all.map((s) => s.pts.length));
-  const yMax = Math.max(...vals) * 1.1;
+  const yMax = nice((Math.max(...vals) * 1.1) / 4) * 4;
   const x = (i: number) => L + (i / Math.max(1, n - 1)) * (W - L - R);
   const y = (mb: number) => T + (1 - mb / yMax) * (H - T - B);
   const out = [`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" font-family="sans-serif" font-size="11">`];
@@ -118,7 +139,9 @@ export function charts(run: RunResult, kneeMs: number): { scenario: string; file
     const pair = [main, base].filter((r): r is ScenarioResult => Boolean(r));
     if (name === "fanout") {
       const series = pair.filter((r) => r.steps?.length).map((r) => ({ name: r.target, steps: r.steps!, dashed: r.target === "baseline" }));
-      const svg = latencyChart(series, kneeMs);
+      const g = GOALS.p2;
+      const marker: LoadMarker | undefined = run.quick ? undefined : { deliveriesPerSec: g.deliveriesPerSec, label: `P2 load: p99 ≤ ${g.p99Ms}, p99.9 ≤ ${g.p999Ms} ms`, ticks: [{ key: "p99", ms: g.p99Ms }, { key: "p999", ms: g.p999Ms }] };
+      const svg = latencyChart(series, kneeMs, marker);
       if (svg) out.push({ scenario: name, file: "fanout-latency.svg", svg });
     }
     if (name === "idle") {

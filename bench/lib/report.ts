@@ -130,7 +130,8 @@ export function markdown(run: RunResult): string {
       const r = run.ratios[name]?.[k];
       L.push(`| ${k} (${m.better} is better) | ${fmt(main?.metrics[k]?.value, m.unit)} | ${fmt(base?.metrics[k]?.value, m.unit)} | ${r === null || r === undefined ? "–" : `×${r}`} |`);
     }
-    L.push(`| generator CPU | ${main ? `${Math.round(main.generatorCpu * 100)}%` : ""} | ${base ? `${Math.round(base.generatorCpu * 100)}%` : ""} | |`, "");
+    const gen = (r?: ScenarioResult) => (r ? `${Math.round(r.generatorCpu * 100)}%${r.generatorBound ? " (generator-bound: rates are lower bounds)" : ""}` : "");
+    L.push(`| generator CPU | ${gen(main)} | ${gen(base)} | |`, "");
     for (const r of [main, base]) {
       if (!r?.details) continue;
       const rss = r.details.rssKb as Record<string, unknown> | undefined;

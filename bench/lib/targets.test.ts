@@ -41,6 +41,18 @@ describe("targets", () => {
     expect(p1({ quick: false, results: [res("throughput", "parley", { peakDeliveriesPerSec: 1 })] }).verdict).toBe("NOT MEASURED");
   });
 
+  test("P1: a generator-bound baseline is compared per core of server CPU", () => {
+    const main = res("throughput", "parley", { peakDeliveriesPerSec: 280 }, { serverCpu: 0.9 });
+    const base = { ...res("throughput", "baseline", { peakDeliveriesPerSec: 350 }, { serverCpu: 0.55 }), generatorBound: true };
+    const r = p1({ quick: false, results: [main, base] });
+    expect(r.verdict).toBe("FAIL"); // 311 vs 636 per core = ×0.49, although the raw ratio is ×0.8
+    expect(r.detail).toContain("per core of server CPU");
+    const cheap = { ...base, details: { serverCpu: 0.4 } };
+    expect(p1({ quick: false, results: [main, cheap] }).verdict).toBe("FAIL");
+    const fast = { ...main, details: { serverCpu: 0.5 } };
+    expect(p1({ quick: false, results: [fast, base] }).verdict).toBe("PASS");
+  });
+
   test("P2: absolute p99/p99.9, loss and the ratio to the baseline at 100,000 deliveries/s", () => {
     const r = (main: ScenarioResult, base = fan("baseline", 10, 20)) => p2({ quick: false, results: [main, base] });
     expect(r(fan("parley", 20, 50)).verdict).toBe("PASS");

@@ -6,7 +6,7 @@ import { CpuMeter, pool, waitFor } from "../lib/progress";
 import { register, runTag } from "../lib/provision";
 import { Recorder } from "../lib/recorder";
 import { nowMs, stampBody } from "../lib/schedule";
-import { cpuInvalid } from "./common";
+import { boundNote } from "./common";
 import { type Ctx, metric, type ScenarioResult } from "./types";
 
 type Req = { method: string; path: string; headers: Record<string, string>; body?: string };
@@ -35,6 +35,7 @@ async function cannon(ctx: Ctx, name: "history" | "login", requests: () => Req):
   clearInterval(tick);
   const genCpu = cpu.read();
   const bad = r.non2xx + r.errors + r.timeouts;
+  const bound = boundNote(genCpu, name);
   return {
     scenario: name,
     target: ctx.target.kind,
@@ -43,9 +44,10 @@ async function cannon(ctx: Ctx, name: "history" | "login", requests: () => Req):
       p50Ms: metric(hist.percentile(50) / 1000, "ms", "lower"),
       p99Ms: metric(hist.percentile(99) / 1000, "ms", "lower"),
     },
-    details: { connections: ctx.plan.httpConnections, seconds: ctx.plan.httpMs / 1000, statuses, errors: r.errors, timeouts: r.timeouts, latencyUs: hist.summary() },
+    details: { connections: ctx.plan.httpConnections, seconds: ctx.plan.httpMs / 1000, statuses, errors: r.errors, timeouts: r.timeouts, latencyUs: hist.summary(), notes: bound.notes },
     generatorCpu: Math.round(genCpu * 100) / 100,
-    invalid: cpuInvalid(genCpu, name),
+    invalid: [],
+    generatorBound: bound.generatorBound,
     // Errors under load are failures of the server, like a lost message.
     error: bad > 0 ? `${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts` : undefined,
   };

@@ -5,7 +5,7 @@ import { CpuMeter } from "../lib/progress";
 import { closeAll, connectAll, Recorder, senderSlot } from "../lib/recorder";
 import { nowMs, stampBody } from "../lib/schedule";
 import { cpuSeconds } from "../lib/target";
-import { cpuInvalid, drain, finishAudit } from "./common";
+import { boundNote, drain, finishAudit } from "./common";
 import { type Ctx, metric, type ScenarioResult } from "./types";
 
 interface LoopResult {
@@ -77,6 +77,7 @@ export async function throughput(ctx: Ctx): Promise<ScenarioResult> {
   const r = await closedLoop(ctx, "t", plan.connections, senders, plan.throughputMs);
   const st = r.rec.step("t");
   const audit = await finishAudit(ctx, r.rec);
+  const bound = boundNote(r.genCpu, "throughput");
   return {
     scenario: "throughput",
     target: target.kind,
@@ -88,11 +89,12 @@ export async function throughput(ctx: Ctx): Promise<ScenarioResult> {
     },
     details: {
       connections: plan.connections, roomSize: layout.roomSize, senders: senders.size, window: plan.window, seconds: Math.round(r.secs * 100) / 100,
-      latencyUs: st.latency.summary(), ackLatencyUs: st.ackLatency.summary(), serverCpu: r.serverCpu, lost: r.lost,
+      latencyUs: st.latency.summary(), ackLatencyUs: st.ackLatency.summary(), serverCpu: r.serverCpu, lost: r.lost, notes: bound.notes,
     },
     audit,
     generatorCpu: Math.round(r.genCpu * 100) / 100,
-    invalid: cpuInvalid(r.genCpu, "throughput"),
+    invalid: [],
+    generatorBound: bound.generatorBound,
   };
 }
 
@@ -106,6 +108,7 @@ export async function commit(ctx: Ctx): Promise<ScenarioResult> {
   const st = r.rec.step("c");
   // Every acked message is read back through the history API (durable targets), so "acked" means "stored".
   const audit = await finishAudit(ctx, r.rec);
+  const bound = boundNote(r.genCpu, "commit");
   return {
     scenario: "commit",
     target: target.kind,
@@ -118,10 +121,12 @@ export async function commit(ctx: Ctx): Promise<ScenarioResult> {
     details: {
       senders: n, roomSize: 1, window: plan.window, inFlight: n * plan.window, seconds: Math.round(r.secs * 100) / 100,
       acked: r.acked, echoes: r.delivered, ackLatencyUs: st.ackLatency.summary(), echoLatencyUs: st.latency.summary(), serverCpu: r.serverCpu, lost: r.lost,
+      notes: bound.notes,
       durability: target.durable ? "acked after the group commit; every acked message read back from history" : "not durable (baseline: in-memory relay)",
     },
     audit,
     generatorCpu: Math.round(r.genCpu * 100) / 100,
-    invalid: cpuInvalid(r.genCpu, "commit"),
+    invalid: [],
+    generatorBound: bound.generatorBound,
   };
 }

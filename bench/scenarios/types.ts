@@ -101,6 +101,8 @@ export interface ScenarioResult {
   /** Highest generator CPU share (one core = 1) seen while measuring. */
   generatorCpu: number;
   invalid: string[];
+  /** A closed loop limited by the generator's CPU: its rates are lower bounds (see boundNote). */
+  generatorBound?: boolean;
   error?: string;
 }
 
