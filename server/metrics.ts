@@ -11,6 +11,7 @@ interface Series {
 /** Counters are bumped on hot paths: a Map lookup and an add, nothing else. */
 export class Metrics {
   private readonly series = new Map<string, Series>();
+  private readonly labels = new Map<string, string>();
   private readonly sampled: [string, string, Series["type"], () => number][] = [];
 
   private get(name: string, help: string, type: Series["type"]): Series {
@@ -21,8 +22,21 @@ export class Metrics {
 
   inc(name: string, help: string, labels?: Labels, by = 1) {
     const s = this.get(name, help, "counter");
-    const key = labels ? labelText(labels) : "";
+    const key = labels ? this.labelText(labels) : "";
     s.values.set(key, (s.values.get(key) ?? 0) + by);
+  }
+
+  /** Label text, built once per distinct single (name, value) pair: counters are bumped on every frame. */
+  private labelText(l: Labels): string {
+    const keys = Object.keys(l);
+    if (keys.length !== 1) return labelText(l);
+    const id = keys[0] + "\0" + l[keys[0]];
+    let t = this.labels.get(id);
+    if (t === undefined) {
+      t = labelText(l);
+      if (this.labels.size < 1000) this.labels.set(id, t);
+    }
+    return t;
   }
 
   /** A value read at scrape time (a counter kept elsewhere, or a gauge). */

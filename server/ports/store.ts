@@ -128,7 +128,8 @@ export interface Store {
   usersByNames(usernames: string[]): Promise<UserRow[]>;
   /** Deactivates the account and revokes every refresh token it holds. */
   deactivateUser(id: string, at: number): Promise<void>;
-  setLastSeen(id: string, at: number): Promise<void>;
+  /** One statement for many users (a mass disconnect must not become thousands of writes). */
+  setLastSeen(seen: Map<string, number>): Promise<void>;
 
   insertRefresh(r: RefreshRow): Promise<void>;
   refreshById(id: string): Promise<RefreshRow | undefined>;

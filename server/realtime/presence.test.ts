@@ -37,6 +37,10 @@ describe("presence", () => {
     const off = await presenceOf(b, alice.user.id, from);
     expect(off.status).toBe("offline");
     expect(off.lastSeen).toBe(now);
+    // lastSeen reaches the database in a batched write (at most one statement a second).
+    const deadline = Date.now() + 5000;
+    while ((await s.ctx.store.userById(alice.user.id))!.lastSeen !== now && Date.now() < deadline) await Bun.sleep(50);
+    expect((await s.ctx.store.userById(alice.user.id))!.lastSeen).toBe(now);
     b.close();
   });
 

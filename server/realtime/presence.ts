@@ -20,6 +20,7 @@ interface State {
 }
 
 const SWEEP_MS = 15_000;
+const LAST_SEEN_FLUSH_MS = 1_000;
 
 /**
  * Cost model: a frame costs one Map lookup and a number compare (activity); connect/disconnect
@@ -29,6 +30,8 @@ const SWEEP_MS = 15_000;
 export class Presence {
   private readonly users = new Map<string, State>();
   private readonly sweeper: ReturnType<typeof setInterval>;
+  private unsaved = new Map<string, number>();
+  private flushTimer?: ReturnType<typeof setTimeout>;
 
   constructor(
     private readonly bus: Bus,
@@ -98,8 +101,20 @@ export class Presence {
       s.chosen = "online";
       s.autoAway = false;
       this.announce(userId, s);
-      this.store.setLastSeen(userId, s.lastSeen).catch((e) => this.log.warn("lastSeen write failed", { err: String(e) }));
+      this.saveLastSeen(userId, s.lastSeen);
     }, this.config.presenceGraceMs);
+  }
+
+  /** Written in one statement per second at most, however many users went offline. */
+  private saveLastSeen(userId: string, at: number) {
+    this.unsaved.set(userId, at);
+    if (this.flushTimer) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      const batch = this.unsaved;
+      this.unsaved = new Map();
+      this.store.setLastSeen(batch).catch((e) => this.log.warn("lastSeen write failed", { err: String(e), users: batch.size }));
+    }, LAST_SEEN_FLUSH_MS);
   }
 
   /** Any frame but a heartbeat counts as activity. */
@@ -157,6 +172,8 @@ export class Presence {
 
   close() {
     clearInterval(this.sweeper);
+    clearTimeout(this.flushTimer);
+    if (this.unsaved.size) void this.store.setLastSeen(this.unsaved).catch(() => undefined);
     for (const s of this.users.values()) clearTimeout(s.offlineTimer);
   }
 }

@@ -70,8 +70,10 @@ export async function createLibsqlStore(url: string): Promise<Store> {
         db.update(refreshTokens).set({ revokedAt: at }).where(and(eq(refreshTokens.userId, id), isNull(refreshTokens.revokedAt))),
       ]);
     },
-    async setLastSeen(id, at) {
-      await db.update(users).set({ lastSeen: at }).where(eq(users.id, id));
+    async setLastSeen(seen) {
+      if (seen.size === 0) return;
+      const pairs = sql.join([...seen].map(([id, at]) => sql`(${id}, ${at})`), sql`, `);
+      await db.run(sql`WITH s(id, at) AS (VALUES ${pairs}) UPDATE users SET last_seen = (SELECT at FROM s WHERE s.id = users.id) WHERE id IN (SELECT id FROM s)`);
     },
 
     async insertRefresh(r) {
