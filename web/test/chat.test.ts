@@ -109,7 +109,8 @@ test("unread badges and direct messages", async () => {
   // Bob stays in #random; alice writes in #design → bob sees an unread badge on #design.
   await alice.page.getByRole("link", { name: /design/ }).click();
   await say(alice.page, "Ping for the badge");
-  await bob.page.getByRole("link", { name: /Room design, 1 unread/ }).waitFor();
+  // At least this one: a read mark for earlier messages may still be in flight when bob switched rooms.
+  await bob.page.getByRole("link", { name: /Room design, \d+ unread/ }).waitFor();
   await bob.page.getByRole("link", { name: /Room design/ }).click();
   await seeMessage(bob.page, "Ping for the badge");
   await bob.page.getByRole("link", { name: /^Room design$/ }).waitFor();
