@@ -12,6 +12,7 @@ export interface UserRow {
   isAdmin: boolean;
   deactivatedAt: number | null;
   createdAt: number;
+  lastSeen: number | null;
 }
 
 export interface RefreshRow {

@@ -59,7 +59,7 @@ export function createAuth(ctx: Context) {
       const passwordHash = await hashing.run(() => Bun.password.hash(input.password, hashOpts));
       const user: UserRow = {
         id: ids.id(), username, displayName, passwordHash,
-        isAdmin: (await store.countUsers()) === 0, deactivatedAt: null, createdAt: clock.now(),
+        isAdmin: (await store.countUsers()) === 0, deactivatedAt: null, createdAt: clock.now(), lastSeen: null,
       };
       await store.insertUser(user);
       ctx.log.info("user registered", { userId: user.id, username });
