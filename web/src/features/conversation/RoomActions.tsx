@@ -1,51 +1,30 @@
 // Conversation header actions: notification mute (bell), members, settings for admins, add people, leave.
 import { createSignal, Show } from "solid-js";
-import { LIMITS, type Room } from "../../../../server/protocol/types";
+import type { Room } from "../../../../server/protocol/types";
 import { api, describeError } from "../../lib/api";
 import { memberCount } from "../../state/members";
 import { navigate } from "../../state/route";
 import { removeRoom } from "../../state/rooms";
 import { IconBell, IconBellOff, IconDoorOut, IconSettings, IconUserPlus, IconUsers } from "../../ui/icons";
-import { Modal } from "../../ui/Modal";
+import { UsernameDialog } from "../../ui/UsernameDialog";
 import { toast } from "../../ui/Toast";
 import { toggleRoomMute } from "./actions";
 import { MembersDialog, RoomSettingsDialog } from "./RoomAdmin";
 
 function InviteDialog(p: { room: Room; onClose: () => void }) {
-  const [name, setName] = createSignal("");
-  const [error, setError] = createSignal("");
-  const [busy, setBusy] = createSignal(false);
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    const u = name().trim().replace(/^@/, "").toLowerCase();
-    if (!LIMITS.USERNAME_RE.test(u)) return setError("Enter a valid username.");
-    setBusy(true);
-    setError("");
-    try {
-      await api.invite(p.room.id, u);
-      toast(`Added @${u} to #${p.room.name}.`);
-      p.onClose();
-    } catch (err) {
-      const status = (err as { status?: number }).status;
-      setError(status === 404 ? `No user named “${u}”.` : status === 409 ? `@${u} is already a member.` : describeError(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const status = (err: unknown) => (err as { status?: number }).status;
   return (
-    <Modal title={`Add people to #${p.room.name}`} onClose={p.onClose}>
-      <form class="stack" onSubmit={submit}>
-        <label>
-          <span>Username</span>
-          <input name="username" autofocus autocapitalize="none" spellcheck={false} placeholder="e.g. alice" value={name()} onInput={(e) => setName(e.currentTarget.value)} />
-        </label>
-        <div class="form-error" role="alert">{error()}</div>
-        <div class="actions">
-          <button type="button" class="btn" onClick={p.onClose}>Cancel</button>
-          <button type="submit" class="btn primary" disabled={busy()}>Add</button>
-        </div>
-      </form>
-    </Modal>
+    <UsernameDialog
+      title={`Add people to #${p.room.name}`}
+      submitLabel="Add"
+      onClose={p.onClose}
+      action={async (u) => {
+        await api.invite(p.room.id, u);
+        toast(`Added @${u} to #${p.room.name}.`);
+        p.onClose();
+      }}
+      errorFor={(err, u) => (status(err) === 404 ? `No user named “${u}”.` : status(err) === 409 ? `@${u} is already a member.` : describeError(err))}
+    />
   );
 }
 

@@ -1,10 +1,11 @@
 // Dialogs: create a room, browse and join public rooms, start a direct message.
 import { createResource, createSignal, For, Show } from "solid-js";
-import { LIMITS, type Room } from "../../../../server/protocol/types";
+import type { Room } from "../../../../server/protocol/types";
 import { api, describeError } from "../../lib/api";
 import { navigate } from "../../state/route";
 import { rooms, upsertRoom } from "../../state/rooms";
 import { Modal } from "../../ui/Modal";
+import { UsernameDialog } from "../../ui/UsernameDialog";
 import { IconHash, IconLock, IconUsers } from "../../ui/icons";
 
 export function CreateRoomDialog(p: { onClose: () => void }) {
@@ -131,40 +132,21 @@ export function BrowseRoomsDialog(p: { onClose: () => void; onCreate: () => void
 }
 
 export function NewDmDialog(p: { onClose: () => void }) {
-  const [name, setName] = createSignal("");
-  const [error, setError] = createSignal("");
-  const [busy, setBusy] = createSignal(false);
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    const u = name().trim().replace(/^@/, "").toLowerCase();
-    if (!LIMITS.USERNAME_RE.test(u)) return setError("Enter a valid username.");
-    setBusy(true);
-    setError("");
-    try {
-      const { room } = await api.dm(u);
-      upsertRoom({ ...room, unread: room.unread ?? 0, lastActivity: room.lastActivity ?? Date.now() });
-      p.onClose();
-      navigate(room.id);
-    } catch (err) {
-      const msg = describeError(err);
-      setError(/not.?found/i.test(msg) || (err as { status?: number }).status === 404 ? `No user named “${u}”.` : msg);
-    } finally {
-      setBusy(false);
-    }
-  };
   return (
-    <Modal title="New direct message" onClose={p.onClose}>
-      <form class="stack" onSubmit={submit}>
-        <label>
-          <span>Username</span>
-          <input name="username" autofocus autocapitalize="none" spellcheck={false} placeholder="e.g. alice" value={name()} onInput={(e) => setName(e.currentTarget.value)} />
-        </label>
-        <div class="form-error" role="alert">{error()}</div>
-        <div class="actions">
-          <button type="button" class="btn" onClick={p.onClose}>Cancel</button>
-          <button type="submit" class="btn primary" disabled={busy()}>Start chat</button>
-        </div>
-      </form>
-    </Modal>
+    <UsernameDialog
+      title="New direct message"
+      submitLabel="Start chat"
+      onClose={p.onClose}
+      action={async (u) => {
+        const { room } = await api.dm(u);
+        upsertRoom({ ...room, unread: room.unread ?? 0, lastActivity: room.lastActivity ?? Date.now() });
+        p.onClose();
+        navigate(room.id);
+      }}
+      errorFor={(err, u) => {
+        const msg = describeError(err);
+        return /not.?found/i.test(msg) || (err as { status?: number }).status === 404 ? `No user named “${u}”.` : msg;
+      }}
+    />
   );
 }
