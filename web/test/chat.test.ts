@@ -1,7 +1,7 @@
 // Two browsers: register, create and join a room, chat both ways, edit, react, DM, auth errors; desktop screenshots.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync } from "node:fs";
-import { attach, composer, createRoom, joinRoom, makePng, newPerson, say, seeMessage, setup, SHOTS, type Person } from "./helpers";
+import { attach, composer, createRoom, joinRoom, makePng, newPerson, say, seeMessage, setup, SHOTS, type Person, hiddenTabWithNotifications } from "./helpers";
 
 let env: Awaited<ReturnType<typeof setup>>;
 let alice: Person;
@@ -146,20 +146,7 @@ test("private room: add people, they see it live; leave removes it", async () =>
 
 test("desktop notification for a DM while the tab is hidden", async () => {
   const ctx = await env.browser.newContext();
-  await ctx.addInitScript(() => {
-    Object.defineProperty(document, "visibilityState", { get: () => "hidden" });
-    const w = window as unknown as { __notes: string[]; Notification: unknown };
-    w.__notes = [];
-    w.Notification = class {
-      static permission = "granted";
-      static requestPermission = async () => "granted";
-      onclick: unknown = null;
-      constructor(title: string, opts: { body: string }) {
-        w.__notes.push(`${title}: ${opts.body}`);
-      }
-      close() {}
-    };
-  });
+  await hiddenTabWithNotifications(ctx);
   const page = await ctx.newPage();
   await page.goto(env.url);
   await page.getByRole("button", { name: "Create an account" }).click();

@@ -133,3 +133,21 @@ export async function makePng(page: Page, w: number, h: number, noise = false): 
 export async function attach(page: Page, files: { name: string; mimeType: string; buffer: Buffer }[]): Promise<void> {
   await page.locator(".composer input[type=file]").setInputFiles(files);
 }
+
+/** The page believes its tab is hidden and records desktop notifications in window.__notes (headless has none). */
+export async function hiddenTabWithNotifications(ctx: BrowserContext): Promise<void> {
+  await ctx.addInitScript(() => {
+    Object.defineProperty(document, "visibilityState", { get: () => "hidden" });
+    const w = window as unknown as { __notes: string[]; Notification: unknown };
+    w.__notes = [];
+    w.Notification = class {
+      static permission = "granted";
+      static requestPermission = async () => "granted";
+      onclick: unknown = null;
+      constructor(title: string, opts: { body: string }) {
+        w.__notes.push(`${title}: ${opts.body}`);
+      }
+      close() {}
+    };
+  });
+}

@@ -1,7 +1,7 @@
 // Notifications: Web Push is enabled only from the button (service worker + VAPID key + subscription sent to the server),
 // and mention notification frames become desktop notifications while the tab is hidden.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { createRoom, joinRoom, newPerson, say, setup, type Person } from "./helpers";
+import { createRoom, joinRoom, newPerson, say, setup, type Person, hiddenTabWithNotifications } from "./helpers";
 
 let env: Awaited<ReturnType<typeof setup>>;
 
@@ -45,20 +45,7 @@ test("PUSH-E2E-1 (client side): the bell registers /sw.js and posts a subscripti
 test("MSG-MENTION-1: a mention while the tab is hidden shows a desktop notification; a muted room does not", async () => {
   const bob: Person = await newPerson(env.browser, env.url, { prefix: "bob", displayName: "Bob" });
   const ctx = await env.browser.newContext();
-  await ctx.addInitScript(() => {
-    Object.defineProperty(document, "visibilityState", { get: () => "hidden" });
-    const w = window as unknown as { __notes: string[]; Notification: unknown };
-    w.__notes = [];
-    w.Notification = class {
-      static permission = "granted";
-      static requestPermission = async () => "granted";
-      onclick: unknown = null;
-      constructor(title: string, opts: { body: string }) {
-        w.__notes.push(`${title}: ${opts.body}`);
-      }
-      close() {}
-    };
-  });
+  await hiddenTabWithNotifications(ctx);
   const page = await ctx.newPage();
   const dana = "dana" + Date.now().toString(36);
   await page.goto(env.url);
