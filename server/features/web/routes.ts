@@ -47,9 +47,11 @@ export function webRoutes(_ctx: Context) {
       set.status = 404;
       return { error: { code: "not_found", message: "no such endpoint" } };
     }
-    const f = (path !== "/" && (await asset(path))) || (await asset("/index.html"));
+    // Unknown paths are client routes: they get index.html (SPA fallback). One lookup each.
+    const file = path !== "/" ? await asset(path) : undefined;
+    const servedPath = file ? path : "/index.html";
+    const f = file ?? (await asset("/index.html"));
     if (!f) return new Response("Parley is running; the web client is not built (run `make web`).", { headers: headers(path, "text/plain; charset=utf-8") });
-    const servedPath = f === (await asset(path)) ? path : "/index.html";
     return new Response(f, { headers: headers(servedPath, f.type) });
   });
 }
