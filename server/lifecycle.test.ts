@@ -152,3 +152,22 @@ describe("backup", () => {
     }
   });
 });
+
+describe("web client", () => {
+  test("WEB-1 hashed assets are cached as immutable; client routes fall back to index.html with the CSP", async () => {
+    const s = await startServer();
+    try {
+      const index = await fetch(s.url + "/rooms/some-room");
+      expect(index.headers.get("content-type")).toContain("text/html");
+      expect(index.headers.get("cache-control")).toBe("no-cache");
+      expect(index.headers.get("content-security-policy")).toContain("script-src 'self'");
+      const script = (await index.text()).match(/src="(\/assets\/[^"]+\.js)"/)?.[1];
+      expect(script).toBeDefined();
+      const js = await fetch(s.url + script);
+      expect(js.status).toBe(200);
+      expect(js.headers.get("cache-control")).toContain("immutable");
+    } finally {
+      await s.stop();
+    }
+  });
+});
