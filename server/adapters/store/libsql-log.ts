@@ -1,20 +1,25 @@
-// libSQL store, log part: group-committed appends with idempotency, history, message state, search.
+// libSQL store, log part: group-committed appends with idempotency, history, message state.
 
 import { and, asc, desc, eq, gt, inArray, isNull, lt, sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
-import type { Client, InArgs, InStatement } from "@libsql/client";
+import type { InArgs, InStatement } from "@libsql/client";
 import { bans, events, members, mentions, reactions, rooms, uploads } from "../../db/schema";
 import type { MessageEvent, RoomEvent } from "../../protocol/types";
 import type { Appended, Effect, NewEvent, Store } from "../../ports/store";
 import { eventToWire, rowsChunked } from "./event-rows";
 import type { Db } from "./libsql";
+import type { DirectSql } from "./libsql-direct";
 
-type LogPart = Pick<Store, "append" | "events" | "lastSeq" | "message" | "hasReaction" | "search">;
+type LogPart = Pick<Store, "append" | "events" | "lastSeq" | "message" | "hasReaction">;
 type EventRow = typeof events.$inferSelect;
 type Stmt = BatchItem<"sqlite">;
 
 const REPLY_PREVIEW_CHARS = 200;
-const ROWS_PER_INSERT = 500;
+/**
+ * Rows per multi-row statement. Small and fixed, so a batch of any size uses a handful of distinct
+ * statement texts that stay prepared (docs/benchmarks.md: per-statement overhead).
+ */
+const ROWS_PER_STATEMENT = 32;
 const EVENT_COLS = ["room_id", "seq", "kind", "sender_id", "ts", "msg_id", "client_msg_id", "body", "reply_to", "data", "edited_at", "deleted_at"] as const;
 const EVENT_KEYS = ["roomId", "seq", "kind", "senderId", "ts", "msgId", "clientMsgId", "body", "replyTo", "data", "editedAt", "deletedAt"] as const;
 const KEY_COLS = ["sender_id", "client_msg_id", "room_id", "seq"] as const;
@@ -24,13 +29,17 @@ const placeholders = (rows: number, cols: number) => {
   return (one + ",").repeat(rows - 1) + one;
 };
 const sqlCache = new Map<string, string>();
-/** Multi-row INSERT text, cached per (table, row count): a full batch reuses one string. */
-function insertSql(table: string, cols: readonly string[], rows: number): string {
-  const key = table + rows;
-  let s = sqlCache.get(key);
-  if (!s) sqlCache.set(key, (s = `INSERT INTO ${table} (${cols.join(",")}) VALUES ${placeholders(rows, cols.length)}`));
+/** Statement text cached per (kind, row count): a full chunk reuses one string. */
+function cachedSql(key: string, rows: number, make: () => string): string {
+  let s = sqlCache.get(key + rows);
+  if (!s) sqlCache.set(key + rows, (s = make()));
   return s;
 }
+const insertSql = (table: string, cols: readonly string[], rows: number) =>
+  cachedSql(table, rows, () => `INSERT INTO ${table} (${cols.join(",")}) VALUES ${placeholders(rows, cols.length)}`);
+/** The rooms' last seq and activity, many rooms in one statement. */
+const roomHeadsSql = (rows: number) =>
+  cachedSql("heads", rows, () => `WITH v(id, seq, at) AS (VALUES ${placeholders(rows, 3)}) UPDATE rooms SET last_seq = v.seq, last_activity = v.at FROM v WHERE rooms.id = v.id`);
 function rowFromSql(r: Record<string, unknown>): EventRow {
   return {
     roomId: r.room_id, seq: r.seq, kind: r.kind, senderId: r.sender_id, ts: r.ts, msgId: r.msg_id, clientMsgId: r.client_msg_id,
@@ -43,7 +52,7 @@ function rowFromSql(r: Record<string, unknown>): EventRow {
  * so the next seq of a room is kept in memory after its first read and committed with the batch.
  * A database shared by several writers needs the PostgreSQL adapter's UPDATE … RETURNING instead.
  */
-export function createLibsqlLog(db: Db, client: Client): LogPart {
+export function createLibsqlLog(db: Db, direct: DirectSql, committed: () => void): LogPart {
   const seqOf = new Map<string, number>();
 
   async function currentSeq(roomId: string): Promise<number> {
@@ -53,16 +62,14 @@ export function createLibsqlLog(db: Db, client: Client): LogPart {
     return r?.s ?? 0;
   }
 
-  /** Existing events for (sender, clientMsgId) keys, in one query per 400 keys. */
+  /** Existing events for (sender, clientMsgId) keys, in one query per chunk of keys. */
   async function knownKeys(keyed: NewEvent[]): Promise<Map<string, EventRow>> {
     const known = new Map<string, EventRow>();
-    for (const chunk of rowsChunked(keyed, 400)) {
-      const rs = await client.execute({
-        sql: `SELECT ${EVENT_COLS.map((c) => "e." + c).join(",")} FROM idempotency_keys k JOIN events e ON e.room_id = k.room_id AND e.seq = k.seq
-              WHERE (k.sender_id, k.client_msg_id) IN (VALUES ${placeholders(chunk.length, 2)})`,
-        args: chunk.flatMap((e) => [e.sender, e.clientMsgId!]),
-      });
-      for (const r of rs.rows) known.set(r.sender_id + "\0" + r.client_msg_id, rowFromSql(r));
+    for (const chunk of rowsChunked(keyed, ROWS_PER_STATEMENT)) {
+      const text = cachedSql("keys", chunk.length, () => `SELECT ${EVENT_COLS.map((c) => "e." + c).join(",")} FROM idempotency_keys k JOIN events e ON e.room_id = k.room_id AND e.seq = k.seq
+              WHERE (k.sender_id, k.client_msg_id) IN (VALUES ${placeholders(chunk.length, 2)})`);
+      const rows = await direct.all(text, chunk.flatMap((e) => [e.sender, e.clientMsgId!]));
+      for (const r of rows) known.set(r.sender_id + "\0" + r.client_msg_id, rowFromSql(r));
     }
     return known;
   }
@@ -187,16 +194,19 @@ export function createLibsqlLog(db: Db, client: Client): LogPart {
         const b = (q as unknown as { toSQL(): { sql: string; params: unknown[] } }).toSQL();
         return { sql: b.sql, args: b.params as InArgs };
       });
-      for (const chunk of rowsChunked(rows, ROWS_PER_INSERT)) {
+      for (const chunk of rowsChunked(rows, ROWS_PER_STATEMENT)) {
         stmts.push({ sql: insertSql("events", EVENT_COLS, chunk.length), args: chunk.flatMap((r) => EVENT_KEYS.map((k) => r[k])) as InArgs });
       }
       const keyed2 = rows.filter((r) => r.clientMsgId !== null);
-      for (const chunk of rowsChunked(keyed2, ROWS_PER_INSERT)) {
+      for (const chunk of rowsChunked(keyed2, ROWS_PER_STATEMENT)) {
         stmts.push({ sql: insertSql("idempotency_keys", KEY_COLS, chunk.length), args: chunk.flatMap((r) => [r.senderId, r.clientMsgId, r.roomId, r.seq]) as InArgs });
       }
-      for (const [room, seq] of next) stmts.push({ sql: "UPDATE rooms SET last_seq = ?, last_activity = ? WHERE id = ?", args: [seq, activity.get(room)!, room] });
-      await client.batch(stmts, "write");
+      for (const chunk of rowsChunked([...next], ROWS_PER_STATEMENT)) {
+        stmts.push({ sql: roomHeadsSql(chunk.length), args: chunk.flatMap(([room, seq]) => [room, seq, activity.get(room)!]) });
+      }
+      await direct.write(stmts);
       for (const [room, seq] of next) seqOf.set(room, seq);
+      committed();
       return results;
     },
 
@@ -208,12 +218,9 @@ export function createLibsqlLog(db: Db, client: Client): LogPart {
       if (q.after !== undefined) conds.push("seq > ?"), args.push(q.after);
       const ascending = q.after !== undefined;
       args.push(q.limit + 1);
-      const rs = await client.execute({
-        sql: `SELECT ${EVENT_COLS.join(",")} FROM events WHERE ${conds.join(" AND ")} ORDER BY seq ${ascending ? "ASC" : "DESC"} LIMIT ?`,
-        args,
-      });
-      const hasMore = rs.rows.length > q.limit;
-      const page = rs.rows.slice(0, q.limit).map((r) => eventToWire(rowFromSql(r)));
+      const rows = await direct.all(`SELECT ${EVENT_COLS.join(",")} FROM events WHERE ${conds.join(" AND ")} ORDER BY seq ${ascending ? "ASC" : "DESC"} LIMIT ?`, args);
+      const hasMore = rows.length > q.limit;
+      const page = rows.slice(0, q.limit).map((r) => eventToWire(rowFromSql(r)));
       if (!ascending) page.reverse();
       return { events: await decorate(page, roomId), hasMore };
     },
@@ -233,22 +240,6 @@ export function createLibsqlLog(db: Db, client: Client): LogPart {
         .from(reactions)
         .where(and(eq(reactions.roomId, roomId), eq(reactions.msgSeq, msgSeq), eq(reactions.emoji, emoji), eq(reactions.userId, userId)));
       return r.length > 0;
-    },
-
-    async search(userId, q) {
-      // Trigram FTS needs 3+ characters; shorter queries (two CJK characters, say) scan with LIKE,
-      // still limited to the caller's rooms.
-      const text = q.text.trim();
-      const useFts = [...text].length >= 3;
-      const match = useFts ? sql`e.rowid IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ${'"' + text.replaceAll('"', '""') + '"'})` : sql`e.body LIKE ${"%" + text.replace(/[%_\\]/g, (c) => "\\" + c) + "%"} ESCAPE '\\'`;
-      const rows = await db.all<{ rowid: number; room_id: string; seq: number; sender_id: string; ts: number; body: string }>(sql`
-        SELECT e.rowid AS rowid, e.room_id, e.seq, e.sender_id, e.ts, e.body FROM events e
-        JOIN members m ON m.room_id = e.room_id AND m.user_id = ${userId}
-        WHERE e.kind = 'message' AND e.deleted_at IS NULL AND ${match}
-        ${q.room !== undefined ? sql`AND e.room_id = ${q.room}` : sql``}
-        ${q.before !== undefined ? sql`AND e.rowid < ${q.before}` : sql``}
-        ORDER BY e.rowid DESC LIMIT ${q.limit}`);
-      return rows.map((r) => ({ room: r.room_id, seq: r.seq, sender: r.sender_id, ts: r.ts, body: r.body, cursor: r.rowid }));
     },
   };
 }

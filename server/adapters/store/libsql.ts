@@ -12,6 +12,8 @@ import { createLibsqlLog } from "./libsql-log";
 import { createLibsqlRooms } from "./libsql-rooms";
 import { createLibsqlUploads } from "./libsql-uploads";
 import { createLibsqlPush } from "./libsql-push";
+import { openDirectSql } from "./libsql-direct";
+import { createLibsqlSearch } from "./libsql-search";
 
 export type Db = LibSQLDatabase<typeof schema>;
 
@@ -23,6 +25,8 @@ export async function createLibsqlStore(url: string): Promise<Store> {
     await client.execute("PRAGMA busy_timeout=5000");
   }
   const db: Db = drizzle(client, { schema });
+  const direct = openDirectSql(url, client);
+  const { committed, close: closeSearch, search } = createLibsqlSearch(db, direct);
 
   return {
     uploads: createLibsqlUploads(db),
@@ -37,6 +41,8 @@ export async function createLibsqlStore(url: string): Promise<Store> {
       }
     },
     async close() {
+      await closeSearch();
+      direct.close();
       client.close();
     },
 
@@ -95,6 +101,7 @@ export async function createLibsqlStore(url: string): Promise<Store> {
     },
 
     ...createLibsqlRooms(db),
-    ...createLibsqlLog(db, client),
+    ...createLibsqlLog(db, direct, committed),
+    search,
   };
 }

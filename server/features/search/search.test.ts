@@ -1,6 +1,8 @@
 // Search over real HTTP: partial words, CJK, only my rooms, newest first, pagination, edits and deletes.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import Database from "libsql";
+import { join } from "node:path";
 import { Client, api, createRoom, register, startServer, type Session, type TestServer } from "../../test/harness";
 
 let s: TestServer;
@@ -67,6 +69,26 @@ describe("search", () => {
     expect(p2.body.results.map((x: any) => x.seq)).toEqual(seqs.slice(0, 2).reverse());
     expect(p2.body.nextBefore).toBeUndefined();
     for (const q of ['"unbalanced', "a OR b NOT", "col:val*", "100%_off"]) expect((await search(bob, q)).status).toBe(200);
+  });
+
+  test("SEARCH-7 edits and deletes right after sending (before the bulk index pass) leave a consistent index", async () => {
+    const m = await say(shared, "transient narwhal report");
+    const gone = await say(shared, "transient narwhal draft");
+    await a.request({ type: "edit", room: shared, msgSeq: m.seq, body: "transient ocelot report" });
+    await a.request({ type: "delete", room: shared, msgSeq: gone.seq });
+    expect((await search(bob, "narwhal")).body.results).toHaveLength(0);
+    expect((await search(bob, "ocelot")).body.results.map((x: any) => x.seq)).toEqual([m.seq]);
+    await a.request({ type: "edit", room: shared, msgSeq: m.seq, body: "transient lynx report" }); // now indexed: the trigger path
+    expect((await search(bob, "ocelot")).body.results).toHaveLength(0);
+    expect((await search(bob, "lynx")).body.results.map((x: any) => x.seq)).toEqual([m.seq]);
+    // The index's own consistency (rank 0: not compared with the events table, most of whose rows,
+    // non-messages, are deliberately not indexed).
+    const db = new Database(join(s.dataDir, "parley.db"));
+    try {
+      expect(() => db.exec("INSERT INTO events_fts(events_fts, rank) VALUES ('integrity-check', 0)")).not.toThrow();
+    } finally {
+      db.close();
+    }
   });
 
   test("SEARCH-6 empty, oversized or unauthenticated queries are refused", async () => {
