@@ -3,7 +3,7 @@ SHELL := /bin/bash
 BUN_VERSION := 1.4.5
 BUN := $(shell command -v bun 2>/dev/null || echo $(CURDIR)/.tools/node_modules/.bin/bun)
 
-.PHONY: run test build web deps bench bench-quick typecheck db-generate clean
+.PHONY: run test build web deps bench bench-quick typecheck db-generate screenshots clean
 
 $(CURDIR)/.tools/node_modules/.bin/bun:
 	npm install --no-audit --no-fund --prefix $(CURDIR)/.tools bun@$(BUN_VERSION)
@@ -33,6 +33,10 @@ test: deps web
 	  if [ $$status -ne 0 ] && [ $$f -eq 0 ]; then f=1; fi; \
 	  if [ $$k -gt 0 ]; then echo "tests: $$p passed, $$f failed, $$k skipped"; else echo "tests: $$p passed, $$f failed"; fi; \
 	  exit $$status
+
+# Refreshes docs/screenshots/ from the browser tests that take them.
+screenshots: deps web
+	PARLEY_SCREENSHOTS=1 $(BUN) test --timeout 60000 web/test/chat.test.ts web/test/phone.test.ts
 
 typecheck: deps
 	$(BUN) x tsc --noEmit -p .

@@ -1,6 +1,9 @@
 // Browser test helpers: build the client once, boot the real server (harness), drive Chromium via playwright-core.
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { startServer } from "../../server/test/harness";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 let built: Promise<void> | undefined;
@@ -93,7 +96,10 @@ export async function seeMessage(page: Page, text: string, timeout = 10_000): Pr
   await page.locator("article.msg[data-seq] .body", { hasText: text }).first().waitFor({ timeout });
 }
 
-export const SHOTS = new URL("../../docs/screenshots/", import.meta.url).pathname;
+/** docs/screenshots/ with PARLEY_SCREENSHOTS=1 (`make screenshots`); a temp dir otherwise, so `make test` leaves the tree clean. */
+export const SHOTS = process.env.PARLEY_SCREENSHOTS === "1"
+  ? new URL("../../docs/screenshots/", import.meta.url).pathname
+  : mkdtempSync(join(tmpdir(), "parley-shots-")) + "/";
 
 /** A PNG drawn in the page (a soft "mockup" picture, or incompressible noise for big files). */
 export async function makePng(page: Page, w: number, h: number, noise = false): Promise<Buffer> {

@@ -8,7 +8,7 @@ import type { MessageEvent, RoomEvent } from "../../protocol/types";
 import type { Appended, Effect, NewEvent, Store } from "../../ports/store";
 import { eventToWire, rowsChunked } from "./event-rows";
 import type { Db } from "./libsql";
-import type { DirectSql } from "./libsql-direct";
+import type { Connection } from "./libsql-connection";
 
 type LogPart = Pick<Store, "append" | "events" | "lastSeq" | "message" | "hasReaction">;
 type EventRow = typeof events.$inferSelect;
@@ -52,7 +52,7 @@ function rowFromSql(r: Record<string, unknown>): EventRow {
  * so the next seq of a room is kept in memory after its first read and committed with the batch.
  * A database shared by several writers needs the PostgreSQL adapter's UPDATE … RETURNING instead.
  */
-export function createLibsqlLog(db: Db, direct: DirectSql, committed: () => void): LogPart {
+export function createLibsqlLog(db: Db, conn: Connection, committed: () => void): LogPart {
   const seqOf = new Map<string, number>();
 
   async function currentSeq(roomId: string): Promise<number> {
@@ -68,7 +68,7 @@ export function createLibsqlLog(db: Db, direct: DirectSql, committed: () => void
     for (const chunk of rowsChunked(keyed, ROWS_PER_STATEMENT)) {
       const text = cachedSql("keys", chunk.length, () => `SELECT ${EVENT_COLS.map((c) => "e." + c).join(",")} FROM idempotency_keys k JOIN events e ON e.room_id = k.room_id AND e.seq = k.seq
               WHERE (k.sender_id, k.client_msg_id) IN (VALUES ${placeholders(chunk.length, 2)})`);
-      const rows = await direct.all(text, chunk.flatMap((e) => [e.sender, e.clientMsgId!]));
+      const rows = await conn.all(text, chunk.flatMap((e) => [e.sender, e.clientMsgId!]));
       for (const r of rows) known.set(r.sender_id + "\0" + r.client_msg_id, rowFromSql(r));
     }
     return known;
@@ -204,7 +204,7 @@ export function createLibsqlLog(db: Db, direct: DirectSql, committed: () => void
       for (const chunk of rowsChunked([...next], ROWS_PER_STATEMENT)) {
         stmts.push({ sql: roomHeadsSql(chunk.length), args: chunk.flatMap(([room, seq]) => [room, seq, activity.get(room)!]) });
       }
-      await direct.write(stmts);
+      await conn.write(stmts);
       for (const [room, seq] of next) seqOf.set(room, seq);
       committed();
       return results;
@@ -218,7 +218,7 @@ export function createLibsqlLog(db: Db, direct: DirectSql, committed: () => void
       if (q.after !== undefined) conds.push("seq > ?"), args.push(q.after);
       const ascending = q.after !== undefined;
       args.push(q.limit + 1);
-      const rows = await direct.all(`SELECT ${EVENT_COLS.join(",")} FROM events WHERE ${conds.join(" AND ")} ORDER BY seq ${ascending ? "ASC" : "DESC"} LIMIT ?`, args);
+      const rows = await conn.all(`SELECT ${EVENT_COLS.join(",")} FROM events WHERE ${conds.join(" AND ")} ORDER BY seq ${ascending ? "ASC" : "DESC"} LIMIT ?`, args);
       const hasMore = rows.length > q.limit;
       const page = rows.slice(0, q.limit).map((r) => eventToWire(rowFromSql(r)));
       if (!ascending) page.reverse();

@@ -3,7 +3,7 @@
 import { sql } from "drizzle-orm";
 import type { Store } from "../../ports/store";
 import type { Db } from "./libsql";
-import type { DirectSql } from "./libsql-direct";
+import type { Connection } from "./libsql-connection";
 
 /** Rows per indexing transaction: ~10 ms of FTS work here, so sends queued meanwhile wait little. */
 const INDEX_ROWS_PER_PASS = 1_000;
@@ -21,18 +21,18 @@ export interface SearchPart extends Pick<Store, "search"> {
  * passes of rows after `search_indexed.upto`, a little after they commit. A search first brings
  * the index up to date, so it never misses a committed message.
  */
-export function createLibsqlSearch(db: Db, direct: DirectSql): SearchPart {
+export function createLibsqlSearch(db: Db, conn: Connection): SearchPart {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let chain: Promise<void> = Promise.resolve();
 
   /** One pass; true when rows remain. `max(upto, ?)` keeps the mark from moving back, whatever the order of passes. */
   async function pass(): Promise<boolean> {
-    const [s] = await direct.all("SELECT (SELECT upto FROM search_indexed) AS upto, (SELECT coalesce(max(rowid), 0) FROM events) AS last", []);
+    const [s] = await conn.all("SELECT (SELECT upto FROM search_indexed) AS upto, (SELECT coalesce(max(rowid), 0) FROM events) AS last", []);
     const upto = Number(s.upto);
     const last = Number(s.last);
     if (last <= upto) return false;
     const to = Math.min(last, upto + INDEX_ROWS_PER_PASS);
-    await direct.write([
+    await conn.write([
       {
         sql: "INSERT INTO events_fts(rowid, body) SELECT rowid, body FROM events WHERE rowid > (SELECT upto FROM search_indexed) AND rowid <= ? AND kind = 'message' AND body IS NOT NULL",
         args: [to],

@@ -1,6 +1,5 @@
 // Store adapter for libSQL (embedded file by default, or a remote libSQL URL) through drizzle.
 
-import { createClient, type Client } from "@libsql/client";
 import { and, eq, inArray, isNull, sql } from "drizzle-orm";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import { AppError } from "../../errors";
@@ -12,21 +11,16 @@ import { createLibsqlLog } from "./libsql-log";
 import { createLibsqlRooms } from "./libsql-rooms";
 import { createLibsqlUploads } from "./libsql-uploads";
 import { createLibsqlPush } from "./libsql-push";
-import { openDirectSql } from "./libsql-direct";
+import { openConnection } from "./libsql-connection";
 import { createLibsqlSearch } from "./libsql-search";
 
 export type Db = LibSQLDatabase<typeof schema>;
 
 export async function createLibsqlStore(url: string): Promise<Store> {
-  const client: Client = createClient({ url });
-  if (url.startsWith("file:")) {
-    await client.execute("PRAGMA journal_mode=WAL");
-    await client.execute("PRAGMA synchronous=NORMAL");
-    await client.execute("PRAGMA busy_timeout=5000");
-  }
+  const conn = openConnection(url);
+  const client = conn.client;
   const db: Db = drizzle(client, { schema });
-  const direct = openDirectSql(url, client);
-  const { committed, close: closeSearch, search } = createLibsqlSearch(db, direct);
+  const { committed, close: closeSearch, search } = createLibsqlSearch(db, conn);
 
   return {
     uploads: createLibsqlUploads(db),
@@ -42,8 +36,7 @@ export async function createLibsqlStore(url: string): Promise<Store> {
     },
     async close() {
       await closeSearch();
-      direct.close();
-      client.close();
+      conn.close();
     },
 
     async insertUser(u) {
@@ -101,7 +94,7 @@ export async function createLibsqlStore(url: string): Promise<Store> {
     },
 
     ...createLibsqlRooms(db),
-    ...createLibsqlLog(db, direct, committed),
+    ...createLibsqlLog(db, conn, committed),
     search,
   };
 }
