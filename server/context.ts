@@ -61,12 +61,25 @@ export function createLogger(level: Config["logLevel"], base: Record<string, unk
 }
 
 const ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
-function randomString(n: number): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(n));
-  let s = "";
-  for (const b of bytes) s += ALPHABET[b % 62];
-  return s;
+/** Bytes ≥ 248 are skipped so every character is equally likely (248 = 4 × 62). */
+const UNBIASED_BELOW = 248;
+const RANDOM_POOL_BYTES = 4096;
+
+/** Random strings from bytes drawn in bulk: an id per message made a getRandomValues call and an array each. */
+function randomStrings(): (n: number) => string {
+  const pool = new Uint8Array(RANDOM_POOL_BYTES);
+  let at = pool.length;
+  return (n) => {
+    let s = "";
+    while (s.length < n) {
+      if (at === pool.length) crypto.getRandomValues(pool), (at = 0);
+      const b = pool[at++];
+      if (b < UNBIASED_BELOW) s += ALPHABET[b % 62];
+    }
+    return s;
+  };
 }
+const randomString = randomStrings();
 
 export const systemClock: Clock = { now: () => Date.now() };
 export const randomIds: Ids = { id: () => randomString(16), secret: () => randomString(32) };

@@ -1,6 +1,7 @@
 // Prometheus metrics: a few counters and gauges kept as plain numbers, rendered on /metrics.
 
 type Labels = Record<string, string>;
+const MAX_CACHED_LABELS = 1000;
 
 interface Series {
   help: string;
@@ -11,7 +12,6 @@ interface Series {
 /** Counters are bumped on hot paths: a Map lookup and an add, nothing else. */
 export class Metrics {
   private readonly series = new Map<string, Series>();
-  private readonly labels = new Map<string, string>();
   private readonly sampled: [string, string, Series["type"], () => number][] = [];
 
   private get(name: string, help: string, type: Series["type"]): Series {
@@ -22,21 +22,22 @@ export class Metrics {
 
   inc(name: string, help: string, labels?: Labels, by = 1) {
     const s = this.get(name, help, "counter");
-    const key = labels ? this.labelText(labels) : "";
+    const key = labels ? labelText(labels) : "";
     s.values.set(key, (s.values.get(key) ?? 0) + by);
   }
 
-  /** Label text, built once per distinct single (name, value) pair: counters are bumped on every frame. */
-  private labelText(l: Labels): string {
-    const keys = Object.keys(l);
-    if (keys.length !== 1) return labelText(l);
-    const id = keys[0] + "\0" + l[keys[0]];
-    let t = this.labels.get(id);
-    if (t === undefined) {
-      t = labelText(l);
-      if (this.labels.size < 1000) this.labels.set(id, t);
-    }
-    return t;
+  /** A counter with one label for hot paths (every frame): the label text is built once per value. */
+  counter(name: string, help: string, label: string): (value: string) => void {
+    const s = this.get(name, help, "counter");
+    const texts = new Map<string, string>();
+    return (value) => {
+      let key = texts.get(value);
+      if (key === undefined) {
+        key = labelText({ [label]: value });
+        if (texts.size < MAX_CACHED_LABELS) texts.set(value, key);
+      }
+      s.values.set(key, (s.values.get(key) ?? 0) + 1);
+    };
   }
 
   /** A value read at scrape time (a counter kept elsewhere, or a gauge). */

@@ -35,6 +35,7 @@ export function createGateway(ctx: Context, deps: GatewayDeps) {
   const reads = new TokenBuckets(config.readBurst, config.readRatePerSec, clock);
   const lastTyping = new Map<string, number>();
   const all = new Set<WS>();
+  const countFrame = ctx.metrics.counter("parley_ws_frames_total", "client frames accepted, by type", "type");
   let closing = false;
 
   function originAllowed(origin: string, req: Request): boolean {
@@ -165,7 +166,7 @@ export function createGateway(ctx: Context, deps: GatewayDeps) {
     if (typeof type !== "string" || !(type in FRAME_CHECKS)) return reject(ws, id, "invalid_request", `unknown frame type ${JSON.stringify(String(type)).slice(0, 40)}`);
     if (type === "hello") return reject(ws, id, "invalid_request", "already authenticated");
     if (!FRAME_CHECKS[type].Check(f)) return reject(ws, id, "invalid_request", firstError(type, f));
-    ctx.metrics.inc("parley_ws_frames_total", "client frames accepted, by type", { type });
+    countFrame(type);
     const userId = c.userId!;
     if (type !== "ping") ctx.presence.activity(userId);
     const wait = (WRITE_FRAMES.has(type) ? writes : reads).take(userId);

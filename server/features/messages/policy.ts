@@ -28,20 +28,27 @@ export function createPolicy(ctx: Context) {
     };
   }
 
+  function check(pol: RoomPolicy, userId: string) {
+    const now = ctx.clock.now();
+    const until = pol.silenced.get(userId);
+    if (until !== undefined && until > now) throw new AppError("forbidden", `you are muted in this room until ${new Date(until).toISOString()}`);
+    if (pol.slowModeMs > 0 && !pol.admins.has(userId)) {
+      const last = pol.lastSend.get(userId) ?? -Infinity;
+      if (now - last < pol.slowModeMs) throw new AppError("rate_limited", "slow mode is on in this room", { retryAfterMs: last + pol.slowModeMs - now });
+      pol.lastSend.set(userId, now);
+    }
+  }
+
   return {
-    /** Throws forbidden (silenced) or rate_limited (slow mode); records the send time otherwise. */
-    async admit(room: string, userId: string): Promise<void> {
+    /**
+     * Throws forbidden (silenced) or rate_limited (slow mode); records the send time otherwise.
+     * Synchronous once the room's policy is cached (every send after the first): no promise per message.
+     */
+    admit(room: string, userId: string): void | Promise<void> {
       let p = rooms.get(room);
       if (!p) rooms.set(room, (p = load(room).then((x) => (rooms.set(room, x), x))));
-      const pol = p instanceof Promise ? await p : p;
-      const now = ctx.clock.now();
-      const until = pol.silenced.get(userId);
-      if (until !== undefined && until > now) throw new AppError("forbidden", `you are muted in this room until ${new Date(until).toISOString()}`);
-      if (pol.slowModeMs > 0 && !pol.admins.has(userId)) {
-        const last = pol.lastSend.get(userId) ?? -Infinity;
-        if (now - last < pol.slowModeMs) throw new AppError("rate_limited", "slow mode is on in this room", { retryAfterMs: last + pol.slowModeMs - now });
-        pol.lastSend.set(userId, now);
-      }
+      if (p instanceof Promise) return p.then((pol) => check(pol, userId));
+      check(p, userId);
     },
     invalidate(room: string) {
       rooms.delete(room);
