@@ -1,6 +1,6 @@
 // Unit tests for the open-loop schedule and the body stamp (pure maths; never asserts timings).
 import { describe, expect, test } from "bun:test";
-import { buildSchedule, dispatch, mulberry32, readStamp, senderTimes, stampBody, takeDue } from "./schedule";
+import { buildSchedule, clientMsgId, dispatch, mulberry32, readStamp, senderTimes, stampBody, takeDue } from "./schedule";
 
 describe("uniform schedule", () => {
   const spec = { ratePerSec: 1000, senders: 4, durationMs: 2000, startMs: 10_000 };
@@ -107,5 +107,14 @@ describe("body stamp", () => {
   test("ignores foreign bodies", () => {
     expect(readStamp("hello")).toBeUndefined();
     expect(readStamp("t=abc def")).toBeUndefined();
+  });
+});
+
+describe("clientMsgId", () => {
+  test("step tag first (the recorder reads it), then sender and counter, then this run's id; within the protocol's 64 characters", () => {
+    const id = clientMsgId("f5000", 99, 123_456);
+    expect(id.startsWith("f5000.99.123456.")).toBe(true);
+    expect(id.length).toBeLessThanOrEqual(64);
+    expect(id.split(".").at(-1)!.length).toBeGreaterThan(4); // a rerun with --accounts must not repeat ids (they would be deduplicated)
   });
 });

@@ -125,6 +125,18 @@ export async function dispatch(
 
 const STAMP = "t=";
 
+/**
+ * Unique to this generator process. A clientMsgId repeated by a second run against the same server
+ * (with --accounts) is answered with the first run's message — idempotency working as designed — so
+ * every id ends with it.
+ */
+const RUN_ID = Date.now().toString(36) + Math.random().toString(36).slice(2, 6);
+
+/** A send's clientMsgId (also its request id): the step tag first, which the recorder reads back. */
+export function clientMsgId(step: string, sender: number, n: number): string {
+  return `${step}.${sender}.${n}.${RUN_ID}`;
+}
+
 /** Body carrying the scheduled send time; `pad` grows it to a realistic size. */
 export function stampBody(scheduledMs: number, tag: string, pad = 0): string {
   const head = `${STAMP}${scheduledMs.toFixed(3)} ${tag}`;

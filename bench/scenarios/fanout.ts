@@ -5,7 +5,7 @@ import { Histogram } from "../lib/histogram";
 import { CpuMeter, SATURATED } from "../lib/progress";
 import { roomsInUse } from "../lib/provision";
 import { closeAll, connectAll, Recorder, senderSlot } from "../lib/recorder";
-import { buildSchedule, dispatch, nowMs, stampBody } from "../lib/schedule";
+import { clientMsgId, buildSchedule, dispatch, nowMs, stampBody } from "../lib/schedule";
 import { cpuSeconds } from "../lib/target";
 import { cpuInvalid, drain, finishAudit } from "./common";
 import { type Ctx, type FanoutStep, metric, type ScenarioResult, sloKey } from "./types";
@@ -43,7 +43,7 @@ async function warmUp(ctx: Ctx, rec: Recorder, conns: Conn[], slots: { conn: num
   ctx.progress.set(`${ctx.label}: warm-up`);
   await dispatch(schedule, (i, t) => {
     const s = schedule.sender[i];
-    const id = `w.${s}.${schedule.nth[i]}`;
+    const id = clientMsgId("w", s, schedule.nth[i]);
     rec.sent(id);
     if (!conns[slots[s].conn].send(slots[s].room, id, stampBody(t, id, ctx.plan.bodyChars))) rec.audit.abandon(id);
   });
@@ -73,7 +73,7 @@ export async function fanout(ctx: Ctx): Promise<ScenarioResult> {
     const ticker = setInterval(() => progress.set(`${ctx.label}: ${rate} msg/s → ${st.delivered} deliveries, p99 ${(st.latency.percentile(99) / 1000).toFixed(1)} ms`), 250);
     await dispatch(schedule, (i, t) => {
       const s = schedule.sender[i];
-      const id = `${tag}.${s}.${schedule.nth[i]}`;
+      const id = clientMsgId(tag, s, schedule.nth[i]);
       const slot = slots[s];
       rec.sent(id);
       // A sender whose socket is down (e.g. closed as a slow consumer) cannot send on time: that is loss at this rate.

@@ -5,7 +5,7 @@ import { Histogram } from "../lib/histogram";
 import { CpuMeter, pool, waitFor } from "../lib/progress";
 import { register, runTag } from "../lib/provision";
 import { Recorder } from "../lib/recorder";
-import { nowMs, stampBody } from "../lib/schedule";
+import { clientMsgId, nowMs, stampBody } from "../lib/schedule";
 import { boundNote } from "./common";
 import { type Ctx, metric, type ScenarioResult } from "./types";
 
@@ -60,7 +60,7 @@ async function seed(ctx: Ctx, count: number): Promise<void> {
   await conn.connect();
   const st = rec.step("h");
   for (let i = 0; i < count; i++) {
-    const id = `h.0.${i}`;
+    const id = clientMsgId("h", 0, i);
     rec.sent(id);
     conn.send(ctx.layout.rooms[0], id, stampBody(nowMs(), id, ctx.plan.bodyChars));
   }

@@ -3,7 +3,7 @@ import type { Conn } from "../lib/client";
 import { waitFor } from "../lib/progress";
 import { roomsInUse } from "../lib/provision";
 import { closeAll, connectAll, Recorder, senderSlot } from "../lib/recorder";
-import { nowMs, stampBody } from "../lib/schedule";
+import { clientMsgId, nowMs, stampBody } from "../lib/schedule";
 import { drain, finishAudit } from "./common";
 import { type Ctx, metric, type ScenarioResult } from "./types";
 
@@ -13,7 +13,7 @@ async function burst(ctx: Ctx, rec: Recorder, conns: Conn[], tag: string, perRoo
   for (let k = 0; k < perRoom; k++) {
     for (let r = 0; r < roomsInUse(ctx.layout, conns.length); r++) {
       const slot = senderSlot(r, ctx.layout, conns.length);
-      const id = `${tag}.${r}.${k}`;
+      const id = clientMsgId(tag, r, k);
       rec.sent(id);
       if (!conns[slot.conn].send(slot.room, id, stampBody(nowMs(), id, ctx.plan.bodyChars))) rec.audit.abandon(id);
     }

@@ -3,7 +3,7 @@
 import type { Conn } from "../lib/client";
 import { CpuMeter } from "../lib/progress";
 import { closeAll, connectAll, Recorder, senderSlot } from "../lib/recorder";
-import { nowMs, stampBody } from "../lib/schedule";
+import { clientMsgId, nowMs, stampBody } from "../lib/schedule";
 import { cpuSeconds } from "../lib/target";
 import { boundNote, drain, finishAudit } from "./common";
 import { type Ctx, metric, type ScenarioResult } from "./types";
@@ -32,7 +32,7 @@ async function closedLoop(ctx: Ctx, tag: string, connections: number, senders: M
   const sendOne = (connIdx: number) => {
     const who = senders.get(connIdx);
     if (!who || !running) return;
-    const id = `${tag}.${who.s}.${n++}`;
+    const id = clientMsgId(tag, who.s, n++);
     rec.sent(id);
     if (!conns[connIdx].send(who.room, id, stampBody(nowMs(), id, plan.bodyChars))) rec.audit.abandon(id);
   };
