@@ -171,6 +171,8 @@ export const LIMITS = {
   PASSWORD_MIN: 8,
   HELLO_TIMEOUT_MS: 10_000,
   TYPING_TTL_MS: 5_000,
+  /** `unread` counts up to this; this value means "this many or more" (shown as 99+). */
+  UNREAD_COUNT_MAX: 100,
 } as const;
 
 export const CLOSE = {

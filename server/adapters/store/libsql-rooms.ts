@@ -4,6 +4,7 @@ import { and, desc, eq, sql } from "drizzle-orm";
 import { bans, members, rooms } from "../../db/schema";
 import type { MemberRow, MyRoomRow, RoomRow, Store } from "../../ports/store";
 import type { Db } from "./libsql";
+import { LIMITS } from "../../protocol/types";
 
 type RoomsPart = Pick<
   Store,
@@ -24,6 +25,26 @@ export function createLibsqlRooms(db: Db): RoomsPart {
   const byId = db.select().from(rooms).where(eq(rooms.id, sql.placeholder("id"))).prepare();
   const oneMember = db.select(memberCols).from(members)
     .where(and(eq(members.roomId, sql.placeholder("room")), eq(members.userId, sql.placeholder("user")))).prepare();
+  // Unread and mentions are computed from the log and the read mark every time: they cannot drift.
+  // Unread stops counting at UNREAD_COUNT_MAX ("99+"): each counted row is a lookup in the events
+  // table, and a user who never reads a busy room made every connect scan its whole backlog.
+  const myRooms = db
+    .select({
+      room: rooms,
+      role: members.role,
+      readSeq: members.readSeq,
+      notificationsMuted: members.notificationsMuted,
+      unread: sql<number>`(SELECT count(*) FROM (SELECT 1 FROM events e WHERE e.room_id = ${rooms.id} AND e.seq > ${members.readSeq}
+        AND e.kind = 'message' AND e.sender_id <> ${members.userId} AND e.deleted_at IS NULL LIMIT ${sql.raw(String(LIMITS.UNREAD_COUNT_MAX))}))`,
+      mentions: sql<number>`(SELECT count(*) FROM mentions x JOIN events e ON e.room_id = x.room_id AND e.seq = x.seq
+        WHERE x.user_id = ${members.userId} AND x.room_id = ${rooms.id} AND x.seq > ${members.readSeq}
+        AND e.sender_id <> ${members.userId} AND e.deleted_at IS NULL)`,
+    })
+    .from(members)
+    .innerJoin(rooms, eq(rooms.id, members.roomId))
+    .where(eq(members.userId, sql.placeholder("user")))
+    .orderBy(desc(rooms.lastActivity))
+    .prepare();
   return {
     async roomById(id) {
       return (await byId.get({ id })) as RoomRow | undefined;
@@ -41,23 +62,7 @@ export function createLibsqlRooms(db: Db): RoomsPart {
       return rows.map((r) => ({ ...(r.room as RoomRow), memberCount: Number(r.memberCount) }));
     },
     async roomsOf(userId) {
-      // Unread and mentions are computed from the log and the read mark every time: they cannot drift.
-      const rows = await db
-        .select({
-          room: rooms,
-          role: members.role,
-          readSeq: members.readSeq,
-          notificationsMuted: members.notificationsMuted,
-          unread: sql<number>`(SELECT count(*) FROM events e WHERE e.room_id = ${rooms.id} AND e.seq > ${members.readSeq}
-            AND e.kind = 'message' AND e.sender_id <> ${members.userId} AND e.deleted_at IS NULL)`,
-          mentions: sql<number>`(SELECT count(*) FROM mentions x JOIN events e ON e.room_id = x.room_id AND e.seq = x.seq
-            WHERE x.user_id = ${members.userId} AND x.room_id = ${rooms.id} AND x.seq > ${members.readSeq}
-            AND e.sender_id <> ${members.userId} AND e.deleted_at IS NULL)`,
-        })
-        .from(members)
-        .innerJoin(rooms, eq(rooms.id, members.roomId))
-        .where(eq(members.userId, userId))
-        .orderBy(desc(rooms.lastActivity));
+      const rows = await myRooms.all({ user: userId });
       return rows.map(
         (r) =>
           ({

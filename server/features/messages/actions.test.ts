@@ -2,6 +2,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Client, api, createRoom, register, startServer, type Session, type TestServer } from "../../test/harness";
+import { LIMITS } from "../../protocol/types";
 
 let s: TestServer;
 let alice: Session;
@@ -163,6 +164,23 @@ describe("read receipts and unread counts", () => {
     const w = await Client.connect(s, bob);
     expect(w.frames[0].rooms.find((x: any) => x.id === room).unread).toBe(1);
     for (const c of [a, b, w]) c.close();
+  });
+
+  test("READ-4 unread stops counting at UNREAD_COUNT_MAX (\"99+\"); mentions beyond it are still exact; reading brings both to 0", async () => {
+    const room = await room3();
+    const a = await Client.connect(s, alice);
+    const b = await Client.connect(s, bob);
+    const n = LIMITS.UNREAD_COUNT_MAX + 5;
+    const sent = await Promise.all(Array.from({ length: n }, (_, i) => say(a, room, i < 2 ? `hey @${bob.user.username} ${i}` : `bulk ${i}`)));
+    let r = await roomOf(bob, room);
+    expect(r.unread).toBe(LIMITS.UNREAD_COUNT_MAX);
+    expect(r.mentions).toBe(2);
+    await b.request({ type: "read", room, seq: Math.max(...sent.map((e: any) => e.seq)) - 3 });
+    expect((await roomOf(bob, room)).unread).toBe(3); // under the cap: exact again
+    await b.request({ type: "read", room, seq: r.lastSeq + n });
+    r = await roomOf(bob, room);
+    expect([r.unread, r.mentions]).toEqual([0, 0]);
+    for (const c of [a, b]) c.close();
   });
 
   test("READ-2 in a DM every unread message counts as a mention; the peer is notified", async () => {

@@ -21,7 +21,7 @@ function RoomRow(p: { room: Room }) {
   const status = () => (p.room.peer ? presenceText(presence[p.room.peer.id] ?? "offline", lastSeen[p.room.peer.id]) : "");
   const label = () => {
     const parts = [isDm() ? `Direct message with ${title()}` : `Room ${title()}`];
-    if (unread()) parts.push(`${unread()} unread`);
+    if (unread()) parts.push(unread() > 99 ? "more than 99 unread" : `${unread()} unread`);
     if (mentions() && !isDm()) parts.push(`${mentions()} mention${mentions() === 1 ? "" : "s"}`);
     if (p.room.notificationsMuted) parts.push("muted");
     return parts.join(", ");
