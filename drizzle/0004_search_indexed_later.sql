@@ -4,7 +4,8 @@
 -- considered; edits and deletes touch the index only for rows at or below it (the bulk pass reads
 -- the current body of the others).
 -- The index is rebuilt with columnsize=0 (no per-row size record, which only ranking uses: 11.1 →
--- 7.5 µs per row indexed); the bulk passes refill it from rowid 0.
+-- 7.5 µs per row indexed) and automerge=16 (fewer, larger segment merges: 15.7 → 9.4 µs per row in
+-- passes of 1,000, at a slightly slower query); the bulk passes refill it from rowid 0.
 DROP TRIGGER `events_fts_ai`;
 --> statement-breakpoint
 DROP TRIGGER `events_fts_au`;
@@ -14,6 +15,8 @@ DROP TRIGGER `events_fts_ad`;
 DROP TABLE `events_fts`;
 --> statement-breakpoint
 CREATE VIRTUAL TABLE `events_fts` USING fts5(body, content='events', content_rowid='rowid', tokenize='trigram', columnsize=0);
+--> statement-breakpoint
+INSERT INTO `events_fts`(`events_fts`, `rank`) VALUES ('automerge', 16);
 --> statement-breakpoint
 CREATE TABLE `search_indexed` (`id` integer PRIMARY KEY NOT NULL CHECK (`id` = 1), `upto` integer NOT NULL);
 --> statement-breakpoint
