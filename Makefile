@@ -26,11 +26,14 @@ build: deps web
 	$(BUN) server/build.ts
 
 # Prints the final `tests: N passed, N failed[, N skipped]` line CI reads; exits non-zero on failure.
+# The type check counts as one more test: `bun test` alone does not see type errors.
 test: deps web
-	@set -o pipefail; $(BUN) test --timeout 60000 2>&1 | tee .test.log; status=$$?; \
+	@set -o pipefail; tc=0; echo "typecheck: tsc --noEmit"; $(BUN) x tsc --noEmit -p . || tc=1; \
+	  $(BUN) test --timeout 60000 2>&1 | tee .test.log; status=$$?; \
 	  count() { grep -E "^ *[0-9]+ $$1\$$" .test.log | awk '{s+=$$1} END {print s+0}'; }; \
 	  p=$$(count pass); f=$$(count fail); k=$$(count skip); \
 	  if [ $$status -ne 0 ] && [ $$f -eq 0 ]; then f=1; fi; \
+	  if [ $$tc -eq 0 ]; then p=$$((p + 1)); else f=$$((f + 1)); status=1; fi; \
 	  if [ $$k -gt 0 ]; then echo "tests: $$p passed, $$f failed, $$k skipped"; else echo "tests: $$p passed, $$f failed"; fi; \
 	  exit $$status
 

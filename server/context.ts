@@ -44,7 +44,8 @@ export interface Context {
   /** Per-user budget for authenticated HTTP calls. */
   httpLimit: TokenBuckets;
   metrics: Metrics;
-  jwtKey: Uint8Array;
+  /** HS256 key, imported once: jose would import a raw secret again on every sign and verify. */
+  jwtKey: CryptoKey;
 }
 
 const LEVELS = { debug: 10, info: 20, warn: 30, error: 40 } as const;
@@ -96,7 +97,7 @@ export async function createContext(
   const writer = createWriter(store, bus, log);
   const hub = new Hub(store, log, config);
   bus.subscribe((m) => hub.onBus(m));
-  const jwtKey = await loadSecret(config, log);
+  const jwtKey = await crypto.subtle.importKey("raw", await loadSecret(config, log), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
   const clock = overrides.clock ?? systemClock;
   const presence = new Presence(bus, store, clock, config, log, (userId) => hub.roomsOf(userId));
   hub.onJoin = (userId, room) => void presence.joined(userId, room).catch((e) => log.warn("presence on join failed", { err: String(e) }));

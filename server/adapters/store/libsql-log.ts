@@ -129,20 +129,21 @@ export function createLibsqlLog(db: Db, conn: Connection, committed: () => void)
   async function decorate(list: RoomEvent[], roomId: string): Promise<RoomEvent[]> {
     const msgs = list.filter((e): e is MessageEvent => e.kind === "message");
     if (msgs.length === 0) return list;
-    const seqs = msgs.map((m) => m.seq);
-    const rs = await db.select().from(reactions).where(and(eq(reactions.roomId, roomId), inArray(reactions.msgSeq, seqs)));
+    // The seqs travel as one JSON array: one statement text (kept prepared) for any page size.
+    const seqs = JSON.stringify(msgs.map((m) => m.seq));
+    const rs = await conn.all("SELECT msg_seq, emoji, user_id FROM reactions WHERE room_id = ? AND msg_seq IN (SELECT value FROM json_each(?))", [roomId, seqs]);
     const bySeq = new Map(msgs.map((m) => [m.seq, m]));
     for (const r of rs) {
-      const m = bySeq.get(r.msgSeq)!;
-      ((m.reactions ??= {})[r.emoji] ??= []).push(r.userId);
+      const m = bySeq.get(r.msg_seq as number)!;
+      ((m.reactions ??= {})[r.emoji as string] ??= []).push(r.user_id as string);
     }
     const replyTo = [...new Set(msgs.filter((m) => m.replyTo !== undefined).map((m) => m.replyTo!))];
     if (replyTo.length > 0) {
-      const quoted = await db.select().from(events).where(and(eq(events.roomId, roomId), inArray(events.seq, replyTo)));
-      const q = new Map(quoted.map((r) => [r.seq, r]));
+      const quoted = await conn.all("SELECT seq, sender_id, body, deleted_at FROM events WHERE room_id = ? AND seq IN (SELECT value FROM json_each(?))", [roomId, JSON.stringify(replyTo)]);
+      const q = new Map(quoted.map((r) => [r.seq as number, r]));
       for (const m of msgs) {
         const r = m.replyTo !== undefined ? q.get(m.replyTo) : undefined;
-        if (r) m.replyPreview = { seq: r.seq, sender: r.senderId, body: (r.body ?? "").slice(0, REPLY_PREVIEW_CHARS), deleted: r.deletedAt !== null };
+        if (r) m.replyPreview = { seq: r.seq as number, sender: r.sender_id as string, body: ((r.body as string | null) ?? "").slice(0, REPLY_PREVIEW_CHARS), deleted: r.deleted_at !== null };
       }
     }
     return list;

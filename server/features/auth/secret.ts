@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { Config } from "../../config";
 import type { Logger } from "../../context";
 
-export async function loadSecret(config: Config, log: Logger): Promise<Uint8Array> {
+export async function loadSecret(config: Config, log: Logger): Promise<Uint8Array<ArrayBuffer>> {
   if (config.jwtSecret) return new TextEncoder().encode(config.jwtSecret);
   const path = join(config.dataDir, "jwt.secret");
   if (!existsSync(path)) {
