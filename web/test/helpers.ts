@@ -11,7 +11,8 @@ let built: Promise<void> | undefined;
 /** Build web/dist from the current sources (once per test process). */
 export function buildClient(): Promise<void> {
   built ??= (async () => {
-    const p = Bun.spawn(["bunx", "vite", "build", "--config", "web/vite.config.ts", "--logLevel", "error"], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+    // The running bun, not "bunx" from PATH: a fresh machine has bun only under .tools/.
+    const p = Bun.spawn([process.execPath, "x", "vite", "build", "--config", "web/vite.config.ts", "--logLevel", "error"], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
     if ((await p.exited) !== 0) throw new Error("vite build failed: " + (await new Response(p.stderr).text()));
   })();
   return built;
