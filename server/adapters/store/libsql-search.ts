@@ -56,6 +56,7 @@ export function createLibsqlSearch(db: Db, conn: Connection): SearchPart {
   function run(whenIdle: boolean): Promise<void> {
     const next = chain.then(async () => {
       for (;;) {
+        if (closed && whenIdle) return; // shutting down: what is left is indexed after the next start
         const { upto, last } = await backlog();
         if (last <= upto) return;
         const quietFor = performance.now() - lastCommitAt;
