@@ -25,14 +25,19 @@ export function createServices(ctx: Context) {
   const uploads = createUploads(ctx, ctx.store.uploads);
   const sweep = () => uploads.sweepDrafts().catch((e) => ctx.log.warn("draft upload sweep failed", { err: String(e) }));
   void sweep();
-  setInterval(sweep, DRAFT_SWEEP_MS).unref();
+  const sweeper = setInterval(sweep, DRAFT_SWEEP_MS);
+  sweeper.unref();
   const push = createPush(ctx, ctx.store.push, { subject: ctx.config.pushSubject, allowLoopbackHttp: ctx.config.pushAllowLoopbackHttp });
   const messages = createMessages(ctx, {
     claimUploads: (room, sender, ids) => uploads.claim(room, sender, ids),
     removeUploads: (room, seq) => uploads.removeForMessage(room, seq),
     pushOffline: (userId, n) => push.send(userId, { title: n.kind === "dm" ? "New direct message" : "You were mentioned", body: n.body, room: n.room, seq: n.seq, kind: n.kind }),
   });
-  return { auth: createAuth(ctx), rooms: createRooms(ctx), messages, uploads, push, moderation: createModeration(ctx, messages) };
+  return {
+    auth: createAuth(ctx), rooms: createRooms(ctx), messages, uploads, push, moderation: createModeration(ctx, messages),
+    /** Stops the periodic work (the draft sweep). */
+    stop: () => clearInterval(sweeper),
+  };
 }
 export type Services = ReturnType<typeof createServices>;
 

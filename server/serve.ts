@@ -45,6 +45,7 @@ export function listen(ctx: Context): Running {
     stop() {
       return (stopping ??= (async () => {
         gateway.stopAccepting();
+        services.stop();
         server.stop(false);
         await ctx.writer.drain();
         await gateway.closeAll(CLOSE.RESTARTING, "server restarting"); // close frames out before the process ends
