@@ -28,7 +28,7 @@ build: deps web
 # Prints the final `tests: N passed, N failed[, N skipped]` line CI reads; exits non-zero on failure.
 # The type check counts as one more test: `bun test` alone does not see type errors.
 test: deps web
-	@set -o pipefail; tc=0; echo "typecheck: tsc --noEmit"; $(BUN) x tsc --noEmit -p . || tc=1; \
+	@set -o pipefail; tc=0; $(MAKE) --no-print-directory typecheck || tc=1; \
 	  $(BUN) test --timeout 60000 2>&1 | tee .test.log; status=$$?; \
 	  count() { grep -E "^ *[0-9]+ $$1\$$" .test.log | awk '{s+=$$1} END {print s+0}'; }; \
 	  p=$$(count pass); f=$$(count fail); k=$$(count skip); \

@@ -51,6 +51,7 @@ export function createMessages(ctx: Context, hooks: MessageHooks = {}) {
 
   /** @username → ids of those users who are members of the room. */
   async function parseMentions(room: string, body: string): Promise<string[]> {
+    if (!body.includes("@")) return [];
     const names = [...new Set([...body.matchAll(MENTION_RE)].map((m) => m[1].toLowerCase()))].slice(0, 20);
     if (names.length === 0) return [];
     const users = await store.usersByNames(names);
@@ -100,7 +101,7 @@ export function createMessages(ctx: Context, hooks: MessageHooks = {}) {
         if (!q || q.kind !== "message") throw new AppError("invalid_request", "replyTo must be the seq of a message in this room");
         wire.replyPreview = { seq: q.seq, sender: q.sender, body: (q.body ?? "").slice(0, 200), deleted: q.deleted };
       }
-      const mentions = m.body.includes("@") ? await parseMentions(m.room, m.body) : [];
+      const mentions = await parseMentions(m.room, m.body);
       if (mentions.length) {
         data.mentions = mentions;
         effects.push({ type: "mentions.add", userIds: mentions });
