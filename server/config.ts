@@ -7,6 +7,10 @@ export interface Config {
   host: string;
   dataDir: string;
   databaseUrl: string;
+  /** Pub/sub between nodes: "" = in-process (one node), redis://… or nats://…. */
+  busUrl: string;
+  /** Proxy addresses whose X-Forwarded-For is believed for the client address; empty = none. */
+  trustProxy: string[];
   allowedOrigins: string[];
   jwtSecret: string | undefined;
   accessTokenTtlSec: number;
@@ -56,7 +60,9 @@ export const SETTINGS: Setting[] = [
   { key: "port", flag: "--port", env: "PORT", def: "3000", help: "HTTP/WebSocket port (0 = any free port)", kind: "int" },
   { key: "host", flag: "--host", env: "HOST", def: "0.0.0.0", help: "interface to listen on", kind: "string" },
   { key: "dataDir", flag: "--data", env: "PARLEY_DATA_DIR", def: "./data", help: "data directory (database, secrets, uploads)", kind: "string" },
-  { key: "databaseUrl", flag: "--db", env: "DATABASE_URL", def: "", help: "libSQL URL; default file:<data>/parley.db", kind: "string" },
+  { key: "databaseUrl", flag: "--db", env: "DATABASE_URL", def: "", help: "libSQL URL (file: or remote) or postgres://…; default file:<data>/parley.db", kind: "string" },
+  { key: "busUrl", flag: "--bus", env: "PARLEY_BUS_URL", def: "", help: "pub/sub between nodes: redis://host:port or nats://host:port; default in-process (one node)", kind: "string" },
+  { key: "trustProxy", flag: "--trust-proxy", env: "PARLEY_TRUST_PROXY", def: "", help: "comma-separated proxy addresses whose X-Forwarded-For gives the client address (off by default)", kind: "list" },
   { key: "allowedOrigins", flag: "--origin", env: "PARLEY_ALLOWED_ORIGINS", def: "", help: "comma-separated WebSocket origins allowed besides same-origin", kind: "list" },
   { key: "jwtSecret", flag: "--jwt-secret", env: "PARLEY_JWT_SECRET", def: "", help: "token signing secret; default generated into <data>/jwt.secret (0600)", kind: "string" },
   { key: "accessTokenTtlSec", flag: "--access-ttl", env: "PARLEY_ACCESS_TTL", def: "900", help: "access token lifetime, seconds", kind: "int" },
