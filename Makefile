@@ -3,7 +3,7 @@ SHELL := /bin/bash
 BUN_VERSION := 1.4.5
 BUN := $(shell command -v bun 2>/dev/null || echo $(CURDIR)/.tools/node_modules/.bin/bun)
 
-.PHONY: run test build web deps bench bench-quick typecheck db-generate screenshots clean
+.PHONY: run test test-env build web deps bench bench-quick typecheck db-generate screenshots clean
 
 $(CURDIR)/.tools/node_modules/.bin/bun:
 	npm install --no-audit --no-fund --prefix $(CURDIR)/.tools bun@$(BUN_VERSION)
@@ -25,9 +25,14 @@ run: deps web
 build: deps web
 	$(BUN) server/build.ts
 
+# What the tests need beyond Bun: Debian's chromium and haproxy (installed when missing, as root),
+# PostgreSQL, Redis and NATS on 127.0.0.1 (started when they are installed but down).
+test-env:
+	@server/test/ensure-env.sh
+
 # Prints the final `tests: N passed, N failed[, N skipped]` line CI reads; exits non-zero on failure.
 # The type check counts as one more test: `bun test` alone does not see type errors.
-test: deps web
+test: deps web test-env
 	@set -o pipefail; tc=0; $(MAKE) --no-print-directory typecheck || tc=1; \
 	  $(BUN) test --timeout 60000 2>&1 | tee .test.log; status=$$?; \
 	  count() { grep -E "^ *[0-9]+ $$1\$$" .test.log | awk '{s+=$$1} END {print s+0}'; }; \
@@ -45,7 +50,7 @@ typecheck: deps
 	$(BUN) x tsc --noEmit -p .
 
 db-generate: deps
-	$(BUN) x drizzle-kit generate
+	$(BUN) x drizzle-kit generate && $(BUN) x drizzle-kit generate --config drizzle.pg.config.ts
 	$(BUN) server/db/bundle-migrations.ts
 
 bench: build

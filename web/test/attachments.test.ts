@@ -1,7 +1,9 @@
 // Attachments: paperclip upload with a progress bar, inline image preview and file download for the other member,
 // paste and drop, and clear errors for a refused type (415) and a file over the limit (413).
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { attach, composer, createRoom, joinRoom, makePng, newPerson, say, seeMessage, setup, type Person } from "./helpers";
+import { attach, composer, createRoom, joinRoom, makePng, newPerson, say, seeMessage, setup, type Person, requireBrowser } from "./helpers";
+
+await requireBrowser(import.meta.path);
 
 let env: Awaited<ReturnType<typeof setup>>;
 let alice: Person;

@@ -1,7 +1,9 @@
 // Two browsers: register, create and join a room, chat both ways, edit, react, DM, auth errors; desktop screenshots.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync } from "node:fs";
-import { attach, composer, createRoom, joinRoom, makePng, newPerson, say, seeMessage, setup, SHOTS, type Person, hiddenTabWithNotifications } from "./helpers";
+import { attach, composer, createRoom, joinRoom, makePng, newPerson, say, seeMessage, setup, SHOTS, type Person, hiddenTabWithNotifications, requireBrowser } from "./helpers";
+
+await requireBrowser(import.meta.path);
 
 let env: Awaited<ReturnType<typeof setup>>;
 let alice: Person;

@@ -3,7 +3,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from "playwrig
 import { startServer } from "../../server/test/harness";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 let built: Promise<void> | undefined;
@@ -18,13 +18,28 @@ export function buildClient(): Promise<void> {
   return built;
 }
 
+const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+/** Chromium as every browser test starts it. */
+export const launchBrowser = () => chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
+let launchable: Promise<string | undefined> | undefined;
+
+/**
+ * Awaited at the top of every browser test file: when Chromium cannot start, the file fails once,
+ * under its own name and with the cause, instead of every test failing in a hook bun calls "(unnamed)".
+ */
+export async function requireBrowser(testFile: string): Promise<void> {
+  launchable ??= launchBrowser().then(
+    (b) => b.close().then(() => undefined),
+    (e: Error) => e.message.split("\n")[0].replace(/^\w+: /, ""),
+  );
+  const cause = await launchable;
+  if (cause) throw new Error(`${relative(ROOT, testFile)}: Chromium (${CHROMIUM}) cannot start: ${cause}. Install Debian's chromium (apt-get install chromium); make test does that when run as root.`);
+}
+
 export async function setup(config: Parameters<typeof startServer>[0] = {}): Promise<{ url: string; browser: Browser; stop(): Promise<void> }> {
   await buildClient();
   const server = await startServer(config);
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-  });
+  const browser = await launchBrowser();
   return {
     url: server.url,
     browser,

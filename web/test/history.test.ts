@@ -1,7 +1,9 @@
 // History: infinite scroll up through 130 seeded messages; gap after a long offline stretch is paged in, in order, once.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { Client, createRoom as apiCreateRoom, register } from "../../server/test/harness";
-import { newPerson, setup, type Person } from "./helpers";
+import { newPerson, setup, type Person, requireBrowser } from "./helpers";
+
+await requireBrowser(import.meta.path);
 
 let env: Awaited<ReturnType<typeof setup>>;
 let bob: Person;

@@ -1,6 +1,8 @@
 // Members: read receipts, mention badges, notification mute, own status and DM last-seen, room settings, and admin kick / ban / mute.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { createRoom, joinRoom, newPerson, say, seeMessage, setup, type Person } from "./helpers";
+import { createRoom, joinRoom, newPerson, say, seeMessage, setup, type Person, requireBrowser } from "./helpers";
+
+await requireBrowser(import.meta.path);
 
 let env: Awaited<ReturnType<typeof setup>>;
 let alice: Person;

@@ -1,6 +1,8 @@
 // Optimistic sending: a message written offline shows as pending, survives a reload, and is delivered exactly once.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { composer, createRoom, joinRoom, newPerson, say, seeMessage, setup, type Person } from "./helpers";
+import { composer, createRoom, joinRoom, newPerson, say, seeMessage, setup, type Person, requireBrowser } from "./helpers";
+
+await requireBrowser(import.meta.path);
 
 let env: Awaited<ReturnType<typeof setup>>;
 let alice: Person;

@@ -1,7 +1,9 @@
 // Phone layout at 390×844: one pane at a time, no horizontal overflow, back navigation; saves the phone screenshot.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync } from "node:fs";
-import { attach, composer, createRoom, joinRoom, makePng, newPerson, say, seeMessage, setup, SHOTS, type Person } from "./helpers";
+import { attach, composer, createRoom, joinRoom, makePng, newPerson, say, seeMessage, setup, SHOTS, type Person, requireBrowser } from "./helpers";
+
+await requireBrowser(import.meta.path);
 
 let env: Awaited<ReturnType<typeof setup>>;
 let phone: Person;

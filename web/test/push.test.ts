@@ -1,7 +1,9 @@
 // Notifications: Web Push is enabled only from the button (service worker + VAPID key + subscription sent to the server),
 // and mention notification frames become desktop notifications while the tab is hidden.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { createRoom, joinRoom, newPerson, say, setup, type Person, hiddenTabWithNotifications } from "./helpers";
+import { createRoom, joinRoom, newPerson, say, setup, type Person, hiddenTabWithNotifications, requireBrowser } from "./helpers";
+
+await requireBrowser(import.meta.path);
 
 let env: Awaited<ReturnType<typeof setup>>;
 

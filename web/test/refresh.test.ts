@@ -1,6 +1,8 @@
 // Silent token refresh: with 3-second access tokens the client keeps working, rotating its refresh token.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { createRoom, joinRoom, newPerson, say, seeMessage, setup } from "./helpers";
+import { createRoom, joinRoom, newPerson, say, seeMessage, setup, requireBrowser } from "./helpers";
+
+await requireBrowser(import.meta.path);
 
 let env: Awaited<ReturnType<typeof setup>>;
 

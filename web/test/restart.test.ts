@@ -1,8 +1,10 @@
 // The server process is killed (SIGKILL) and restarted mid-conversation: both pages recover, nothing lost or doubled.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { spawnServer, tempDir } from "../../server/test/harness";
-import { buildClient, createRoom, joinRoom, newPerson, say, seeMessage, type Person } from "./helpers";
+import { buildClient, createRoom, joinRoom, launchBrowser, newPerson, requireBrowser, say, seeMessage, type Person } from "./helpers";
+
+await requireBrowser(import.meta.path);
 
 const MAIN = new URL("../../server/main.ts", import.meta.url).pathname;
 const data = tempDir();
@@ -16,10 +18,7 @@ let bob: Person;
 beforeAll(async () => {
   await buildClient();
   srv = await spawnServer(args("0"));
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-  });
+  browser = await launchBrowser();
   alice = await newPerson(browser, srv.url, { prefix: "alice", displayName: "Alice" });
   bob = await newPerson(browser, srv.url, { prefix: "bob", displayName: "Bob" });
   await createRoom(alice.page, "restarts");

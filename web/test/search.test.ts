@@ -1,7 +1,9 @@
 // Search: the dialog finds a message deep in history; clicking the result opens the room, loads around it, scrolls to it and highlights it.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { Client, createRoom as apiCreateRoom, register } from "../../server/test/harness";
-import { newPerson, setup, type Person } from "./helpers";
+import { newPerson, setup, type Person, requireBrowser } from "./helpers";
+
+await requireBrowser(import.meta.path);
 
 let env: Awaited<ReturnType<typeof setup>>;
 let bob: Person;

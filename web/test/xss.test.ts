@@ -1,6 +1,8 @@
 // XSS corpus in messages, display names, room names and topics never executes (window.__xss stays undefined).
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { createRoom, joinRoom, newPerson, say, seeMessage, setup, type Person } from "./helpers";
+import { createRoom, joinRoom, newPerson, say, seeMessage, setup, type Person, requireBrowser } from "./helpers";
+
+await requireBrowser(import.meta.path);
 
 let env: Awaited<ReturnType<typeof setup>>;
 let evil: Person;

@@ -2,6 +2,7 @@
 import { createMemo } from "solid-js";
 import { createStore, reconcile } from "solid-js/store";
 import type { Room, RoomEvent } from "../../../server/protocol/types";
+import { mergeRoomSnapshot } from "./room-snapshot";
 import { displayName, rememberUser } from "./users";
 
 const [rooms, setRooms] = createStore<Record<string, Room>>({});
@@ -15,8 +16,7 @@ export function setAllRooms(list: Room[]): void {
   const next: Record<string, Room> = {};
   for (const r of list) {
     rememberUser(r.peer);
-    const prev = rooms[r.id];
-    next[r.id] = { ...r, lastActivity: r.lastActivity ?? prev?.lastActivity ?? 0 };
+    next[r.id] = mergeRoomSnapshot(rooms[r.id], r);
   }
   setRooms(reconcile(next));
 }
