@@ -34,7 +34,7 @@ export function createServices(ctx: Context) {
     pushOffline: (userId, n) => push.send(userId, { title: n.kind === "dm" ? "New direct message" : "You were mentioned", body: n.body, room: n.room, seq: n.seq, kind: n.kind }),
   });
   return {
-    auth: createAuth(ctx), rooms: createRooms(ctx), messages, uploads, push, moderation: createModeration(ctx, messages),
+    auth: createAuth(ctx), rooms: createRooms(ctx), messages, uploads, push, moderation: createModeration(ctx),
     /** Stops the periodic work (the draft sweep). */
     stop: () => clearInterval(sweeper),
   };

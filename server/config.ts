@@ -1,6 +1,8 @@
 // Settings from flags and env → one validated Config. Only main.ts calls loadConfig.
 
 import { isAbsolute, join, resolve } from "node:path";
+import { busKind } from "./adapters/bus";
+import { parseTrustProxy } from "./features/auth/client-address";
 
 export interface Config {
   port: number;
@@ -142,6 +144,10 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
   if (!["debug", "info", "warn", "error"].includes(cfg.logLevel)) throw new ConfigError(`--log-level must be debug|info|warn|error`);
   cfg.dataDir = isAbsolute(cfg.dataDir) ? cfg.dataDir : resolve(cfg.dataDir);
   if (!cfg.databaseUrl) cfg.databaseUrl = "file:" + join(cfg.dataDir, "parley.db");
+  if (busKind(cfg.busUrl) === undefined) throw new ConfigError(`--bus/PARLEY_BUS_URL must be redis://…, rediss://… or nats://… (or unset for one node), got a URL starting "${cfg.busUrl.split("//")[0].slice(0, 20)}"`);
+  const proxies = parseTrustProxy(cfg.trustProxy);
+  if (proxies.invalid.length > 0) throw new ConfigError(`--trust-proxy/PARLEY_TRUST_PROXY takes IP addresses, got ${proxies.invalid.map((x) => `"${x}"`).join(", ")}`);
+  cfg.trustProxy = proxies.addresses;
   if (!cfg.jwtSecret) cfg.jwtSecret = undefined;
   else if (cfg.jwtSecret.length < 32) throw new ConfigError("--jwt-secret must be at least 32 characters");
   if (cfg.benchMode && !isLoopback(cfg.host)) {

@@ -1,49 +1,23 @@
-// Rate limiting primitives shared by HTTP and WebSocket edges: keyed token buckets and a semaphore.
+// Rate limiting for HTTP and WebSocket edges: picks the limiter adapter from Config; a semaphore for hashing.
 
-import type { Clock } from "./context";
+import type { Clock, Logger } from "./ports/runtime";
+import type { Config } from "./config";
+import type { RateLimiters } from "./ports/rate-limit";
+import { createLocalRateLimiters } from "./adapters/rate-limit/local";
+import { createRedisRateLimiters } from "./adapters/rate-limit/redis";
 
-/** Keyed token buckets: `burst` tokens, refilled at `perSec`. take() says how long to wait when empty. */
-export class TokenBuckets {
-  private readonly buckets = new Map<string, { tokens: number; at: number }>();
-  constructor(
-    private readonly burst: number,
-    private readonly perSec: number,
-    private readonly clock: Clock,
-  ) {}
+/** How long startup waits for Redis before serving with per-node limits (RATE-4) until it connects. */
+const REDIS_STARTUP_WAIT_MS = 2_000;
 
-  /** Takes one token; returns 0 on success, else the ms until one is available. */
-  take(key: string, cost = 1): number {
-    const now = this.clock.now();
-    let b = this.buckets.get(key);
-    if (!b) {
-      if (this.buckets.size > 100_000) this.sweep(now);
-      this.buckets.set(key, (b = { tokens: this.burst, at: now }));
-    }
-    b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 1000) * this.perSec);
-    b.at = now;
-    if (b.tokens >= cost) {
-      b.tokens -= cost;
-      return 0;
-    }
-    return Math.ceil(((cost - b.tokens) / this.perSec) * 1000);
-  }
-
-  /** Peeks without taking: ms until `cost` tokens are there (0 = now). */
-  wait(key: string, cost = 1): number {
-    const b = this.buckets.get(key);
-    if (!b) return 0;
-    const tokens = Math.min(this.burst, b.tokens + ((this.clock.now() - b.at) / 1000) * this.perSec);
-    return tokens >= cost ? 0 : Math.ceil(((cost - tokens) / this.perSec) * 1000);
-  }
-
-  reset(key: string) {
-    this.buckets.delete(key);
-  }
-
-  /** Drops full buckets so the map cannot grow without bound. */
-  private sweep(now: number) {
-    for (const [k, b] of this.buckets) if (b.tokens + ((now - b.at) / 1000) * this.perSec >= this.burst) this.buckets.delete(k);
-  }
+/**
+ * Budgets are shared by every node when the bus is Redis (the cluster already runs one); with NATS
+ * or no bus they stay per process: a cluster on NATS allows each node the full budget.
+ */
+export async function createRateLimiters(config: Config, clock: Clock, log: Logger): Promise<RateLimiters> {
+  if (!/^rediss?:\/\//.test(config.busUrl)) return createLocalRateLimiters(clock);
+  const limiters = createRedisRateLimiters(config.busUrl, { clock, log });
+  if (!(await limiters.ready(REDIS_STARTUP_WAIT_MS))) log.warn("rate limits: Redis not connected at startup; limiting per node until it is", {});
+  return limiters;
 }
 
 /** Caps concurrent async work (password hashing: each argon2id hash holds 64 MiB). */

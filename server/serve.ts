@@ -37,6 +37,9 @@ export function listen(ctx: Context): Running {
     websocket: gateway.handlers,
   });
   ctx.hub.attach(server);
+  // Elysia's `server` in a handler is app.server, which only app.listen() sets: through app.handle()
+  // it stayed null, so every client's address was "unknown" and per-address limits were global.
+  app.server = server;
   const url = `http://${ctx.config.host === "0.0.0.0" ? "127.0.0.1" : ctx.config.host}:${server.port}`;
   let stopping: Promise<void> | undefined;
   return {
@@ -50,7 +53,9 @@ export function listen(ctx: Context): Running {
         await ctx.writer.drain();
         await gateway.closeAll(CLOSE.RESTARTING, "server restarting"); // close frames out before the process ends
         ctx.presence.close();
+        ctx.hub.close();
         await ctx.bus.close();
+        await ctx.limits.close();
         await ctx.store.close();
         await server.stop(true);
       })());

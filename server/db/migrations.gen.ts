@@ -4,6 +4,7 @@ import m1 from "../../drizzle/0001_chat_features.sql" with { type: "text" };
 import m2 from "../../drizzle/0002_search.sql" with { type: "text" };
 import m3 from "../../drizzle/0003_idempotency_without_rowid.sql" with { type: "text" };
 import m4 from "../../drizzle/0004_search_indexed_later.sql" with { type: "text" };
+import m5 from "../../drizzle/0005_server_secrets.sql" with { type: "text" };
 
 export const MIGRATIONS: { tag: string; sql: string }[] = [
   { tag: "0000_init", sql: m0 },
@@ -11,4 +12,5 @@ export const MIGRATIONS: { tag: string; sql: string }[] = [
   { tag: "0002_search", sql: m2 },
   { tag: "0003_idempotency_without_rowid", sql: m3 },
   { tag: "0004_search_indexed_later", sql: m4 },
+  { tag: "0005_server_secrets", sql: m5 },
 ];

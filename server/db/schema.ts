@@ -159,3 +159,10 @@ export const pushSubscriptions = sqliteTable(
   },
   (t) => [index("push_user_idx").on(t.userId)],
 );
+
+/** Named server-wide secrets (the token signing key): every node of a cluster reads the same row. */
+export const serverSecrets = sqliteTable("server_secrets", {
+  name: text("name").primaryKey(),
+  value: text("value").notNull(),
+  createdAt: integer("created_at").notNull(),
+});

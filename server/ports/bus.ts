@@ -1,29 +1,63 @@
-// Bus port: fans committed room events (and per-user signals) out to every instance's hub.
+// Bus port: fans committed room events and ephemeral signals out to the hub of every node that needs them.
 
-/** What travels on the bus: routing fields plus the event serialized once. */
-export interface BusMessage {
-  /** Room id for room events and room-scoped signals (typing, receipt); absent for user-scoped ones. */
-  room?: string;
-  /** Set for stored room events; the hub delivers them to sockets strictly in seq order. */
-  seq?: number;
-  /** Member changes make the hub (un)subscribe that user's local sockets. */
-  member?: { userId: string; change: string };
-  /** User-scoped signals (notifications, forced disconnects). */
-  user?: string;
-  /** With `user`: close that user's sockets on every instance (deactivation). */
-  close?: { code: number; reason: string };
-  /** The complete server frame as JSON text, built once by the publisher. */
-  json: string;
-}
+import type { MemberChange } from "../protocol/types";
+
+/** What travels on the bus. `json` is always a complete server frame, serialized once by the publisher. */
+export type BusMessage =
+  /** A stored room event: hubs hand these to sockets strictly in seq order and fill holes from the store. */
+  | { kind: "event"; room: string; seq: number; member?: { userId: string; change: MemberChange }; json: string }
+  /** An ephemeral frame for a room's sockets (typing, receipt, presence): never stored, so never repaired. */
+  | { kind: "room"; room: string; json: string }
+  /** An ephemeral frame for one user's sockets (notification, presence of peers). */
+  | { kind: "user"; user: string; json: string }
+  /** Close every socket of the user on every node (deactivation). */
+  | { kind: "close"; user: string; code: number; reason: string }
+  /** The room's send policy changed in the store (mute, slow mode): every node drops its cached copy. */
+  | { kind: "policy"; room: string };
 
 /**
- * Guarantee: at-most-once, best effort, per-publisher order. A message can be lost (a Redis
- * reconnect, a slow node); the store is the source of truth and the hub fills any seq hole
- * from it, so a lost bus message delays delivery but never loses an event.
+ * Delivery, per node: a node's handler gets
+ * - `event` while the node watches its room, and also while it watches `member.userId` (a joining
+ *   user's sockets may sit on a node that does not watch the room yet);
+ * - `room` while it watches the room; `user` and `close` while it watches the user; `policy` always;
+ * - each publish at most once (a member event sent on two channels still arrives once), in the order
+ *   one publisher published (per-publisher order; no order between publishers).
+ * The publishing node's own handler gets a message synchronously inside `publish` when it watches
+ * the target, without a broker round trip.
+ *
+ * Loss: at-most-once. A network bus can drop messages (a broker restart, a publish while
+ * disconnected). The store is the source of truth: the hub fills seq holes from it, and compares its
+ * watched rooms with the store on `onReconnect` and periodically, so a lost event is late, never lost.
+ * Ephemeral signals (typing, receipts, presence, notifications) can be lost outright.
  */
 export interface Bus {
+  /**
+   * Hands `msg` to the broker once per publish (a member event: once on the room's channel and once on
+   * the user's). Never throws and never waits; a publish that cannot be sent now is dropped and
+   * logged, never queued to be sent late.
+   */
   publish(msg: BusMessage): void;
-  /** One subscriber per process: the hub. */
+  /** One handler per process: the hub. */
   subscribe(handler: (msg: BusMessage) => void): void;
+  /**
+   * Starts receiving the room's messages. Resolves once the broker confirmed the subscription: every
+   * message published after that reaches the handler (barring loss). Idempotent per room.
+   */
+  watchRoom(room: string): Promise<void>;
+  unwatchRoom(room: string): void;
+  /** As watchRoom, for one user's messages. */
+  watchUser(user: string): Promise<void>;
+  unwatchUser(user: string): void;
+  /**
+   * Runs `cb` whenever this node may have missed messages: its connection came back with every watch
+   * confirmed again, or a peer reports publishes it could not send. The hub then checks the store.
+   */
+  onReconnect(cb: () => void): void;
+  /**
+   * false for the in-process bus: it delivers every publish synchronously and cannot lose one, so the
+   * hub skips its periodic comparison with the store (the single binary does no extra work).
+   */
+  readonly canLose: boolean;
+  /** Stops delivery and releases the connections; resolves even while the broker is unreachable. */
   close(): Promise<void>;
 }

@@ -1,4 +1,4 @@
-// Store port: the durable source of truth. Adapters: adapters/store/libsql.ts (PostgreSQL to come).
+// Store port: the durable source of truth. Adapters: adapters/store/libsql.ts, adapters/store/postgres.ts.
 
 import type { EventKind, Role, RoomEvent, RoomKind, SearchResult } from "../protocol/types";
 import type { UploadsStore } from "./uploads";
@@ -70,20 +70,30 @@ export interface SearchHit extends SearchResult {
   cursor: number;
 }
 
-/** Side effect applied in the same transaction as the event that records it. */
+/** Side effect applied in the same transaction as the event that records it (rules STORE-8, STORE-10..17). */
 export type Effect =
+  /** Inserts the room; its lastSeq then follows its events, which may come in the same batch (STORE-8). */
   | { type: "room.create"; room: Omit<RoomRow, "lastSeq"> }
+  /** Adds the member, read mark at this event's seq; on a member it changes only the role (STORE-10). */
   | { type: "member.add"; userId: string; role: Role }
+  /** Removes the membership; nothing happens for a non-member (STORE-10). */
   | { type: "member.remove"; userId: string }
+  /** Changes only the fields given (STORE-11). */
   | { type: "room.update"; name?: string; topic?: string; slowModeSec?: number }
-  /** On a message event: rows for "mentions of me since my mark". */
+  /** On a message event: rows for "mentions of me since my mark"; a repeated id counts once (STORE-12). */
   | { type: "mentions.add"; userIds: string[] }
-  /** On a message event: these uploads now belong to it. */
+  /** On a message event: these uploads now belong to it, but only the sender's own in this room that no message took and that are not deleted (STORE-13). */
   | { type: "uploads.attach"; ids: string[] }
+  /** Replaces the body (editedAt = this event's ts) and the message's mention rows (STORE-14). */
   | { type: "message.edit"; msgSeq: number; body: string; mentions: string[] }
-  /** Removes the body from storage (a tombstone stays), its mentions, reactions and uploads. */
+  /**
+   * Removes the body from storage (a tombstone stays; earlier edit events lose their text too), its
+   * mentions, reactions and attachments, and marks its uploads deleted (STORE-15).
+   */
   | { type: "message.delete"; msgSeq: number }
+  /** One reaction per (message, emoji, user): on again keeps one, off when absent is harmless (STORE-16). */
   | { type: "reaction.set"; msgSeq: number; emoji: string; userId: string; on: boolean }
+  /** Idempotent, like ban.remove (STORE-17). */
   | { type: "ban.add"; userId: string; by: string }
   | { type: "ban.remove"; userId: string };
 
@@ -97,16 +107,16 @@ export interface NewEvent {
   clientMsgId?: string;
   body?: string;
   replyTo?: number;
-  /** Kind-specific fields stored as JSON and spread into the wire event. */
+  /** Kind-specific fields stored as JSON and spread into the wire event (STORE-3). */
   data?: Record<string, unknown>;
-  /** Fields for the live event only, never stored (a reply's preview: read time recomputes it). */
+  /** Fields for the live event only, never stored (a reply's preview: read time recomputes it) (STORE-4). */
   wire?: Record<string, unknown>;
   effects?: Effect[];
 }
 
 export interface Appended {
   event: RoomEvent;
-  /** True when (sender, clientMsgId) was stored before: `event` is the first one, nothing new was stored. */
+  /** True when (sender, clientMsgId) was stored before: `event` is the first one, nothing new was stored (STORE-5, STORE-6). */
   duplicate: boolean;
 }
 
@@ -115,54 +125,136 @@ export interface Page {
   hasMore: boolean;
 }
 
+/**
+ * Each promise below is a rule of the contract suite (test/contracts/store.contract.ts, ids STORE-n),
+ * which runs against every adapter. A read of something missing gives undefined, [] or 0; it never throws.
+ */
 export interface Store {
+  /** Upload metadata; its port states the guarantees (STORE-13, STORE-15, STORE-51..53). */
   uploads: UploadsStore;
+  /** Web Push subscriptions; its port states the guarantees (STORE-54..58; across processes STORE-67). */
   push: PushStore;
+  /**
+   * Applies the bundled migrations not yet applied, each exactly once even when several nodes start
+   * at the same moment. Throws when the database lists a migration this binary does not know (its
+   * schema is newer than the code): an old binary never writes to a newer schema. Running it again
+   * changes nothing and keeps the data (STORE-59).
+   */
   migrate(): Promise<void>;
+  /** Stops background work (search indexing) and releases the connections; nothing may be called after it. */
   close(): Promise<void>;
+  /**
+   * The value stored under `name`, created with `generate()` if there is none, atomically: nodes that
+   * ask at the same moment all get the one value that won (every node of a cluster signs with one key)
+   * (STORE-60, STORE-61; across processes STORE-66).
+   */
+  sharedSecret(name: string, generate: () => string): Promise<string>;
+  /**
+   * A consistent copy of the database into the local file `target` while the server keeps running.
+   * Never overwrites (STORE-62); throws when the backend cannot copy itself that way (use its own tools).
+   */
+  backup(target: string): Promise<void>;
 
-  insertUser(u: UserRow): Promise<void>; // AppError("conflict") when the username is taken
+  /** Stores a new account as given. A taken username is AppError("conflict") and stores nothing (STORE-41, STORE-42). */
+  insertUser(u: UserRow): Promise<void>;
+  /** By exact username (callers fold case first); undefined when none (STORE-41). */
   userByName(username: string): Promise<UserRow | undefined>;
+  /** undefined when none (STORE-41). */
   userById(id: string): Promise<UserRow | undefined>;
+  /** The rows that exist, in any order; unknown ids are absent; [] for [] (STORE-43). */
   usersByIds(ids: string[]): Promise<UserRow[]>;
+  /** Every account, deactivated ones included (STORE-44). */
   countUsers(): Promise<number>;
+  /** The rows that exist, in any order; unknown names are absent; [] for [] (STORE-43). */
   usersByNames(usernames: string[]): Promise<UserRow[]>;
-  /** Deactivates the account and revokes every refresh token it holds. */
+  /**
+   * Sets deactivatedAt and, in the same transaction, revokes (revokedAt = at) every refresh token of
+   * the user not revoked yet; earlier revocations keep their time (STORE-45).
+   */
   deactivateUser(id: string, at: number): Promise<void>;
-  /** One statement for many users (a mass disconnect must not become thousands of writes). */
+  /**
+   * One statement for many users (a mass disconnect must not become thousands of writes). Users not
+   * in the map and unknown ids change nothing; an empty map is a no-op (STORE-46).
+   */
   setLastSeen(seen: Map<string, number>): Promise<void>;
 
+  /** Stores a new token row as given (STORE-47). */
   insertRefresh(r: RefreshRow): Promise<void>;
+  /** undefined when none (STORE-47). */
   refreshById(id: string): Promise<RefreshRow | undefined>;
-  /** Marks a refresh token used; false when it already was (a reuse), atomically. */
+  /**
+   * Marks a refresh token used; false when it already was (a reuse) or does not exist. Atomic: of
+   * concurrent calls exactly one gets true, and usedAt keeps that first use (STORE-48, STORE-49;
+   * across processes STORE-65).
+   */
   useRefresh(id: string, at: number): Promise<boolean>;
+  /** Revokes (revokedAt = at) the family's tokens not revoked yet; earlier revocations and other families stay (STORE-50). */
   revokeFamily(familyId: string, at: number): Promise<void>;
 
+  /** undefined when none. Its lastSeq and lastActivity follow the room's last appended event (STORE-2, STORE-25). */
   roomById(id: string): Promise<RoomRow | undefined>;
+  /** The one room of a DM pair; undefined when none (STORE-25). */
   roomByDmKey(key: string): Promise<RoomRow | undefined>;
+  /** Public rooms only, most recent activity first, at most `limit`, each with its member count (STORE-26). */
   publicRooms(limit: number): Promise<(RoomRow & { memberCount: number })[]>;
+  /**
+   * The user's rooms ([] when none), most recent activity first, computed from the log and the read
+   * mark on every call so they cannot drift (STORE-27). unread: messages after the mark that are not
+   * the user's own and not deleted, counted up to LIMITS.UNREAD_COUNT_MAX (STORE-28). mentions: the
+   * user's mentions after the mark by others in messages not deleted, uncapped; in a DM every unread
+   * message counts (STORE-29).
+   */
   roomsOf(userId: string): Promise<MyRoomRow[]>;
+  /** undefined when not a member (STORE-30). */
   member(roomId: string, userId: string): Promise<MemberRow | undefined>;
+  /** Every member, in any order; [] for an unknown room (STORE-30). */
   members(roomId: string): Promise<MemberRow[]>;
-  /** Moves the read mark forward only (never past the room's last seq); returns the mark after the call. */
+  /**
+   * Moves the read mark forward only (never past the room's last seq) in one statement; returns the
+   * mark after the call, 0 for a non-member (STORE-31).
+   */
   advanceRead(roomId: string, userId: string, seq: number): Promise<number>;
+  /** Changes only the flags given (null lifts a silence; {} changes nothing); nothing happens for a non-member (STORE-32). */
   setMemberFlags(roomId: string, userId: string, flags: { silencedUntil?: number | null; notificationsMuted?: boolean }): Promise<void>;
+  /** Set and cleared by the ban effects, per room (STORE-17). */
   isBanned(roomId: string, userId: string): Promise<boolean>;
-  /** Distinct users sharing at least one room with this user (presence audience). */
+  /** Distinct users sharing at least one room with this user (presence audience), never the user; [] when alone (STORE-33). */
   coMembers(userId: string): Promise<string[]>;
 
   /**
    * Appends events in ONE transaction. Guarantees: each event gets the next seq of its room
-   * (gapless, in array order); (sender, clientMsgId) is stored at most once — a repeat returns
-   * the first event with duplicate=true; effects commit with their event. Not safe to call
-   * concurrently: the Writer (features/messages/writer.ts) is the only caller.
+   * (gapless, in array order, continuing across batches: STORE-1, STORE-2, STORE-9); the room row's
+   * lastSeq and lastActivity follow its last event (STORE-2); (sender, clientMsgId) is stored at most
+   * once, across batches and rooms — a repeat returns the first event with duplicate=true; events
+   * without a clientMsgId are never duplicates (STORE-5, STORE-6, STORE-9); effects commit with their
+   * event, a room.create with the room's first events (STORE-8); a batch that fails stores nothing
+   * (STORE-7). The returned event is the stored one, plus its `wire` fields (STORE-3, STORE-4). Not
+   * safe to call concurrently within a process: the Writer (features/messages/writer.ts) is the only
+   * caller. Adapters whose database several processes share (PostgreSQL) keep these guarantees across
+   * the processes (STORE-63, STORE-64).
    */
   append(batch: NewEvent[]): Promise<Appended[]>;
-  /** Events ascending by seq; messages carry their current body, reactions and reply preview. */
+  /**
+   * Events ascending by seq. No cursor: the newest `limit`; `before`: the newest `limit` below it;
+   * hasMore then says older ones exist. `after`: the oldest `limit` above it (with `before` too: within
+   * the window); hasMore then says newer ones exist. An unknown room is an empty page (STORE-18..21).
+   * Messages carry their current body, their reactions (emoji → user ids; no field when none) and, for
+   * replies, a preview of the quoted message even outside the page: its first 200 characters, or ""
+   * and deleted=true once it is deleted (STORE-22).
+   */
   events(roomId: string, q: { before?: number; after?: number; limit: number }): Promise<Page>;
+  /** Any event's seq, kind, sender, current body (null when it has none or was deleted) and deleted flag; undefined when missing (STORE-23). */
   message(roomId: string, seq: number): Promise<MessageRef | undefined>;
+  /** Exactly that message, emoji and user (STORE-24). */
   hasReaction(roomId: string, msgSeq: number, emoji: string, userId: string): Promise<boolean>;
-  /** Message bodies matching `text` in rooms the user is a member of, newest first. */
+  /**
+   * Messages (not edit events) whose current body contains `text` as literal text, case-insensitively,
+   * parts of words and CJK included, from one character up; never deleted ones; only in rooms the user
+   * is a member of now (`room` narrows to one). Newest (last appended) first, at most `limit`; a hit's
+   * cursor as `before` gives the next older page. Sees every message committed before the call
+   * (STORE-34..40).
+   */
   search(userId: string, q: { text: string; room?: string; before?: number; limit: number }): Promise<SearchHit[]>;
+  /** The room's highest stored seq (0 when none), including what other processes appended (STORE-2, STORE-21, STORE-64). */
   lastSeq(roomId: string): Promise<number>;
 }

@@ -115,17 +115,9 @@ export interface SearchResult {
 
 // ---- client → server frames
 
-export type ClientFrame =
-  | { type: "hello"; token: string; since?: Record<string, number> }
-  | { type: "send"; id?: string; room: string; clientMsgId: string; body: string; replyTo?: number; attachments?: string[] }
-  | { type: "edit"; id?: string; room: string; msgSeq: number; body: string }
-  | { type: "delete"; id?: string; room: string; msgSeq: number }
-  | { type: "react"; id?: string; room: string; msgSeq: number; emoji: string; on: boolean }
-  | { type: "history"; id?: string; room: string; before?: number; after?: number; limit?: number }
-  | { type: "typing"; id?: string; room: string }
-  | { type: "read"; id?: string; room: string; seq: number }
-  | { type: "presence"; id?: string; status: "online" | "away" | "dnd" }
-  | { type: "ping"; id?: string };
+// Defined once, as TypeBox schemas in schemas.ts; their types are derived from them. A type-only
+// re-export: importing this file still pulls no TypeBox into the web bundle.
+export type { ClientFrame, ClientFrameOf, FrameType } from "./schemas";
 
 // ---- server → client frames
 
@@ -137,8 +129,8 @@ export interface PresenceInfo {
 
 export type ServerFrame =
   | { type: "welcome"; user: User; sessionId: string; serverTime: number; rooms: Room[]; presence?: PresenceInfo[] }
-  | { type: "ok"; id?: string; event?: RoomEvent; events?: RoomEvent[]; hasMore?: boolean }
-  | { type: "error"; id?: string; code: ErrorCode; message: string; retryAfterMs?: number }
+  | { type: "ok"; id?: string; event?: RoomEvent; events?: RoomEvent[]; hasMore?: boolean; /** read: the read position now stored */ seq?: number }
+  | { type: "error"; id?: string; code: ErrorCode; message: string; retryAfterMs?: number; /** hello: a `since` room the user may not resume */ room?: string }
   | { type: "event"; event: RoomEvent }
   | { type: "gap"; room: string; fromSeq: number; toSeq: number }
   | { type: "typing"; room: string; userId: string; expiresAt: number }
@@ -164,6 +156,13 @@ export const LIMITS = {
   BODY_MAX_CHARS: 4000,
   CLIENT_MSG_ID_MAX: 64,
   REQUEST_ID_MAX: 64,
+  /** Room and upload ids a client sends back (the server makes 16-character ones). */
+  ID_MAX: 64,
+  /** The access token in hello. */
+  TOKEN_MAX_CHARS: 4096,
+  EMOJI_MAX_CHARS: 32,
+  /** Files one message may carry. */
+  ATTACHMENTS_MAX: 10,
   FRAME_MAX_BYTES: 64 * 1024,
   HISTORY_DEFAULT: 50,
   HISTORY_MAX: 200,

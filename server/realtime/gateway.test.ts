@@ -38,11 +38,25 @@ describe("opening", () => {
     expect((await c.closed).code).toBe(4001);
   });
 
-  test("WS-OPEN-3 a first frame that is not hello closes with 4001", async () => {
-    const c = new Client(s.wsUrl);
-    await c.opened;
-    c.send({ type: "ping" });
-    expect((await c.closed).code).toBe(4001);
+  test("WS-OPEN-3 a first frame that is not a valid hello closes with 4001", async () => {
+    const firsts: (object | string)[] = [
+      { type: "ping" },
+      "{nope",
+      { type: "hello" },
+      { type: "hello", token: 5 },
+      { type: "hello", token: "a".repeat(4097) },
+      // A good token does not excuse a bad `since` or `id`.
+      { type: "hello", token: alice.accessToken, since: { [room]: -1 } },
+      { type: "hello", token: alice.accessToken, since: { [room]: "1" } },
+      { type: "hello", token: alice.accessToken, id: 5 },
+    ];
+    for (const first of firsts) {
+      const c = new Client(s.wsUrl);
+      await c.opened;
+      c.send(first);
+      expect({ first, ...(await c.closed) }).toEqual({ first, code: 4001, reason: "hello expected" });
+      expect(c.frames).toEqual([]);
+    }
   });
 
   test("WS-OPEN-4 no hello within the timeout closes with 4001", async () => {
@@ -245,6 +259,64 @@ describe("errors and limits", () => {
     const from = c.frames.length;
     c.ws.send(new Uint8Array([1, 2, 3]));
     expect((await c.next((f) => f.type === "error", { from })).code).toBe("invalid_request");
+    c.close();
+  });
+
+  // The messages are wire text clients may show: a schema change that alters one fails here.
+  test("WS-ERR-8 every frame type: a missing, mistyped or oversized field is invalid_request naming that field", async () => {
+    const c = await Client.connect(s, alice);
+    const long = (n: number) => "a".repeat(n);
+    const send = { type: "send", room, clientMsgId: "err8", body: "x" };
+    const cases: [Record<string, unknown>, string][] = [
+      [{ ...send, room: "" }, "room: Expected string length greater or equal to 1"],
+      [{ ...send, room: long(65) }, "room: Expected string length less or equal to 64"],
+      [{ ...send, clientMsgId: "" }, "clientMsgId: Expected string length greater or equal to 1"],
+      [{ ...send, clientMsgId: long(65) }, "clientMsgId: Expected string length less or equal to 64"],
+      [{ type: "send", room, clientMsgId: "err8" }, "body: Expected required property"],
+      [{ ...send, body: long(8001) }, "body: Expected string length less or equal to 8000"],
+      [{ ...send, replyTo: 0 }, "replyTo: Expected integer to be greater or equal to 1"],
+      [{ ...send, attachments: Array(11).fill("a") }, "attachments: Expected array length to be less or equal to 10"],
+      [{ ...send, attachments: [long(65)] }, "attachments/0: Expected string length less or equal to 64"],
+      [{ type: "edit", room, body: "x" }, "msgSeq: Expected required property"],
+      [{ type: "edit", room, msgSeq: 1.5, body: "x" }, "msgSeq: Expected integer"],
+      [{ type: "edit", room, msgSeq: 1 }, "body: Expected required property"],
+      [{ type: "delete", room, msgSeq: 0 }, "msgSeq: Expected integer to be greater or equal to 1"],
+      [{ type: "delete", room: 5, msgSeq: 1 }, "room: Expected string"],
+      [{ type: "react", room, msgSeq: 1, emoji: "", on: true }, "emoji: Expected string length greater or equal to 1"],
+      [{ type: "react", room, msgSeq: 1, emoji: long(33), on: true }, "emoji: Expected string length less or equal to 32"],
+      [{ type: "react", room, msgSeq: 1, emoji: "x", on: "yes" }, "on: Expected boolean"],
+      [{ type: "react", room, msgSeq: 1, on: true }, "emoji: Expected required property"],
+      [{ type: "history", room, limit: 0 }, "limit: Expected integer to be greater or equal to 1"],
+      [{ type: "history", room, after: "x" }, "after: Expected integer"],
+      [{ type: "typing" }, "room: Expected required property"],
+      [{ type: "read", room }, "seq: Expected required property"],
+      [{ type: "read", room, seq: -1 }, "seq: Expected integer to be greater or equal to 0"],
+      [{ type: "presence", status: "offline" }, "status: Expected union value"],
+      [{ type: "presence" }, "status: Expected required property"],
+    ];
+    for (const [frame, message] of cases) {
+      const r = await c.request(frame);
+      expect({ frame: frame.type, type: r.type, code: r.code, message: r.message }).toEqual({ frame: frame.type, type: "error", code: "invalid_request", message });
+    }
+    // A request id that is not a string of at most 64 characters is refused and not echoed.
+    for (const [id, message] of [[5, "id: Expected string"], ["a".repeat(65), "id: Expected string length less or equal to 64"]] as const) {
+      const from = c.frames.length;
+      c.send({ type: "ping", id });
+      const f = await c.next((x) => x.type === "error", { from });
+      expect(f).toEqual({ type: "error", code: "invalid_request", message });
+    }
+    expect((await c.request({ type: "history", room, limit: 200 })).events.some((e: any) => e.clientMsgId === "err8")).toBe(false);
+    expect((await c.request({ type: "ping" })).type).toBe("pong");
+    c.close();
+  });
+
+  test("WS-ERR-9 a type named like an Object.prototype member (toString, __proto__) is an unknown frame type", async () => {
+    const c = await Client.connect(s, alice);
+    for (const type of ["toString", "__proto__", "constructor", "hasOwnProperty"]) {
+      const r = await c.request({ type });
+      expect(r).toMatchObject({ type: "error", code: "invalid_request", message: `unknown frame type ${JSON.stringify(type)}` });
+    }
+    expect((await c.request({ type: "ping" })).type).toBe("pong");
     c.close();
   });
 });

@@ -4,13 +4,14 @@ import type { Server, WebSocketHandler } from "bun";
 import { AppError, errorResponse } from "../errors";
 import type { Context } from "../context";
 import { CLOSE, LIMITS, type ErrorCode } from "../protocol/types";
-import { FRAME_CHECKS, firstError, type FrameType } from "../protocol/schemas";
-import { TokenBuckets } from "../rate-limit";
+import { firstError, isFrame, isFrameType, type ClientFrame, type ClientFrameOf } from "../protocol/schemas";
 import { verifyAccess } from "../features/auth/tokens";
+import { requestAddress } from "../features/auth/client-address";
 import { requireMember, type Rooms } from "../features/rooms/service";
 import type { Messages } from "../features/messages/service";
 import type { Written } from "../features/messages/writer";
 import type { SocketData, WS } from "./hub";
+import { errorFrame, okFrame, pongFrame, publishRoomSignal, receiptFrame, typingFrame, welcomeFrame } from "./publish";
 
 const WRITE_FRAMES = new Set<string>(["send", "edit", "delete", "react"]);
 const FLOOD_WINDOW_MS = 10_000;
@@ -27,12 +28,16 @@ export interface GatewayDeps {
 interface Conn extends SocketData {
   phase: "new" | "auth" | "ready";
   early?: string[];
+  /** Frames waiting for a shared rate limiter's answer; later frames queue behind them. */
+  limiting?: Promise<void>;
+  /** The user this socket watches on the bus (from hello on); released when it closes. */
+  watching?: string;
 }
 
 export function createGateway(ctx: Context, deps: GatewayDeps) {
   const { config, clock, hub, log, store, bus } = ctx;
-  const writes = new TokenBuckets(config.writeBurst, config.writeRatePerSec, clock);
-  const reads = new TokenBuckets(config.readBurst, config.readRatePerSec, clock);
+  const writes = ctx.limits.limiter("ws-write-frames-per-user", { burst: config.writeBurst, perSec: config.writeRatePerSec });
+  const reads = ctx.limits.limiter("ws-read-frames-per-user", { burst: config.readBurst, perSec: config.readRatePerSec });
   const lastTyping = new Map<string, number>();
   const all = new Set<WS>();
   const countFrame = ctx.metrics.counter("parley_ws_frames_total", "client frames accepted, by type", "type");
@@ -52,18 +57,17 @@ export function createGateway(ctx: Context, deps: GatewayDeps) {
     const origin = req.headers.get("origin");
     if (origin !== null && !originAllowed(origin, req)) return errorResponse(new AppError("forbidden", "origin not allowed"));
     if (closing) return errorResponse(new AppError("internal", "server restarting"));
-    const data: Conn = { sessionId: ctx.ids.id(), ip: server.requestIP(req)?.address ?? "", rooms: new Set(), rejected: [], phase: "new" };
+    const data: Conn = { sessionId: ctx.ids.id(), ip: requestAddress(config.trustProxy, server, req), rooms: new Set(), rejected: [], phase: "new" };
     if (server.upgrade(req, { data })) return undefined;
     return errorResponse(new AppError("invalid_request", "expected a WebSocket upgrade"));
   }
 
-  const send = (ws: WS, frame: object) => ws.send(JSON.stringify(frame));
   /** An ok carrying the written event (or none, when the action changed nothing). */
-  const ackEvent = (ws: WS, idPart: string) => (w: Written | undefined) => ws.send(w ? `{"type":"ok"${idPart},"event":${w.eventJson}}` : `{"type":"ok"${idPart}}`);
+  const ackEvent = (ws: WS, id: string | undefined) => (w: Written | undefined) => ws.send(okFrame(id, w ? { eventJson: w.eventJson } : {}));
 
-  function reject(ws: WS, id: string | undefined, code: ErrorCode, message: string, retryAfterMs?: number, extra: object = {}) {
+  function reject(ws: WS, id: string | undefined, code: ErrorCode, message: string, retryAfterMs?: number, extra: { room?: string } = {}) {
     ctx.metrics.inc("parley_ws_errors_total", "error frames sent, by code", { code });
-    send(ws, { type: "error", ...(id !== undefined ? { id } : {}), code, message, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}), ...extra });
+    ws.send(errorFrame(id, code, message, { retryAfterMs, room: extra.room }));
     const now = clock.now();
     const r = ws.data.rejected;
     r.push(now);
@@ -87,7 +91,7 @@ export function createGateway(ctx: Context, deps: GatewayDeps) {
     }
   }
 
-  async function hello(ws: WS, f: { token: string; since?: Record<string, number> }) {
+  async function hello(ws: WS, f: ClientFrameOf<"hello">) {
     const c = ws.data as Conn;
     let userId: string;
     try {
@@ -95,6 +99,11 @@ export function createGateway(ctx: Context, deps: GatewayDeps) {
     } catch (e) {
       return ws.close(CLOSE.UNAUTHENTICATED, (e as AppError).code === "token_expired" ? "token expired" : "invalid token");
     }
+    if (c.closed) return;
+    // Watched before anything about the user is read: a member event or a deactivation published
+    // after these reads reaches this node (with a bus of several nodes).
+    c.watching = userId;
+    await hub.watchUser(userId);
     const user = await store.userById(userId);
     if (!user) return ws.close(CLOSE.UNAUTHENTICATED, "unknown user");
     if (user.deactivatedAt) return ws.close(CLOSE.BANNED, "account deactivated");
@@ -105,10 +114,10 @@ export function createGateway(ctx: Context, deps: GatewayDeps) {
     const epoch = hub.epoch(user.id);
     const [rooms, peers] = await Promise.all([deps.rooms.mine(user.id), store.coMembers(user.id)]);
     if (c.closed) return;
-    send(ws, {
-      type: "welcome", user: { id: user.id, username: user.username, displayName: user.displayName }, sessionId: c.sessionId,
+    ws.send(welcomeFrame({
+      user: { id: user.id, username: user.username, displayName: user.displayName }, sessionId: c.sessionId,
       serverTime: clock.now(), rooms, presence: ctx.presence.snapshot(peers),
-    });
+    }));
     hub.addSocket(ws);
     const since = f.since ?? {};
     const resumes = rooms.map((r) =>
@@ -153,67 +162,93 @@ export function createGateway(ctx: Context, deps: GatewayDeps) {
       return reject(ws, undefined, "invalid_request", "a frame is a JSON object");
     }
     const id = typeof f.id === "string" && f.id.length <= LIMITS.REQUEST_ID_MAX ? f.id : undefined;
-    const type = f.type as FrameType;
+    const type = f.type;
     if (c.phase === "new") {
-      if (type !== "hello" || !FRAME_CHECKS.hello.Check(f)) return ws.close(CLOSE.UNAUTHENTICATED, "hello expected");
+      if (type !== "hello" || !isFrame("hello", f)) return ws.close(CLOSE.UNAUTHENTICATED, "hello expected");
       c.phase = "auth";
-      hello(ws, f as { token: string; since?: Record<string, number> }).catch((e) => {
+      hello(ws, f).catch((e) => {
         log.error("hello failed", { err: String(e) });
         ws.close(CLOSE.UNAUTHENTICATED, "hello failed");
       });
       return;
     }
-    if (typeof type !== "string" || !(type in FRAME_CHECKS)) return reject(ws, id, "invalid_request", `unknown frame type ${JSON.stringify(String(type)).slice(0, 40)}`);
+    if (!isFrameType(type)) return reject(ws, id, "invalid_request", `unknown frame type ${JSON.stringify(String(type)).slice(0, 40)}`);
     if (type === "hello") return reject(ws, id, "invalid_request", "already authenticated");
-    if (!FRAME_CHECKS[type].Check(f)) return reject(ws, id, "invalid_request", firstError(type, f));
+    if (!isFrame(type, f)) return reject(ws, id, "invalid_request", firstError(type, f));
     countFrame(type);
     const userId = c.userId!;
     if (type !== "ping") ctx.presence.activity(userId);
     const wait = (WRITE_FRAMES.has(type) ? writes : reads).take(userId);
-    if (wait > 0) return reject(ws, id, "rate_limited", "rate limited, slow down", wait);
-    const room = (f as { room?: string }).room;
-    if (room !== undefined && !c.rooms.has(room)) return void notMember(ws, id, room);
-    dispatch(ws, id, type, f as never);
+    // One node answers synchronously: no promise per frame. A shared limiter answers later; this
+    // socket's next frames then wait behind it, and each runs in a task of its own, as frames read
+    // off the socket do. Why: Redis answers a batch of takes in one read; run in one microtask burst,
+    // a later send overtook an earlier one still a few microtasks deep in the room's send policy.
+    if (typeof wait === "number" && !c.limiting) return admit(ws, id, f, wait);
+    const tail: Promise<void> = Promise.all([c.limiting, wait]).then(
+      ([, ms]) =>
+        new Promise<void>((done) =>
+          setImmediate(() => {
+            if (c.limiting === tail) c.limiting = undefined;
+            try {
+              admit(ws, id, f, ms);
+            } catch (e) {
+              fail(ws, id, e);
+            }
+            done();
+          }),
+        ),
+    );
+    c.limiting = tail;
   }
 
-  function dispatch(ws: WS, id: string | undefined, type: FrameType, f: Record<string, any>) {
+  /** Once the rate limit has answered: refuse, or check membership and run the frame. */
+  function admit(ws: WS, id: string | undefined, f: Exclude<ClientFrame, { type: "hello" }>, wait: number) {
+    if (wait > 0) return reject(ws, id, "rate_limited", "rate limited, slow down", wait);
+    // Schemas allow extra fields: a stray `room` on a ping is checked too, as it always was.
+    if ("room" in f && !ws.data.rooms.has(f.room)) return void notMember(ws, id, f.room);
+    dispatch(ws, id, f);
+  }
+
+  /** Runs a validated frame; `f.type` picks the case and types `f` as that frame. */
+  function dispatch(ws: WS, id: string | undefined, f: Exclude<ClientFrame, { type: "hello" }>) {
     const userId = ws.data.userId!;
-    const idPart = id !== undefined ? `,"id":${JSON.stringify(id)}` : "";
-    switch (type) {
+    switch (f.type) {
       case "send":
         if (closing) return reject(ws, id, "internal", "server restarting; resend after reconnecting");
-        deps.messages.send(userId, f as never).then((w) => ws.send(`{"type":"ok"${idPart},"event":${w.eventJson}}`), (e) => fail(ws, id, e));
+        deps.messages.send(userId, f).then((w) => ws.send(okFrame(id, { eventJson: w.eventJson })), (e) => fail(ws, id, e));
         return;
       case "history":
-        deps.messages.history(userId, f.room, f).then((p) => ws.send(`{"type":"ok"${idPart},"events":${JSON.stringify(p.events)},"hasMore":${p.hasMore}}`), (e) => fail(ws, id, e));
+        deps.messages.history(userId, f.room, f).then((p) => ws.send(okFrame(id, { eventsJson: JSON.stringify(p.events), hasMore: p.hasMore })), (e) => fail(ws, id, e));
         return;
       case "edit":
-        return void deps.messages.edit(userId, f as never).then(ackEvent(ws, idPart), (e) => fail(ws, id, e));
+        return void deps.messages.edit(userId, f).then(ackEvent(ws, id), (e) => fail(ws, id, e));
       case "delete":
-        return void deps.messages.remove(userId, f as never).then(ackEvent(ws, idPart), (e) => fail(ws, id, e));
+        return void deps.messages.remove(userId, f).then(ackEvent(ws, id), (e) => fail(ws, id, e));
       case "react":
-        return void deps.messages.react(userId, f as never).then(ackEvent(ws, idPart), (e) => fail(ws, id, e));
+        return void deps.messages.react(userId, f).then(ackEvent(ws, id), (e) => fail(ws, id, e));
       case "read":
         store.advanceRead(f.room, userId, f.seq).then((seq) => {
-          ws.send(`{"type":"ok"${idPart},"seq":${seq}}`);
-          bus.publish({ room: f.room, json: JSON.stringify({ type: "receipt", room: f.room, userId, seq }) });
+          ws.send(okFrame(id, { seq }));
+          publishRoomSignal(bus, f.room, receiptFrame(f.room, userId, seq));
         }, (e) => fail(ws, id, e));
         return;
       case "presence":
         ctx.presence.set(userId, f.status);
-        return void ws.send(`{"type":"ok"${idPart}}`);
+        return void ws.send(okFrame(id));
       case "typing": {
         const key = userId + "\0" + f.room;
         const now = clock.now();
-        if ((lastTyping.get(key) ?? 0) + TYPING_THROTTLE_MS > now) return void (id !== undefined && ws.send(`{"type":"ok"${idPart}}`));
+        if ((lastTyping.get(key) ?? 0) + TYPING_THROTTLE_MS > now) return void (id !== undefined && ws.send(okFrame(id)));
         if (lastTyping.size > 50_000) for (const [k, t] of lastTyping) if (t + TYPING_THROTTLE_MS <= now) lastTyping.delete(k);
         lastTyping.set(key, now);
-        bus.publish({ room: f.room, json: JSON.stringify({ type: "typing", room: f.room, userId, expiresAt: now + LIMITS.TYPING_TTL_MS }) });
-        if (id !== undefined) ws.send(`{"type":"ok"${idPart}}`);
+        publishRoomSignal(bus, f.room, typingFrame(f.room, userId, now + LIMITS.TYPING_TTL_MS));
+        if (id !== undefined) ws.send(okFrame(id));
         return;
       }
       case "ping":
-        return void ws.send(`{"type":"pong"${idPart},"serverTime":${clock.now()}}`);
+        return void ws.send(pongFrame(id, clock.now()));
+      default:
+        f satisfies never; // a frame type added to schemas.ts does not compile until it has a case here
     }
   }
 
@@ -236,6 +271,8 @@ export function createGateway(ctx: Context, deps: GatewayDeps) {
       clearTimeout(ws.data.helloTimer);
       all.delete(ws);
       hub.removeSocket(ws);
+      const watching = (ws.data as Conn).watching;
+      if (watching !== undefined) hub.unwatchUser(watching);
       if ((ws.data as Conn).phase === "ready") ctx.presence.disconnected(ws.data.userId!, ws.data.rooms);
     },
   };

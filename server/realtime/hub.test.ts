@@ -2,6 +2,7 @@
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { NewEvent } from "../ports/store";
+import { eventFrame } from "./publish";
 import { Client, createRoom, register, startServer, type Session, type TestServer } from "../test/harness";
 
 let s: TestServer;
@@ -14,7 +15,7 @@ beforeAll(async () => {
 afterAll(() => s.stop());
 
 const msg = (room: string, sender: string, i: number): NewEvent => ({ room, kind: "message", sender, ts: Date.now(), msgId: `hub-${i}`, clientMsgId: `hub-${i}`, body: `lost ${i}` });
-const busMessage = (e: { room: string; seq: number }) => ({ room: e.room, seq: e.seq, json: JSON.stringify({ type: "event", event: e }) });
+const busMessage = (e: { room: string; seq: number }) => ({ kind: "event" as const, room: e.room, seq: e.seq, json: eventFrame(JSON.stringify(e)) });
 
 test("HUB-1 a bus message that never arrives is read from the store; later and repeated ones keep order without duplicates", async () => {
   const room = await createRoom(s.url, alice);

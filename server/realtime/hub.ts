@@ -1,10 +1,13 @@
-// The hub: this process's sockets and Bun topics; delivers bus messages in seq order, catches sockets up.
+// The hub: this process's sockets and Bun topics; watches on the bus what they need, delivers in seq order, catches sockets up.
 
 import type { Server, ServerWebSocket } from "bun";
 import type { Config } from "../config";
-import type { Logger } from "../context";
-import type { BusMessage } from "../ports/bus";
+import type { Logger } from "../ports/runtime";
+import type { Bus, BusMessage } from "../ports/bus";
 import type { Store } from "../ports/store";
+import { CLOSE } from "../protocol/types";
+import { RoomHeads, type EventMessage, type Head } from "./heads";
+import { gapFrame, storedEventFrame } from "./publish";
 
 export interface SocketData {
   sessionId: string;
@@ -20,29 +23,36 @@ export interface SocketData {
 
 export type WS = ServerWebSocket<SocketData>;
 
-/**
- * Per room: the highest seq handed to the local topic. Topics get events strictly in seq order,
- * so a socket that read the store up to `published` and then subscribed has no gap and no duplicate.
- */
-interface Head {
-  published: number | undefined;
-  pending: Map<number, BusMessage>;
-  filling: boolean;
-}
-
 const PAGE = 500;
 /** A burst of at least this many connects/disconnects ends with a garbage collection (see churn()). */
 const CHURN_GC_MIN = 256;
 const CHURN_SETTLE_MS = 200;
+/**
+ * How long a catch-up waits for the bus to confirm a watch before reading the store anyway. Only an
+ * outage takes this long; the client then gets its history at once, and what it missed meanwhile
+ * comes with the check that the confirmation (or the reconnect) triggers.
+ */
+const WATCH_WAIT_MS = 2_000;
+/**
+ * Network buses only: how often each watched room's stored head is compared with what was published
+ * here. A hole is otherwise noticed only when a later event of the room arrives, so a lost last
+ * message of a quiet room would wait forever. Reconnects trigger the same check at once; this catches
+ * losses no reconnect announces. Cost: one indexed lastSeq read per watched room per period.
+ */
+const CHECK_EVERY_MS = 20_000;
 export const roomTopic = (id: string) => "r:" + id;
 export const userTopic = (id: string) => "u:" + id;
 
 export class Hub {
   private server?: Server<SocketData>;
   private readonly users = new Map<string, Set<WS>>();
-  private readonly heads = new Map<string, Head>();
+  private readonly heads: RoomHeads;
+  /** Users watched on the bus: one reference per socket from its hello on. */
+  private readonly watchedUsers = new Map<string, { refs: number; watched: Promise<boolean> }>();
   /** Per user: member events seen for them, so a hello can tell whether its room list went stale. */
   private readonly memberEpochs = new Map<string, number>();
+  private readonly policyListeners: ((room: string) => void)[] = [];
+  private readonly checkTimer?: ReturnType<typeof setInterval>;
   private churned = 0;
   private churnTimer?: ReturnType<typeof setTimeout>;
 
@@ -51,12 +61,27 @@ export class Hub {
 
   constructor(
     private readonly store: Store,
+    private readonly bus: Bus,
     private readonly log: Logger,
     private readonly config: Config,
-  ) {}
+  ) {
+    this.heads = new RoomHeads(store, bus, log, { topic: (room, json) => this.publishLocal(roomTopic(room), json), member: (m) => this.memberChange(m) });
+    bus.subscribe((m) => this.onBus(m));
+    if (bus.canLose) {
+      bus.onReconnect(() => void this.resync());
+      this.checkTimer = setInterval(() => void this.heads.checkAll(), CHECK_EVERY_MS);
+      this.checkTimer.unref?.();
+    }
+  }
 
   attach(server: Server<SocketData>) {
     this.server = server;
+  }
+
+  /** Stops the periodic check (the bus is closed separately). */
+  close() {
+    clearInterval(this.checkTimer);
+    this.heads.close();
   }
 
   get socketCount(): number {
@@ -71,6 +96,11 @@ export class Hub {
 
   epoch(userId: string): number {
     return this.memberEpochs.get(userId) ?? 0;
+  }
+
+  /** `fn(room)` runs on this node whenever any node changed the room's send policy. */
+  onPolicyChange(fn: (room: string) => void) {
+    this.policyListeners.push(fn);
   }
 
   /**
@@ -88,6 +118,24 @@ export class Hub {
     this.churnTimer.unref?.();
   }
 
+  /**
+   * Starts receiving the user's messages from every node; call at hello BEFORE reading their rooms, so
+   * a member event published after the read cannot be missed. Each call needs one unwatchUser.
+   */
+  async watchUser(userId: string): Promise<void> {
+    let w = this.watchedUsers.get(userId);
+    if (!w) this.watchedUsers.set(userId, (w = { refs: 0, watched: this.bus.watchUser(userId).then(() => true, () => false) }));
+    w.refs++;
+    if (this.bus.canLose) await this.within(w.watched);
+  }
+
+  unwatchUser(userId: string) {
+    const w = this.watchedUsers.get(userId);
+    if (!w || --w.refs > 0) return;
+    this.watchedUsers.delete(userId);
+    this.bus.unwatchUser(userId);
+  }
+
   addSocket(ws: WS) {
     this.churn();
     const id = ws.data.userId!;
@@ -97,6 +145,7 @@ export class Hub {
     ws.subscribe(userTopic(id));
   }
 
+  /** A closed socket: its rooms stay in `ws.data.rooms` (presence reads them), but no longer count here. */
   removeSocket(ws: WS) {
     const id = ws.data.userId;
     if (!id) return;
@@ -104,6 +153,7 @@ export class Hub {
     const set = this.users.get(id);
     set?.delete(ws);
     if (set && set.size === 0) this.users.delete(id);
+    for (const room of ws.data.rooms) this.heads.release(room);
   }
 
   socketsOf(userId: string): Iterable<WS> {
@@ -117,114 +167,135 @@ export class Hub {
     return out;
   }
 
-  /** Publishes a ready JSON frame to a topic of this process (ephemeral signals, user frames). */
+  /** Publishes a ready JSON frame to a topic of this process. */
   publishLocal(topic: string, json: string) {
     this.server?.publish(topic, json);
   }
 
   onBus(msg: BusMessage) {
-    if (msg.close && msg.user) return this.closeUser(msg.user, msg.close.code, msg.close.reason);
-    if (msg.seq === undefined) {
-      this.publishLocal(msg.room !== undefined ? roomTopic(msg.room) : userTopic(msg.user!), msg.json);
-      return;
-    }
-    const head = this.head(msg.room!);
-    if (head.published === undefined) head.published = msg.seq - 1; // nobody here has read this room yet
-    if (msg.seq <= head.published) return this.memberChange(msg); // a catch-up already sent it from the store
-    head.pending.set(msg.seq, msg);
-    if (msg.seq === head.published + 1) this.flush(msg.room!, head);
-    else if (!head.filling) void this.fill(msg.room!, head);
-  }
-
-  private head(room: string): Head {
-    let h = this.heads.get(room);
-    if (!h) this.heads.set(room, (h = { published: undefined, pending: new Map(), filling: false }));
-    return h;
-  }
-
-  private flush(room: string, head: Head) {
-    for (let m = head.pending.get(head.published! + 1); m; m = head.pending.get(head.published! + 1)) {
-      head.pending.delete(m.seq!);
-      head.published = m.seq!;
-      this.publishLocal(roomTopic(room), m.json);
-      this.memberChange(m);
-    }
-  }
-
-  /** A bus message went missing (or arrived early): read the hole from the store, then go on in order. */
-  private async fill(room: string, head: Head) {
-    head.filling = true;
-    try {
-      while (head.pending.size > 0 && !head.pending.has(head.published! + 1)) {
-        const page = await this.store.events(room, { after: head.published!, limit: PAGE });
-        if (page.events.length === 0) break;
-        for (const e of page.events) {
-          if (e.seq !== head.published! + 1) break;
-          head.pending.set(e.seq, head.pending.get(e.seq) ?? {
-            room, seq: e.seq, json: JSON.stringify({ type: "event", event: e }),
-            member: e.kind === "member" ? { userId: e.userId, change: e.change } : undefined,
-          });
-          this.flush(room, head);
-        }
-      }
-      this.flush(room, head);
-    } catch (err) {
-      this.log.error("hub fill failed", { room, err: String(err) });
-    } finally {
-      head.filling = false;
+    switch (msg.kind) {
+      case "event":
+        if (!this.heads.onEvent(msg)) this.memberChange(msg); // no socket here in that room: only a member change matters
+        return;
+      case "room":
+        return this.publishLocal(roomTopic(msg.room), msg.json);
+      case "user":
+        return this.publishLocal(userTopic(msg.user), msg.json);
+      case "close":
+        return this.closeUser(msg.user, msg.code, msg.reason);
+      case "policy":
+        for (const fn of this.policyListeners) fn(msg.room);
+        return;
     }
   }
 
   /** Joins subscribe the user's sockets here (caught up from the join on); leaves unsubscribe them. */
-  private memberChange(msg: BusMessage) {
+  private memberChange(msg: EventMessage) {
     const m = msg.member;
     if (!m) return;
-    const room = msg.room!;
+    const room = msg.room;
     this.memberEpochs.set(m.userId, this.epoch(m.userId) + 1);
-    if (m.change === "join" || m.change === "invite") this.onJoin(m.userId, room);
+    const joined = m.change === "join" || m.change === "invite";
+    if (joined) this.onJoin(m.userId, room);
     for (const ws of this.socketsOf(m.userId)) {
-      if (m.change === "join" || m.change === "invite") {
-        if (!ws.data.rooms.has(room)) void this.catchUp(ws, room, msg.seq! - 1);
-      } else if (m.change === "leave" || m.change === "kick" || m.change === "ban") {
-        ws.data.rooms.delete(room);
-        ws.unsubscribe(roomTopic(room));
-      }
+      if (joined) {
+        if (!ws.data.rooms.has(room)) void this.catchUp(ws, room, msg.seq - 1);
+      } else if (m.change === "leave" || m.change === "kick" || m.change === "ban") this.leaveRoom(ws, room);
+    }
+    // A head the catch-up just made must not act on this event again when the room's copy arrives.
+    const head = this.heads.get(room);
+    if (head) this.heads.firstTime(head, msg.seq);
+  }
+
+  private leaveRoom(ws: WS, room: string) {
+    if (!ws.data.rooms.delete(room)) return;
+    ws.unsubscribe(roomTopic(room));
+    this.heads.release(room);
+  }
+
+  /** Waits for a watch confirmation, at most WATCH_WAIT_MS; false when it did not come (in time). */
+  private async within(watched: Promise<boolean>): Promise<boolean> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<false>((res) => (timer = setTimeout(() => res(false), WATCH_WAIT_MS)));
+    try {
+      return await Promise.race([watched, late]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
   /**
    * Sends `ws` every event of `room` after `since` from the store, then subscribes it to the live topic
-   * at exactly the point where the store read ends. With `bound`, more than `bound` missed events
-   * start with a `gap` frame for the oldest ones.
+   * at exactly the point where the store read ends. The room is watched on the bus (confirmed) before
+   * the store is read, so nothing published in between is missed. With `bound`, more than `bound`
+   * missed events start with a `gap` frame for the oldest ones.
    */
   async catchUp(ws: WS, room: string, since: number, bound?: number) {
-    ws.data.rooms.add(room);
-    const head = this.head(room);
+    if (ws.data.closed) return;
+    let head: Head | undefined = this.heads.get(room);
+    if (!ws.data.rooms.has(room)) {
+      ws.data.rooms.add(room);
+      head = this.heads.acquire(room);
+    }
+    if (this.bus.canLose && head && !head.confirmed && !(await this.within(head.watched))) head.readEarly = true;
+    if (ws.data.closed || !ws.data.rooms.has(room)) return;
+    head = this.heads.get(room)!;
     if (head.published === undefined) {
       const last = await this.store.lastSeq(room);
+      head = this.heads.get(room);
+      if (!head) return; // everyone here left meanwhile
       if (head.published === undefined) head.published = last;
     }
-    if (bound !== undefined && head.published - since > bound) {
-      const toSeq = head.published - bound;
-      ws.send(JSON.stringify({ type: "gap", room, fromSeq: since + 1, toSeq }));
+    if (bound !== undefined && head.published! - since > bound) {
+      const toSeq = head.published! - bound;
+      ws.send(gapFrame(room, since + 1, toSeq));
       since = toSeq;
     }
-    while (since < head.published) {
+    /** This user's own last membership change in what was read: a removal the bus may not act on here. */
+    let removed = false;
+    while (since < head.published!) {
       const page = await this.store.events(room, { after: since, limit: PAGE });
       if (ws.data.closed || !ws.data.rooms.has(room)) return;
+      head = this.heads.get(room)!;
       let progressed = false;
       for (const e of page.events) {
-        if (e.seq > head.published) break;
-        ws.send(JSON.stringify({ type: "event", event: e }));
+        if (e.seq > head.published!) break;
+        ws.send(storedEventFrame(e));
         since = e.seq;
         progressed = true;
+        if (e.kind === "member" && e.userId === ws.data.userId) removed = e.change === "leave" || e.change === "kick" || e.change === "ban";
       }
       if (!progressed) {
         this.log.error("catch-up found no stored events below the published head", { room, since, head: head.published });
         break;
       }
     }
+    // A join and a removal published by two nodes can cross on the bus: the store read decides.
+    if (removed) return this.leaveRoom(ws, room);
     if (!ws.data.closed && ws.data.rooms.has(room)) ws.subscribe(roomTopic(room));
+  }
+
+  /**
+   * After a bus outage: every watched room against the store (holes, quiet rooms), then every local
+   * user against their stored memberships and account (joins in rooms not watched here and
+   * deactivations travel on user channels, which no room check repairs).
+   */
+  async resync() {
+    await this.heads.checkAll();
+    for (const userId of [...this.users.keys()]) {
+      try {
+        const [user, rooms] = await Promise.all([this.store.userById(userId), this.store.roomsOf(userId)]);
+        if (!user || user.deactivatedAt) {
+          this.closeUser(userId, CLOSE.BANNED, "account deactivated");
+          continue;
+        }
+        for (const ws of this.socketsOf(userId)) {
+          for (const r of rooms) if (!ws.data.rooms.has(r.id) && !ws.data.closed) void this.catchUp(ws, r.id, Math.max(0, r.readSeq - 1));
+        }
+      } catch (err) {
+        this.log.warn("hub: resync of a user failed", { userId, err: String(err) });
+      }
+    }
   }
 
   /** Closes every socket of a user (deactivation, ban from server). */

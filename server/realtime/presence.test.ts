@@ -7,17 +7,45 @@ let s: TestServer;
 let now = Date.now();
 let alice: Session;
 let bob: Session;
+let witness: Session;
 let room: string;
 
 beforeAll(async () => {
   s = await startServer({ config: { presenceGraceMs: 100, awayAfterMs: 60_000 }, clock: { now: () => now } });
-  [alice, bob] = await Promise.all([register(s.url), register(s.url)]);
+  [alice, bob, witness] = await Promise.all([register(s.url), register(s.url), register(s.url)]);
   room = await createRoom(s.url, alice);
   await api(s.url, "POST", `/api/rooms/${room}/join`, undefined, bob.accessToken);
+  await api(s.url, "POST", `/api/rooms/${room}/join`, undefined, witness.accessToken);
 });
 afterAll(() => s.stop());
 
 const presenceOf = (c: Client, userId: string, from = 0) => c.next((f) => f.type === "presence" && f.userId === userId, { from });
+
+/** Polls a server-side condition every few ms; fails after `ms`. */
+async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(10);
+  }
+}
+
+const socketsOf = (userId: string) => [...s.ctx.hub.socketsOf(userId)].length;
+
+/**
+ * Barrier for "no presence frame was announced": the witness (a member of `room`) connects and
+ * disconnects, and we wait until `observer` hears it go offline. Offline is announced by a timer of
+ * presenceGraceMs started when the last socket closes; the witness's timer starts after every close
+ * the server had processed before (callers check that with `socketsOf`), so any offline those closes
+ * would have caused fired first and went to the same room, i.e. reached `observer` first.
+ * Resolves with the witness's presence frames seen from `from` on (its online, then its offline).
+ */
+async function presenceBarrier(observer: Client, from: number): Promise<any[]> {
+  const w = await Client.connect(s, witness);
+  w.close();
+  await observer.next((f) => f.type === "presence" && f.userId === witness.user.id && f.status === "offline", { from });
+  return observer.frames.slice(from).filter((f) => f.type === "presence" && f.userId === witness.user.id);
+}
 
 describe("presence", () => {
   test("PRES-1 online while any connection is open; offline (with lastSeen) only after the last closes and the grace passes", async () => {
@@ -28,9 +56,11 @@ describe("presence", () => {
     const a2 = await Client.connect(s, alice);
     a1.close();
     await a1.closed;
+    await until(() => socketsOf(alice.user.id) === 1, "the server to see a1 close");
     const marker = await a2.request({ type: "send", room, clientMsgId: "p-1", body: "still here" });
     await b.next((f) => f.type === "event" && f.event.seq === marker.event.seq);
-    await Bun.sleep(s.ctx.config.presenceGraceMs * 3);
+    // Instead of sleeping past the grace: an offline caused by a1's close would have reached b before the witness's.
+    expect((await presenceBarrier(b, b.frames.length)).map((f) => f.status)).toEqual(["online", "offline"]);
     expect(b.frames.filter((f) => f.type === "presence" && f.userId === alice.user.id)).toHaveLength(1); // no offline yet
     from = b.frames.length;
     a2.close();
@@ -38,8 +68,7 @@ describe("presence", () => {
     expect(off.status).toBe("offline");
     expect(off.lastSeen).toBe(now);
     // lastSeen reaches the database in a batched write (at most one statement a second).
-    const deadline = Date.now() + 5000;
-    while ((await s.ctx.store.userById(alice.user.id))!.lastSeen !== now && Date.now() < deadline) await Bun.sleep(50);
+    await until(async () => (await s.ctx.store.userById(alice.user.id))!.lastSeen === now, "lastSeen to be written");
     expect((await s.ctx.store.userById(alice.user.id))!.lastSeen).toBe(now);
     b.close();
   });
@@ -51,11 +80,16 @@ describe("presence", () => {
     const from = b.frames.length;
     a1.close();
     await a1.closed;
+    await until(() => socketsOf(alice.user.id) === 0, "the server to see a1 close"); // a real drop: the grace timer runs
     const a2 = await Client.connect(s, alice);
-    await Bun.sleep(s.ctx.config.presenceGraceMs * 3);
     const marker = await a2.request({ type: "send", room, clientMsgId: "p-2", body: "flap" });
     await b.next((f) => f.type === "event" && f.event.seq === marker.event.seq);
-    expect(b.frames.slice(from).filter((f) => f.type === "presence")).toHaveLength(0);
+    // Instead of sleeping past the grace: an offline from a1's timer would have reached b before the witness's.
+    await presenceBarrier(b, b.frames.length);
+    expect(b.frames.slice(from).filter((f) => f.type === "presence").map((f) => [f.userId, f.status])).toEqual([
+      [witness.user.id, "online"],
+      [witness.user.id, "offline"],
+    ]);
     a2.close();
     await presenceOf(b, alice.user.id, b.frames.length);
     b.close();
@@ -67,7 +101,8 @@ describe("presence", () => {
     expect(b.frames[0].presence).toContainEqual(expect.objectContaining({ userId: alice.user.id, status: "online" }));
     a.close();
     b.close();
-    await Bun.sleep(s.ctx.config.presenceGraceMs * 2);
+    // The next test needs both offline (past the grace) so that connecting announces "online" again.
+    await until(() => s.ctx.presence.of(alice.user.id).status === "offline" && s.ctx.presence.of(bob.user.id).status === "offline", "alice and bob to go offline");
   });
 
   test("PRES-4 away after inactivity (clock injected), back to online on activity; dnd when set", async () => {

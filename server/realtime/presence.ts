@@ -1,10 +1,11 @@
 // Presence: online/away/dnd/offline per user, in memory, coalesced, announced to the rooms they share.
 
 import type { Config } from "../config";
-import type { Clock, Logger } from "../context";
+import type { Clock, Logger } from "../ports/runtime";
 import type { Bus } from "../ports/bus";
 import type { Store } from "../ports/store";
 import type { PresenceInfo, PresenceStatus } from "../protocol/types";
+import { presenceFrame, publishRoomSignal, publishUserSignal } from "./publish";
 
 interface State {
   conns: number;
@@ -154,11 +155,11 @@ export class Presence {
   async joined(userId: string, room: string) {
     const s = this.users.get(userId);
     const me = this.of(userId);
-    if (me.status !== "offline") this.bus.publish({ room, json: JSON.stringify({ type: "presence", ...me }) });
+    if (me.status !== "offline") publishRoomSignal(this.bus, room, presenceFrame(me));
     if (!s || s.conns === 0) return;
     for (const m of await this.store.members(room)) {
       const p = this.of(m.userId);
-      if (m.userId !== userId && p.status !== "offline") this.bus.publish({ user: userId, json: JSON.stringify({ type: "presence", ...p }) });
+      if (m.userId !== userId && p.status !== "offline") publishUserSignal(this.bus, userId, presenceFrame(p));
     }
   }
 
@@ -166,8 +167,8 @@ export class Presence {
     const status = this.effective(s);
     if (status === s.announced) return;
     s.announced = status;
-    const json = JSON.stringify({ type: "presence", userId, status, lastSeen: s.lastSeen });
-    for (const room of s.conns > 0 ? this.roomsOf(userId) : s.lastRooms) this.bus.publish({ room, json });
+    const json = presenceFrame({ userId, status, lastSeen: s.lastSeen });
+    for (const room of s.conns > 0 ? this.roomsOf(userId) : s.lastRooms) publishRoomSignal(this.bus, room, json);
   }
 
   close() {

@@ -4,7 +4,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defaultConfig, type Config } from "../config";
-import { createContext, type Clock, type Context } from "../context";
+import { createContext, type Context } from "../context";
+import type { Clock } from "../ports/runtime";
 import { listen } from "../serve";
 import type { RoomEvent, ServerFrame, User } from "../protocol/types";
 

@@ -173,3 +173,17 @@ export async function hiddenTabWithNotifications(ctx: BrowserContext): Promise<v
     };
   });
 }
+
+/**
+ * A barrier for checks that something did NOT happen (no duplicate, no stray event): `from` posts a
+ * unique marker in its open room and we wait until every page in `to` shows it delivered. A room's
+ * events reach each socket in seq order, and a page sends its frames in order, so by then each page
+ * in `to` has received everything the server accepted in that room before the marker — including
+ * anything `from` sent before it. `to` must not contain `from`: its own copy is settled by the ack,
+ * which gives no such ordering.
+ */
+export async function barrier(from: Page, to: Page[]): Promise<void> {
+  const marker = uname("barrier-");
+  await say(from, marker);
+  for (const p of to) await seeMessage(p, marker);
+}

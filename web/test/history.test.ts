@@ -41,8 +41,14 @@ test("scrolling up pages through the whole history", async () => {
   expect(await count(bob, "seed 0001")).toBe(0);
 
   for (let i = 0; i < 20 && !(await bob.page.getByText("This is the beginning of").count()); i++) {
+    const shown = await bob.page.locator(".list [data-seq]").count();
     await bob.page.locator(".list").evaluate((el) => (el.scrollTop = 0));
-    await bob.page.waitForTimeout(250);
+    // Reaching the top pages in older events: wait for them (or for the start of the room).
+    await bob.page.waitForFunction(
+      (n) => document.querySelectorAll(".list [data-seq]").length > n || document.querySelector(".list .room-start") !== null,
+      shown,
+      { timeout: 10_000 },
+    );
   }
   await bob.page.locator("article.msg .body", { hasText: "seed 0001" }).waitFor();
   expect(await bob.page.locator("article.msg .body", { hasText: /seed \d{4}/ }).count()).toBe(130);
@@ -53,7 +59,8 @@ test("scrolling up pages through the whole history", async () => {
 
 test("scrolled up: new messages show a pill instead of jumping", async () => {
   await bob.page.locator(".list").evaluate((el) => (el.scrollTop = 0));
-  await bob.page.waitForTimeout(200);
+  // The list knows it is scrolled up once it offers the jump back to the latest message.
+  await bob.page.getByRole("button", { name: "Jump to latest" }).waitFor();
   const before = await bob.page.locator(".list").evaluate((el) => el.scrollTop);
   await seed("pill", 2);
   const pill = bob.page.getByRole("button", { name: /2 new messages/ });
@@ -61,7 +68,11 @@ test("scrolled up: new messages show a pill instead of jumping", async () => {
   expect(await bob.page.locator(".list").evaluate((el) => el.scrollTop)).toBe(before);
   await pill.click();
   await pill.waitFor({ state: "detached" });
-  await bob.page.waitForTimeout(600);
+  // The pill scrolls (smoothly) to the bottom: wait until it is there.
+  await bob.page.waitForFunction(() => {
+    const el = document.querySelector(".list")!;
+    return el.scrollHeight - el.scrollTop - el.clientHeight < 50;
+  }, undefined, { timeout: 10_000 });
   expect(await bob.page.locator(".list").evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight)).toBeLessThan(50);
 }, 60_000);
 
@@ -72,7 +83,9 @@ test("a gap after a long offline stretch is filled in order without duplicates",
   await seed("missed", 60);
   await bob.ctx.setOffline(false);
   await bob.page.locator("article.msg .body", { hasText: "missed 0060" }).waitFor({ timeout: 20_000 });
-  await bob.page.waitForTimeout(500);
+  // The 40 oldest missed messages come as a gap frame that the page fills over HTTP: wait until it has. The
+  // timeline dedupes by seq, so no later page can add a copy: the exact counts below cannot change after this.
+  await bob.page.waitForFunction(() => [...document.querySelectorAll("article.msg .body")].filter((e) => /missed \d{4}/.test(e.textContent ?? "")).length >= 60, undefined, { timeout: 10_000 });
   for (const i of [1, 20, 40, 41, 60]) expect(await count(bob, `missed ${String(i).padStart(4, "0")}`)).toBe(1);
   expect(await bob.page.locator("article.msg .body", { hasText: /missed \d{4}/ }).count()).toBe(60);
   const s = await seqs(bob);

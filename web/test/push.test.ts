@@ -1,7 +1,7 @@
 // Notifications: Web Push is enabled only from the button (service worker + VAPID key + subscription sent to the server),
 // and mention notification frames become desktop notifications while the tab is hidden.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { createRoom, joinRoom, newPerson, say, setup, type Person, hiddenTabWithNotifications, requireBrowser } from "./helpers";
+import { createRoom, joinRoom, newPerson, say, seeMessage, setup, type Person, hiddenTabWithNotifications, requireBrowser } from "./helpers";
 
 await requireBrowser(import.meta.path);
 
@@ -61,11 +61,21 @@ test("MSG-MENTION-1: a mention while the tab is hidden shows a desktop notificat
   await say(bob.page, `@${dana} your turn`);
   await page.waitForFunction(() => (window as unknown as { __notes: string[] }).__notes.length > 0, undefined, { timeout: 10_000 });
   expect(await page.evaluate(() => (window as unknown as { __notes: string[] }).__notes)).toEqual([`Bob in #standup: @${dana} your turn`]);
+  // The bell flips at once (optimistic); the server has the mute once the PUT has answered.
+  const muted = page.waitForResponse((r) => r.url().endsWith("/notifications") && r.request().method() === "PUT");
   await page.getByRole("button", { name: "Mute notifications" }).click();
   await page.getByRole("button", { name: "Unmute notifications" }).waitFor();
-  await page.waitForTimeout(200);
+  expect((await muted).status()).toBe(204);
   await say(bob.page, `@${dana} second call`);
-  await page.waitForTimeout(800);
-  expect(await page.evaluate(() => (window as unknown as { __notes: string[] }).__notes.length)).toBe(1);
+  await seeMessage(bob.page, "second call"); // written: its notifications (if any) are on their way
+  // Barrier: a DM from bob notifies dana through the same path (notification frame → desktop notification),
+  // started after the muted mention's; once it shows, a notification for the mention would have shown too.
+  await bob.page.getByRole("button", { name: "New direct message" }).click();
+  await bob.page.getByLabel("Username").fill(dana);
+  await bob.page.getByRole("button", { name: "Start chat" }).click();
+  await bob.page.getByRole("heading", { level: 1, name: dana }).waitFor();
+  await say(bob.page, "psst");
+  await page.waitForFunction(() => (window as unknown as { __notes: string[] }).__notes.length > 1, undefined, { timeout: 10_000 });
+  expect(await page.evaluate(() => (window as unknown as { __notes: string[] }).__notes)).toEqual([`Bob in #standup: @${dana} your turn`, "Bob: psst"]);
   await ctx.close();
 }, 60_000);

@@ -13,22 +13,45 @@ afterAll(async () => {
   await env?.stop();
 });
 
-const stored = (p: import("playwright-core").Page) => p.evaluate(() => JSON.parse(localStorage.getItem("parley.session") ?? "null"));
+type Page = import("playwright-core").Page;
+const stored = (p: Page) => p.evaluate(() => JSON.parse(localStorage.getItem("parley.session") ?? "null"));
+
+/**
+ * Time has to pass here (a token's TTL), and only as much as needed: polls the server with the token `current()`
+ * gives until the server refuses it.
+ */
+async function expired(current: () => string | Promise<string>): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const r = await fetch(env.url + "/api/me", { headers: { authorization: `Bearer ${await current()}` } });
+    if (r.status === 401) return;
+    expect(r.status).toBe(200);
+    if (Date.now() > deadline) throw new Error("the access token never expired");
+    await Bun.sleep(100);
+  }
+}
 
 test("tokens refresh silently before expiry; HTTP and WebSocket keep working", async () => {
   const a = await newPerson(env.browser, env.url, { prefix: "ref" });
   const b = await newPerson(env.browser, env.url, { prefix: "reb" });
   const first = await stored(a.page);
-  await a.page.waitForTimeout(7_000);
+  // The page rotates its pair on its own, ahead of expiry: wait until it has.
+  await a.page.waitForFunction((old) => JSON.parse(localStorage.getItem("parley.session") ?? "null")?.refreshToken !== old, first.refreshToken, { timeout: 10_000 });
   const later = await stored(a.page);
   expect(later.refreshToken).not.toBe(first.refreshToken);
   expect(later.accessToken).not.toBe(first.accessToken);
+  // What follows must run after the first access token has expired.
+  await expired(() => first.accessToken);
   await createRoom(a.page, "fresh");
   await joinRoom(b.page, "fresh");
   await say(a.page, "still here after expiry");
   await seeMessage(b.page, "still here after expiry");
-  // A reload with the stored (possibly expired) token still resumes the session.
-  await a.page.waitForTimeout(3_500);
+  // A reload with an expired stored token still resumes the session. The page would keep rotating its pair,
+  // so hold its refreshes back until the stored access token has expired, then reload.
+  // (A refresh already in flight may still land: hence polling whatever pair is stored now.)
+  await a.page.route("**/api/auth/refresh", (route) => route.abort());
+  await expired(async () => (await stored(a.page)).accessToken);
+  await a.page.unroute("**/api/auth/refresh");
   await a.page.reload();
   await a.page.getByRole("heading", { level: 1, name: "fresh" }).waitFor();
   await say(a.page, "and after a reload");

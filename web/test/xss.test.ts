@@ -1,6 +1,6 @@
 // XSS corpus in messages, display names, room names and topics never executes (window.__xss stays undefined).
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { createRoom, joinRoom, newPerson, say, seeMessage, setup, type Person, requireBrowser } from "./helpers";
+import { barrier, createRoom, joinRoom, newPerson, say, seeMessage, setup, type Person, requireBrowser } from "./helpers";
 
 await requireBrowser(import.meta.path);
 
@@ -42,7 +42,10 @@ test("hostile markup never executes and is shown as text", async () => {
   for (const body of CORPUS) await say(evil.page, body);
   await say(evil.page, "end of corpus");
   await seeMessage(victim.page, "end of corpus");
-  await evil.page.waitForTimeout(500);
+  // Barrier: victim's reply reaches evil's page after every corpus message (a room's events arrive in seq order),
+  // so both pages have rendered the whole corpus. A payload that became markup is caught by the element check
+  // below whether or not its handler has fired yet.
+  await barrier(victim.page, [evil.page]);
 
   for (const p of [evil.page, victim.page]) {
     // Hover and click around so event-driven payloads get a chance to fire.
@@ -71,7 +74,13 @@ test("hostile display name in a DM and a notification-free reload stays inert", 
   await say(victim.page, "hi <b>there</b>");
   await victim.page.reload();
   await victim.page.getByRole("navigation", { name: "Conversations" }).waitFor();
-  await victim.page.waitForTimeout(500);
+  // Wait for what the reload renders with the hostile name: the DM heading and its message; and for evil's page
+  // to have taken in the new DM. A payload that became markup is caught by the element check whether or not
+  // its handler has fired yet.
+  await victim.page.getByRole("heading", { level: 1, name: NAME }).waitFor();
+  await seeMessage(victim.page, "hi <b>there</b>");
+  await evil.page.getByRole("link", { name: /^Direct message with Victim/ }).waitFor();
+  expect(await victim.page.locator(".conversation img, .conversation svg:not([aria-hidden]), .conversation iframe, .conversation script, .conversation details").count()).toBe(0);
   expect(await victim.page.evaluate(() => (window as unknown as { __xss?: unknown }).__xss)).toBeUndefined();
   expect(await evil.page.evaluate(() => (window as unknown as { __xss?: unknown }).__xss)).toBeUndefined();
 }, 60_000);

@@ -2,15 +2,30 @@
 
 import type { Bus, BusMessage } from "../../ports/bus";
 
+const WATCHED: Promise<void> = Promise.resolve();
+
+/**
+ * Every publish reaches the one handler synchronously, whatever is watched: one process holds every
+ * socket, the hub already ignores rooms it has no socket in, and filtering here would add a lookup
+ * per message for nothing. Nothing can be lost, so `onReconnect` never fires.
+ */
 export function createLocalBus(): Bus {
   let handler: ((msg: BusMessage) => void) | undefined;
   return {
+    canLose: false,
     publish(msg) {
       handler?.(msg);
     },
     subscribe(h) {
       handler = h;
     },
-    async close() {},
+    watchRoom: () => WATCHED,
+    unwatchRoom() {},
+    watchUser: () => WATCHED,
+    unwatchUser() {},
+    onReconnect() {},
+    async close() {
+      handler = undefined;
+    },
   };
 }

@@ -2,10 +2,12 @@
 
 import { and, eq, inArray, isNull, sql } from "drizzle-orm";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
+import { existsSync } from "node:fs";
 import { AppError } from "../../errors";
 import { MIGRATIONS } from "../../db/migrations.gen";
+import { assertKnownMigrations } from "../../db/schema-version";
 import * as schema from "../../db/schema";
-import { refreshTokens, users } from "../../db/schema";
+import { refreshTokens, serverSecrets, users } from "../../db/schema";
 import type { Store } from "../../ports/store";
 import { createLibsqlLog } from "./libsql-log";
 import { createLibsqlRooms } from "./libsql-rooms";
@@ -15,6 +17,12 @@ import { openConnection } from "./libsql-connection";
 import { createLibsqlSearch } from "./libsql-search";
 
 export type Db = LibSQLDatabase<typeof schema>;
+
+/** drizzle wraps the driver's error (DrizzleQueryError: "Failed query: …"), so the constraint is named in a cause. */
+function violates(e: unknown, constraint: string): boolean {
+  for (let c = e, depth = 0; c instanceof Error && depth < 5; c = c.cause, depth++) if (c.message.includes(constraint)) return true;
+  return false;
+}
 
 export async function createLibsqlStore(url: string): Promise<Store> {
   const conn = openConnection(url);
@@ -30,6 +38,7 @@ export async function createLibsqlStore(url: string): Promise<Store> {
     async migrate() {
       await client.execute("CREATE TABLE IF NOT EXISTS parley_migrations (tag TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)");
       const done = new Set((await client.execute("SELECT tag FROM parley_migrations")).rows.map((r) => String(r.tag)));
+      assertKnownMigrations(done, MIGRATIONS);
       for (const m of MIGRATIONS) {
         if (done.has(m.tag)) continue;
         const stmts = m.sql.split("--> statement-breakpoint").map((s) => s.trim()).filter(Boolean);
@@ -40,12 +49,26 @@ export async function createLibsqlStore(url: string): Promise<Store> {
       await closeSearch();
       conn.close();
     },
+    async sharedSecret(name, generate) {
+      const read = async () => (await db.select({ v: serverSecrets.value }).from(serverSecrets).where(eq(serverSecrets.name, name)))[0]?.v;
+      const found = await read();
+      if (found !== undefined) return found;
+      // Whoever inserts first wins; everyone reads the winner's value.
+      await db.insert(serverSecrets).values({ name, value: generate(), createdAt: Date.now() }).onConflictDoNothing();
+      return (await read())!;
+    },
+    async backup(target) {
+      if (!url.startsWith("file:")) throw new Error("backup copies a local database file; back up a remote libSQL server with its own tools");
+      if (existsSync(target)) throw new Error(`${target} already exists`);
+      // WAL readers do not block the writer: the running server carries on while this reads a snapshot.
+      await client.execute({ sql: "VACUUM INTO ?", args: [target] });
+    },
 
     async insertUser(u) {
       try {
         await db.insert(users).values(u);
       } catch (e) {
-        if (String((e as Error).message).includes("UNIQUE")) throw new AppError("conflict", "username is taken");
+        if (violates(e, "UNIQUE constraint failed: users.username")) throw new AppError("conflict", "username is taken");
         throw e;
       }
     },

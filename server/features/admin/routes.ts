@@ -5,6 +5,7 @@ import { AppError } from "../../errors";
 import type { Context } from "../../context";
 import { CLOSE } from "../../protocol/types";
 import { authUser } from "../auth/guard";
+import { closeUser } from "../../realtime/publish";
 
 export function adminRoutes(ctx: Context) {
   return new Elysia({ name: "admin-routes" }).post("/api/admin/users/:id/deactivate", async ({ request, params, set }) => {
@@ -13,7 +14,7 @@ export function adminRoutes(ctx: Context) {
     if (params.id === me.id) throw new AppError("invalid_request", "you cannot deactivate yourself");
     if (!(await ctx.store.userById(params.id))) throw new AppError("not_found", "no such user");
     await ctx.store.deactivateUser(params.id, ctx.clock.now());
-    ctx.bus.publish({ user: params.id, json: "", close: { code: CLOSE.BANNED, reason: "account deactivated" } });
+    closeUser(ctx.bus, params.id, CLOSE.BANNED, "account deactivated"); // on every node
     ctx.log.info("account deactivated", { userId: params.id, by: me.id });
     set.status = 204;
   });

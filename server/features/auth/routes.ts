@@ -4,7 +4,8 @@ import { Elysia, t } from "elysia";
 import type { Context } from "../../context";
 import type { Auth } from "./service";
 import { publicUser } from "./service";
-import { authUser, clientIp } from "./guard";
+import { authUser } from "./guard";
+import { requestAddress } from "./client-address";
 
 const Credentials = t.Object({ username: t.String({ maxLength: 64 }), password: t.String({ maxLength: 1024 }) });
 const RefreshBody = t.Object({ refreshToken: t.String({ maxLength: 200 }) });
@@ -14,13 +15,13 @@ export function authRoutes(ctx: Context, auth: Auth) {
     .post(
       "/api/auth/register",
       async ({ body, request, server, set }) => {
-        const s = await auth.register(body, clientIp(server, request));
+        const s = await auth.register(body, requestAddress(ctx.config.trustProxy, server, request));
         set.status = 201;
         return s;
       },
       { body: t.Object({ username: t.String({ maxLength: 64 }), password: t.String({ maxLength: 1024 }), displayName: t.Optional(t.String({ maxLength: 64 })) }) },
     )
-    .post("/api/auth/login", ({ body, request, server }) => auth.login(body, clientIp(server, request)), { body: Credentials })
+    .post("/api/auth/login", ({ body, request, server }) => auth.login(body, requestAddress(ctx.config.trustProxy, server, request)), { body: Credentials })
     .post("/api/auth/refresh", ({ body }) => auth.refresh(body.refreshToken), { body: RefreshBody })
     .post(
       "/api/auth/logout",

@@ -3,7 +3,7 @@
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../../config";
-import type { Logger } from "../../context";
+import type { Logger } from "../../ports/runtime";
 
 export async function loadSecret(config: Config, log: Logger): Promise<Uint8Array<ArrayBuffer>> {
   if (config.jwtSecret) return new TextEncoder().encode(config.jwtSecret);

@@ -5,7 +5,7 @@ import type { Context } from "../../context";
 import type { User } from "../../protocol/types";
 import { LIMITS } from "../../protocol/types";
 import type { UserRow } from "../../ports/store";
-import { Semaphore, TokenBuckets } from "../../rate-limit";
+import { Semaphore } from "../../rate-limit";
 import { hashSecret, parseRefresh, signAccess } from "./tokens";
 
 export interface Session {
@@ -24,10 +24,13 @@ export function publicUser(u: Pick<UserRow, "id" | "username" | "displayName">):
 export function createAuth(ctx: Context) {
   const { config, store, clock, ids } = ctx;
   const hashing = new Semaphore(config.maxConcurrentHashes);
-  const registrations = new TokenBuckets(config.registerPerIpPer10Min, config.registerPerIpPer10Min / 600, clock);
-  const failures = new TokenBuckets(config.loginFailuresPerWindow, config.loginFailuresPerWindow / (LOGIN_WINDOW_MS / 1000), clock);
+  const registrations = ctx.limits.limiter("register-per-address", { burst: config.registerPerIpPer10Min, perSec: config.registerPerIpPer10Min / 600 });
+  const failures = ctx.limits.limiter("login-failures-per-username", { burst: config.loginFailuresPerWindow, perSec: config.loginFailuresPerWindow / (LOGIN_WINDOW_MS / 1000) });
   // An address may hold several people (an office NAT): it gets a larger allowance than one username.
-  const ipFailures = new TokenBuckets(config.loginFailuresPerWindow * IP_FACTOR, (config.loginFailuresPerWindow * IP_FACTOR) / (LOGIN_WINDOW_MS / 1000), clock);
+  const ipFailures = ctx.limits.limiter("login-failures-per-address", {
+    burst: config.loginFailuresPerWindow * IP_FACTOR,
+    perSec: (config.loginFailuresPerWindow * IP_FACTOR) / (LOGIN_WINDOW_MS / 1000),
+  });
   const hashOpts = { algorithm: "argon2id" as const, memoryCost: config.hashMemoryKiB, timeCost: config.hashTimeCost };
   // Verifying against this when the user does not exist keeps the timing the same either way.
   const dummyHash = Bun.password.hash("not-a-real-password", hashOpts);
@@ -42,8 +45,8 @@ export function createAuth(ctx: Context) {
     return { user: publicUser(user), accessToken: await signAccess(ctx, user.id), refreshToken: `${id}.${secret}` };
   }
 
-  function throttled(username: string, ip: string) {
-    const wait = Math.max(failures.wait(username), ipFailures.wait(ip));
+  async function throttled(username: string, ip: string) {
+    const wait = Math.max(...(await Promise.all([failures.wait(username), ipFailures.wait(ip)])));
     if (wait > 0) throw new AppError("rate_limited", "too many failed logins, try again later", { retryAfterMs: wait });
   }
 
@@ -53,7 +56,7 @@ export function createAuth(ctx: Context) {
       if (!LIMITS.USERNAME_RE.test(username)) throw new AppError("invalid_request", "username must be 3–32 characters of a-z, 0-9, _ . -");
       if (input.password.length < LIMITS.PASSWORD_MIN) throw new AppError("invalid_request", `password must be at least ${LIMITS.PASSWORD_MIN} characters`);
       const displayName = (input.displayName ?? "").trim() || username;
-      const wait = registrations.take("ip:" + ip);
+      const wait = await registrations.take("ip:" + ip);
       if (wait > 0) throw new AppError("rate_limited", "too many registrations from this address", { retryAfterMs: wait });
       if (await store.userByName(username)) throw new AppError("conflict", "username is taken");
       const passwordHash = await hashing.run(() => Bun.password.hash(input.password, hashOpts));
@@ -68,16 +71,15 @@ export function createAuth(ctx: Context) {
 
     async login(input: { username: string; password: string }, ip: string): Promise<Session> {
       const username = input.username.toLowerCase();
-      throttled(username, ip);
+      await throttled(username, ip);
       const user = await store.userByName(username);
       const ok = await hashing.run(async () => Bun.password.verify(input.password, user?.passwordHash ?? (await dummyHash)));
       if (!user || !ok) {
-        failures.take(username);
-        ipFailures.take(ip);
+        await Promise.all([failures.take(username), ipFailures.take(ip)]);
         throw new AppError("invalid_credentials");
       }
       if (user.deactivatedAt) throw new AppError("forbidden", "account deactivated");
-      failures.reset(username);
+      await failures.reset(username);
       return issue(user);
     },
 

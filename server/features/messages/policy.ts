@@ -12,11 +12,13 @@ interface RoomPolicy {
 }
 
 /**
- * Loaded from the store on a room's first send, then kept until moderation changes it
- * (invalidate). The cache is per process; the moderation service invalidates it on this node.
+ * Loaded from the store on a room's first send, then kept until moderation changes it. The cache is
+ * per process: moderation on any node publishes `policyChanged` (realtime/publish.ts), and every
+ * node's hub hands it here, so a mute set through one node holds on all of them.
  */
 export function createPolicy(ctx: Context) {
   const rooms = new Map<string, RoomPolicy | Promise<RoomPolicy>>();
+  ctx.hub.onPolicyChange((room) => rooms.delete(room));
 
   async function load(room: string): Promise<RoomPolicy> {
     const [r, members] = await Promise.all([ctx.store.roomById(room), ctx.store.members(room)]);
@@ -46,12 +48,13 @@ export function createPolicy(ctx: Context) {
      */
     admit(room: string, userId: string): void | Promise<void> {
       let p = rooms.get(room);
-      if (!p) rooms.set(room, (p = load(room).then((x) => (rooms.set(room, x), x))));
+      if (!p) {
+        // A load that a policy change overtook must not put the old policy back.
+        const loading: Promise<RoomPolicy> = load(room).then((x) => (rooms.get(room) === loading && rooms.set(room, x), x));
+        rooms.set(room, (p = loading));
+      }
       if (p instanceof Promise) return p.then((pol) => check(pol, userId));
       check(p, userId);
-    },
-    invalidate(room: string) {
-      rooms.delete(room);
     },
   };
 }

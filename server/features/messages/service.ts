@@ -3,18 +3,15 @@
 import { AppError } from "../../errors";
 import type { Context } from "../../context";
 import { LIMITS, type Attachment, type RoomKind } from "../../protocol/types";
+import type { ClientFrameOf, FrameType } from "../../protocol/schemas";
 import type { Effect, Page } from "../../ports/store";
 import { isAdmin, requireMember } from "../rooms/service";
+import { notificationFrame, publishUserSignal } from "../../realtime/publish";
 import { createPolicy } from "./policy";
 import type { Written } from "./writer";
 
-export interface SendInput {
-  room: string;
-  clientMsgId: string;
-  body: string;
-  replyTo?: number;
-  attachments?: string[];
-}
+/** What an action takes: its client frame without the envelope (`type`, request `id`), so the fields are defined once. */
+export type ActionInput<K extends FrameType> = Omit<ClientFrameOf<K>, "type" | "id">;
 
 /** Hooks other features plug in: uploads claim/remove files, push reaches offline users. */
 export interface MessageHooks {
@@ -76,7 +73,7 @@ export function createMessages(ctx: Context, hooks: MessageHooks = {}) {
       const member = await store.member(e.room, userId);
       if (!member || member.notificationsMuted) continue;
       const n = { kind, room: e.room, seq: e.seq, sender: e.sender, body: ("body" in e ? e.body : "").slice(0, NOTIFY_BODY_CHARS) };
-      bus.publish({ user: userId, json: JSON.stringify({ type: "notification", ...n }) });
+      publishUserSignal(bus, userId, notificationFrame(n));
       if (!hub.isOnline(userId) && hooks.pushOffline) await hooks.pushOffline(userId, n);
     }
   }
@@ -85,7 +82,7 @@ export function createMessages(ctx: Context, hooks: MessageHooks = {}) {
     policy,
 
     /** Caller has checked membership. Resolves after commit with the stored (or first) event. */
-    async send(sender: string, m: SendInput): Promise<Written> {
+    async send(sender: string, m: ActionInput<"send">): Promise<Written> {
       // A message may be files only: then the body may be empty.
       if (m.body.trim() !== "" || !m.attachments?.length) checkBody(m.body);
       if (m.clientMsgId.length === 0 || m.clientMsgId.length > LIMITS.CLIENT_MSG_ID_MAX) {
@@ -121,7 +118,7 @@ export function createMessages(ctx: Context, hooks: MessageHooks = {}) {
       return w;
     },
 
-    async edit(sender: string, f: { room: string; msgSeq: number; body: string }): Promise<Written> {
+    async edit(sender: string, f: ActionInput<"edit">): Promise<Written> {
       checkBody(f.body);
       const m = await target(f.room, f.msgSeq);
       if (m.sender !== sender) throw new AppError("forbidden", "only the sender can edit a message");
@@ -132,7 +129,7 @@ export function createMessages(ctx: Context, hooks: MessageHooks = {}) {
       });
     },
 
-    async remove(sender: string, f: { room: string; msgSeq: number }): Promise<Written> {
+    async remove(sender: string, f: ActionInput<"delete">): Promise<Written> {
       const m = await target(f.room, f.msgSeq);
       if (m.sender !== sender) {
         const me = await store.member(f.room, sender);
@@ -146,7 +143,7 @@ export function createMessages(ctx: Context, hooks: MessageHooks = {}) {
     },
 
     /** Reacting twice with the same emoji (or removing one that is not there) changes nothing: no event. */
-    async react(sender: string, f: { room: string; msgSeq: number; emoji: string; on: boolean }): Promise<Written | undefined> {
+    async react(sender: string, f: ActionInput<"react">): Promise<Written | undefined> {
       if (/\s/.test(f.emoji)) throw new AppError("invalid_request", "emoji must not contain whitespace");
       await target(f.room, f.msgSeq);
       if ((await store.hasReaction(f.room, f.msgSeq, f.emoji, sender)) === f.on) return undefined;

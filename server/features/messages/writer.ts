@@ -1,8 +1,9 @@
 // The single writer: drains a queue of appends into group-committed store transactions, then publishes.
 
 import type { Bus } from "../../ports/bus";
+import { publishEvent } from "../../realtime/publish";
 import type { Appended, NewEvent, Store } from "../../ports/store";
-import type { Logger } from "../../context";
+import type { Logger } from "../../ports/runtime";
 
 export interface Written extends Appended {
   /** The event serialized once; acks and fan-out reuse this string. */
@@ -77,16 +78,7 @@ export function createWriter(store: Store, bus: Bus, log: Logger): Writer {
     const out: Written[][] = jobs.map((j) => j.events.map(() => toWritten(results[k++])));
     // Acks first (the caller learns its seq), then fan-out in seq order.
     jobs.forEach((j, i) => j.resolve(out[i]));
-    for (const w of out.flat()) {
-      if (w.duplicate) continue;
-      const e = w.event;
-      bus.publish({
-        room: e.room,
-        seq: e.seq,
-        member: e.kind === "member" ? { userId: e.userId, change: e.change } : undefined,
-        json: `{"type":"event","event":${w.eventJson}}`,
-      });
-    }
+    for (const w of out.flat()) if (!w.duplicate) publishEvent(bus, w);
   }
 
   function enqueue(events: NewEvent[]): Promise<Written[]> {

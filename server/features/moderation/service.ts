@@ -5,12 +5,12 @@ import type { Context } from "../../context";
 import type { Room } from "../../protocol/types";
 import type { Effect } from "../../ports/store";
 import { isAdmin, memberEvent, requireMember, roomView } from "../rooms/service";
-import type { Messages } from "../messages/service";
+import { policyChanged } from "../../realtime/publish";
 
 const SLOW_MODE_MAX_SEC = 3600;
 const MUTE_MAX_SEC = 30 * 24 * 3600;
 
-export function createModeration(ctx: Context, messages: Messages) {
+export function createModeration(ctx: Context) {
   const { store, writer, clock } = ctx;
 
   async function requireAdmin(roomId: string, me: string) {
@@ -53,7 +53,7 @@ export function createModeration(ctx: Context, messages: Messages) {
       if (!target) throw new AppError("not_found", "not a member");
       const until = seconds === 0 ? null : clock.now() + seconds * 1000;
       await store.setMemberFlags(roomId, userId, { silencedUntil: until });
-      messages.policy.invalidate(roomId);
+      policyChanged(ctx.bus, roomId); // before the mute event: a node that shows the event enforces the mute
       await writer.append(memberEvent(ctx, roomId, me, userId, "mute", [], { until }));
     },
 
@@ -77,7 +77,8 @@ export function createModeration(ctx: Context, messages: Messages) {
       }
       if (Object.keys(change).length === 0) throw new AppError("invalid_request", "nothing to change");
       const w = await writer.append({ room: roomId, kind: "room", sender: me, ts: clock.now(), data: change, effects: [{ type: "room.update", ...change }] });
-      if (change.slowModeSec !== undefined) messages.policy.invalidate(roomId);
+      // The new slow mode is stored with this event, so the drop goes out just after it (a send racing it may pass once).
+      if (change.slowModeSec !== undefined) policyChanged(ctx.bus, roomId);
       return roomView({ ...room, ...change, lastSeq: w.event.seq });
     },
 

@@ -1,21 +1,17 @@
-// `parley backup <file>`: a consistent copy of the database while the server keeps running (VACUUM INTO).
+// `parley backup <file>`: a consistent copy of the database while the server keeps running (the store's backup).
 
-import { createClient } from "@libsql/client";
-import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Config } from "../../config";
+import { createStore } from "../../adapters/store";
 
-/** Returns the path written. Refuses to overwrite; only a local database file can be copied this way. */
+/** Returns the path written. The store refuses to overwrite, and says so when its backend needs its own tools. */
 export async function backup(config: Config, target: string): Promise<string> {
-  if (!config.databaseUrl.startsWith("file:")) throw new Error("backup copies a local database file; back up a remote libSQL server with its own tools");
   const out = resolve(target);
-  if (existsSync(out)) throw new Error(`${out} already exists`);
-  const client = createClient({ url: config.databaseUrl });
+  const store = await createStore(config.databaseUrl);
   try {
-    // WAL readers do not block the writer: the running server carries on while this reads a snapshot.
-    await client.execute({ sql: "VACUUM INTO ?", args: [out] });
+    await store.backup(out);
   } finally {
-    client.close();
+    await store.close();
   }
   return out;
 }

@@ -31,6 +31,15 @@ const payload = (over: Partial<PushPayload> = {}): PushPayload => ({ title: "bob
 const endpointsOf = async (userId: string) => (await store.listByUser(userId)).map((r) => r.endpoint);
 const b64 = (bytes: number[] | Uint8Array) => Buffer.from(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)).toString("base64url");
 
+/** Polls a condition every few ms; fails after `ms`. */
+async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(10);
+  }
+}
+
 describe("push delivery", () => {
   test("PUSH-1 the push service receives a VAPID-signed aes128gcm message that decrypts to the payload", async () => {
     const user = (await register(s.url)).user.id;
@@ -112,11 +121,13 @@ describe("push delivery", () => {
 
   test("PUSH-7 a user keeps at most MAX_SUBSCRIPTIONS_PER_USER; the oldest go", async () => {
     const user = (await register(s.url)).user.id;
+    // A clock that moves 1 ms per reading: each subscription gets a distinct, increasing createdAt without sleeping.
+    let t = Date.now();
+    const ticking = createPush({ ...s.ctx, clock: { now: () => t++ } }, store, { allowLoopbackHttp: true });
     const subs = [];
     for (let i = 0; i <= MAX_SUBSCRIPTIONS_PER_USER; i++) {
       subs.push(await svc.subscriber());
-      await push.subscribe(user, subs[i].subscription);
-      await Bun.sleep(2); // distinct createdAt
+      await ticking.subscribe(user, subs[i].subscription);
     }
     const kept = await endpointsOf(user);
     expect(kept).toHaveLength(MAX_SUBSCRIPTIONS_PER_USER);
@@ -252,17 +263,16 @@ describe("push for offline users", () => {
       expect((await cb.next((f) => f.type === "notification")).seq).toBe(online.event.seq);
       cb.close();
       await cb.closed;
-      await Bun.sleep(0); // let the server see the close
-      while (t.ctx.hub.isOnline(b.user.id)) await Bun.sleep(5);
+      await until(() => !t.ctx.hub.isOnline(b.user.id), "the server to see b's socket close");
       const offline = await ca.request({ type: "send", room, clientMsgId: "m2", body: `@${b.user.username} ping while away` });
-      const deadline = Date.now() + 5000;
-      while (sub.received.length === 0 && Date.now() < deadline) await Bun.sleep(10);
+      await until(() => sub.received.length > 0, "the offline mention to be pushed");
       expect(sub.received).toHaveLength(1);
       expect(JSON.parse(sub.received[0].plaintext)).toMatchObject({ kind: "mention", room, seq: offline.event.seq });
       // A DM to an offline user is pushed too.
       const dm = (await api(t.url, "POST", "/api/dm", { username: b.user.username }, a.accessToken)).body.room.id;
       const d = await ca.request({ type: "send", room: dm, clientMsgId: "m3", body: "psst" });
-      while (sub.received.length < 2 && Date.now() < deadline + 5000) await Bun.sleep(10);
+      await until(() => sub.received.length >= 2, "the DM to be pushed");
+      expect(sub.received).toHaveLength(2);
       expect(JSON.parse(sub.received[1].plaintext)).toMatchObject({ kind: "dm", room: dm, seq: d.event.seq, body: "psst" });
       ca.close();
     } finally {

@@ -5,7 +5,7 @@ import { chmodSync, existsSync, linkSync, readFileSync, unlinkSync, writeFileSyn
 import { join } from "node:path";
 import { generateVAPIDKeys } from "web-push";
 import type { Config } from "../../config";
-import type { Logger } from "../../context";
+import type { Logger } from "../../ports/runtime";
 
 export interface Vapid {
   /** Uncompressed P-256 point, base64url: the applicationServerKey browsers subscribe with. */

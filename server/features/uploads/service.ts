@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { BunFile } from "bun";
 import { AppError } from "../../errors";
 import type { Context } from "../../context";
+import { LIMITS } from "../../protocol/types";
 import type { UploadMime, UploadRow, UploadsStore } from "../../ports/uploads";
 import { requireMember } from "../rooms/service";
 import { sniff, withFittingExtension } from "./sniff";
@@ -17,7 +18,6 @@ export interface UploadInfo {
   size: number;
 }
 
-export const MAX_ATTACHMENTS = 10;
 /** An upload no message carries after this long is an abandoned draft. */
 export const DRAFT_TTL_MS = 24 * 60 * 60_000;
 const FILENAME_MAX = 200;
@@ -119,7 +119,7 @@ export function createUploads(ctx: Context, store: UploadsStore) {
      */
     async claim(roomId: string, senderId: string, ids: string[]): Promise<UploadInfo[]> {
       if (!Array.isArray(ids)) throw new AppError("invalid_request", "attachments must be a list of upload ids");
-      if (ids.length > MAX_ATTACHMENTS) throw new AppError("invalid_request", `a message carries at most ${MAX_ATTACHMENTS} attachments`);
+      if (ids.length > LIMITS.ATTACHMENTS_MAX) throw new AppError("invalid_request", `a message carries at most ${LIMITS.ATTACHMENTS_MAX} attachments`);
       if (new Set(ids).size !== ids.length) throw new AppError("invalid_request", "an attachment is listed twice");
       const valid = ids.filter((id) => typeof id === "string" && ID_SHAPE.test(id));
       const rows = new Map((await store.byIds(valid)).map((r) => [r.id, r]));

@@ -1,6 +1,6 @@
 // Files staged in the composer, per room: uploading (with progress), ready (an upload id) or failed; sent with the next message.
 import { createStore, produce } from "solid-js/store";
-import type { Attachment } from "../../../server/protocol/types";
+import { LIMITS, type Attachment } from "../../../server/protocol/types";
 import { describeUploadError, isImage, uploadFile } from "../lib/upload";
 
 export interface Staged {
@@ -16,7 +16,6 @@ export interface Staged {
   preview?: string;
 }
 
-export const MAX_ATTACHMENTS = 10;
 const [staged, setStaged] = createStore<Record<string, Staged[]>>({});
 export { staged };
 const aborts = new Map<string, () => void>();
@@ -30,10 +29,10 @@ function patch(room: string, key: string, p: Partial<Staged>): void {
 
 export function addFiles(room: string, files: File[]): string | undefined {
   const list = staged[room] ?? [];
-  const room_left = MAX_ATTACHMENTS - list.filter((s) => s.state !== "failed").length;
+  const room_left = LIMITS.ATTACHMENTS_MAX - list.filter((s) => s.state !== "failed").length;
   let note: string | undefined;
   if (files.length > room_left) {
-    note = `You can attach up to ${MAX_ATTACHMENTS} files to one message.`;
+    note = `You can attach up to ${LIMITS.ATTACHMENTS_MAX} files to one message.`;
     files = files.slice(0, Math.max(0, room_left));
   }
   for (const file of files) {

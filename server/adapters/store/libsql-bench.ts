@@ -1,12 +1,13 @@
-// Microbenchmark of the store's hot path on a fresh database file: `store.append` in group-commit
-// batches, as the Writer calls it. `bun bench/store-append.ts [batch=100] [rooms=100] [total=50000]`.
+// Microbenchmark of the libSQL store's hot path on a fresh database file: `store.append` in group-commit
+// batches, as the Writer calls it. `bun server/adapters/store/libsql-bench.ts [batch=100] [rooms=100] [total=50000]`.
 // Prints events/s for the appends and µs per append; used for the before/after figures in docs/benchmarks.md.
+// It lives beside the adapter, not in bench/: bench/ talks to a server over the wire and never imports adapters.
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createLibsqlStore } from "../server/adapters/store/libsql";
-import type { NewEvent } from "../server/ports/store";
+import { createLibsqlStore } from "./libsql";
+import type { NewEvent } from "../../ports/store";
 
 const [batch = 100, roomCount = 100, total = 50_000] = process.argv.slice(2).map(Number);
 const dir = mkdtempSync(join(tmpdir(), "parley-append-"));

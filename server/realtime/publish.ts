@@ -1,0 +1,91 @@
+// Server frames, built in one place and typed against ServerFrame, and the only functions that put messages on the bus.
+
+import type { Bus } from "../ports/bus";
+import type { ErrorCode, PresenceInfo, RoomEvent, ServerFrame } from "../protocol/types";
+
+type Frame<T extends ServerFrame["type"]> = Extract<ServerFrame, { type: T }>;
+type Fields<T extends ServerFrame["type"]> = Omit<Frame<T>, "type">;
+
+/** A server frame as JSON text. The brand keeps hand-made strings off the bus and off the sockets. */
+export type FrameJson = string & { readonly __serverFrame: true };
+
+const frame = <T extends ServerFrame["type"]>(f: Frame<T>) => JSON.stringify(f) as FrameJson;
+
+// ---- frames
+
+/** `eventJson` is the event serialized once (by the writer, or from a store row): wrapped, never parsed again. */
+export const eventFrame = (eventJson: string) => `{"type":"event","event":${eventJson}}` as FrameJson;
+
+export const storedEventFrame = (e: RoomEvent) => eventFrame(JSON.stringify(e));
+
+export const gapFrame = (room: string, fromSeq: number, toSeq: number) => frame<"gap">({ type: "gap", room, fromSeq, toSeq });
+
+export const typingFrame = (room: string, userId: string, expiresAt: number) => frame<"typing">({ type: "typing", room, userId, expiresAt });
+
+export const receiptFrame = (room: string, userId: string, seq: number) => frame<"receipt">({ type: "receipt", room, userId, seq });
+
+export const presenceFrame = (p: PresenceInfo) => frame<"presence">({ type: "presence", userId: p.userId, status: p.status, lastSeen: p.lastSeen });
+
+export const notificationFrame = (n: Fields<"notification">) =>
+  frame<"notification">({ type: "notification", kind: n.kind, room: n.room, seq: n.seq, sender: n.sender, body: n.body });
+
+export const welcomeFrame = (w: Fields<"welcome">) => frame<"welcome">({ type: "welcome", ...w });
+
+export function errorFrame(id: string | undefined, code: ErrorCode, message: string, more: { retryAfterMs?: number; room?: string } = {}): FrameJson {
+  const f: Frame<"error"> = { type: "error", code, message };
+  if (id !== undefined) f.id = id;
+  if (more.retryAfterMs !== undefined) f.retryAfterMs = more.retryAfterMs;
+  if (more.room !== undefined) f.room = more.room;
+  return frame<"error">(f);
+}
+
+/**
+ * The reply to a request. `eventJson` / `eventsJson` are JSON text already made (the writer's string,
+ * a history page): the ack on the send path costs no second serialization of the event.
+ */
+export function okFrame(id: string | undefined, body: { eventJson?: string; eventsJson?: string; hasMore?: boolean; seq?: number } = {}): FrameJson {
+  let s = '{"type":"ok"';
+  if (id !== undefined) s += ',"id":' + JSON.stringify(id);
+  if (body.eventJson !== undefined) s += ',"event":' + body.eventJson;
+  if (body.eventsJson !== undefined) s += ',"events":' + body.eventsJson + ',"hasMore":' + (body.hasMore === true);
+  if (body.seq !== undefined) s += ',"seq":' + body.seq;
+  return (s + "}") as FrameJson;
+}
+
+export const pongFrame = (id: string | undefined, serverTime: number) =>
+  ((id !== undefined ? `{"type":"pong","id":${JSON.stringify(id)}` : '{"type":"pong"') + `,"serverTime":${serverTime}}`) as FrameJson;
+
+// ---- publishing: every BusMessage is built here
+
+/** A committed room event, after its transaction (the writer calls this in seq order). */
+export function publishEvent(bus: Bus, w: { event: RoomEvent; eventJson: string }): void {
+  const e = w.event;
+  bus.publish(
+    e.kind === "member"
+      ? { kind: "event", room: e.room, seq: e.seq, member: { userId: e.userId, change: e.change }, json: eventFrame(w.eventJson) }
+      : { kind: "event", room: e.room, seq: e.seq, json: eventFrame(w.eventJson) },
+  );
+}
+
+/** An ephemeral frame for the sockets in a room, on every node. */
+export function publishRoomSignal(bus: Bus, room: string, json: FrameJson): void {
+  bus.publish({ kind: "room", room, json });
+}
+
+/** An ephemeral frame for one user's sockets, on every node. */
+export function publishUserSignal(bus: Bus, user: string, json: FrameJson): void {
+  bus.publish({ kind: "user", user, json });
+}
+
+/** Closes every socket of the user on every node. */
+export function closeUser(bus: Bus, user: string, code: number, reason: string): void {
+  bus.publish({ kind: "close", user, code, reason });
+}
+
+/**
+ * Every node drops its cached send policy of the room. Publish it after the store holds the new
+ * policy and before the event that announces it: a node that shows the event has dropped the cache.
+ */
+export function policyChanged(bus: Bus, room: string): void {
+  bus.publish({ kind: "policy", room });
+}
