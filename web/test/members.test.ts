@@ -30,7 +30,10 @@ test("READ-1: 'Seen by' follows the other member's read mark", async () => {
   // Bob looks elsewhere; a new message is not seen yet, the marker stays on the old one.
   await createRoom(bob.page, "bobs-corner");
   await say(alice.page, "Second point: budget");
-  await alice.page.waitForTimeout(300);
+  // Instead of a sleep: alice's page has the new message, and bob's page has taken it in and counts it unread
+  // (marking it read would have cleared that count in the same step as sending the read mark).
+  await seeMessage(alice.page, "Second point: budget");
+  await bob.page.getByRole("link", { name: /^Room crew, 1 unread$/ }).waitFor();
   const under = await alice.page.getByRole("note", { name: "Seen by Bob" }).evaluate((el) => el.previousElementSibling?.textContent ?? "");
   expect(under).toContain("read the brief");
 }, 60_000);

@@ -21,7 +21,7 @@ const RETRY_JITTER_MS = 4;
  */
 const RETRYABLE = new Set(["40P01", "40001", "23505"]);
 
-export const EVENT_COLS = "room_id, seq, kind, sender_id, ts, msg_id, client_msg_id, body, reply_to, data, edited_at, deleted_at";
+const EVENT_COLS = "room_id, seq, kind, sender_id, ts, msg_id, client_msg_id, body, reply_to, data, edited_at, deleted_at";
 // Array parameters keep each statement one fixed text (prepared once) for any batch size.
 const LOCK_ROOMS = "SELECT id, last_seq FROM rooms WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE";
 const KNOWN_KEYS = `SELECT ${EVENT_COLS.split(", ").map((c) => "e." + c).join(", ")} FROM unnest($1::text[], $2::text[]) AS q(sender_id, client_msg_id)
@@ -36,7 +36,7 @@ const UPDATE_HEADS = "UPDATE rooms SET last_seq = v.seq, last_activity = v.at FR
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
 /** A row as Bun.sql returns it (bigint columns come as strings) → the shared event row. */
-export function eventRow(r: Record<string, unknown>): EventRowLike {
+function eventRow(r: Record<string, unknown>): EventRowLike {
   return {
     roomId: r.room_id as string, seq: Number(r.seq), kind: r.kind as string, senderId: r.sender_id as string, ts: Number(r.ts),
     msgId: r.msg_id as string | null, clientMsgId: r.client_msg_id as string | null, body: r.body as string | null,
@@ -123,7 +123,7 @@ export function createPostgresLog(db: PgDb, client: SQL): LogPart {
     if (msgs.length === 0) return list;
     const replyTo = [...new Set(msgs.filter((m) => m.replyTo !== undefined).map((m) => m.replyTo!))];
     const [rs, quoted] = await Promise.all([
-      client.unsafe("SELECT msg_seq, emoji, user_id FROM reactions WHERE room_id = $1 AND msg_seq = ANY($2::bigint[])", [roomId, msgs.map((m) => m.seq)]),
+      client.unsafe("SELECT msg_seq, emoji, user_id FROM reactions WHERE room_id = $1 AND msg_seq = ANY($2::bigint[]) ORDER BY msg_seq, emoji, user_id", [roomId, msgs.map((m) => m.seq)]),
       replyTo.length > 0
         ? client.unsafe("SELECT seq, sender_id, body, deleted_at FROM events WHERE room_id = $1 AND seq = ANY($2::bigint[])", [roomId, replyTo])
         : [],

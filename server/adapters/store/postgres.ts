@@ -30,7 +30,10 @@ export interface PostgresOptions {
   migrations?: readonly { tag: string; sql: string }[];
 }
 
-/** A connection pool; nothing connects before the first query. */
+/**
+ * A connection pool; nothing connects before the first query, which opens all of it: `?max=N` in the
+ * URL sizes it (Bun.sql's default is 10 per process; mind PostgreSQL's max_connections across nodes).
+ */
 export async function createPostgresStore(url: string, opts: PostgresOptions = {}): Promise<Store> {
   const client = new SQL(url);
   const db: PgDb = drizzle({ client, schema });

@@ -2,7 +2,7 @@
 
 import { afterAll, describe, expect, test } from "bun:test";
 import type { Bus, BusMessage } from "../../ports/bus";
-import type { Broker } from "../brokers";
+import type { Proc } from "../cluster";
 
 export interface BusFactory {
   /** A new node's bus on the shared broker (every call: one more node). */
@@ -13,7 +13,7 @@ export interface BusFactory {
    */
   network: boolean;
   /** Network adapters: a broker of the test's own, to kill and restart, and a node on it. */
-  ownBroker?(): Promise<Broker>;
+  ownBroker?(): Promise<Proc>;
   openAt?(url: string): Promise<Bus>;
 }
 
@@ -168,7 +168,7 @@ export function busContract(factory: BusFactory) {
   const { ownBroker, openAt } = factory;
 
   describe("broker restart", () => {
-    let broker: Broker | undefined;
+    let broker: Proc | undefined;
     afterAll(async () => {
       await broker?.stop();
     });
@@ -189,7 +189,7 @@ export function busContract(factory: BusFactory) {
         await broker.kill();
         a.bus.publish(ev(room, 2, "o9-during")); // dropped at once (logged), never sent late
         a.bus.publish({ kind: "user", user, json: "o9-during-user" });
-        await broker.start();
+        await broker.restart();
         await within(reconnect, RESTART_WAIT_MS, "onReconnect");
 
         // a's own connection may come back a moment later: publish until one arrives, on each channel.
