@@ -5,6 +5,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync 
 import { join, relative } from "node:path";
 import type { ServerWebSocket } from "bun";
 import { buildBinary } from "../server/build";
+import { loadConfig } from "../server/config";
 import { spawnServer, startServer, tempDir } from "../server/test/harness";
 import { HAPROXY_CFG, haproxyConfig } from "./haproxy";
 
@@ -14,7 +15,10 @@ const K8S = join(DEPLOY, "k8s");
 const WAIT_MS = 15_000;
 
 const temps: string[] = [];
+/** Processes a test started; killed again here even if the test ended by an uncaught error. */
+const children: { kill(): void }[] = [];
 afterAll(() => {
+  for (const p of children) p.kill();
   for (const d of temps) rmSync(d, { recursive: true, force: true });
 });
 function temp(prefix: string): string {
@@ -192,35 +196,43 @@ describe("deploy files", () => {
     }
   });
 
-  test("DEPLOY-2 every env variable and flag given to a Parley container is a setting of `parley --help`", () => {
+  test("DEPLOY-2 every env variable and flag given to a Parley container is a setting of `parley --help`, with a value it accepts", () => {
     const { envs } = settings();
-    const given: Record<string, string[]> = {};
-    const flagsGiven: Record<string, string[]> = {};
     const services = parleyServices();
     expect(services.length).toBe(3);
-    for (const [name, s] of services) {
-      given[`compose ${name}`] = Object.keys(composeEnv(s));
-      const cmd = s.command === undefined ? [] : Array.isArray(s.command) ? s.command : String(s.command).split(/\s+/);
-      flagsGiven[`compose ${name}`] = cmd.map(String);
-    }
     const containers = parleyContainers();
     expect(containers.length).toBeGreaterThan(0);
-    for (const { workload, container } of containers) {
-      given[`k8s ${workload.metadata.name}`] = Object.keys(k8sEnv(container));
-      flagsGiven[`k8s ${workload.metadata.name}`] = [...(container.command ?? []).slice(1), ...(container.args ?? [])].map(String);
-    }
     const stage = finalStage();
-    given["Dockerfile"] = stage.filter((i) => i.op === "ENV").flatMap((i) => [...i.args.matchAll(/(\w+)=/g)].map((m) => m[1]));
-    flagsGiven["Dockerfile"] = stage.filter((i) => i.op === "ENTRYPOINT" || i.op === "CMD").flatMap((i) => (JSON.parse(i.args) as string[]).filter((a) => a.startsWith("-")));
+    const split = (cmd: unknown) => (cmd === undefined ? [] : Array.isArray(cmd) ? cmd.map(String) : String(cmd).split(/\s+/));
+    const given: Record<string, { env: Record<string, string>; args: string[] }> = {
+      ...Object.fromEntries(services.map(([name, s]) => [`compose ${name}`, { env: composeEnv(s), args: split(s.command) }])),
+      ...Object.fromEntries(containers.map(({ workload, container: c }) => [`k8s ${workload.metadata.name}`, { env: k8sEnv(c), args: [...split(c.command).slice(1), ...split(c.args)] }])),
+      Dockerfile: {
+        env: Object.fromEntries(stage.filter((i) => i.op === "ENV").flatMap((i) => [...i.args.matchAll(/(\w+)=(\S*)/g)].map((m) => [m[1], m[2]]))),
+        args: stage.filter((i) => i.op === "ENTRYPOINT" || i.op === "CMD").flatMap((i) => (JSON.parse(i.args) as string[]).slice(i.op === "ENTRYPOINT" ? 1 : 0)),
+      },
+    };
+    const entries = Object.entries(given);
+    expect(entries.flatMap(([where, g]) => Object.keys(g.env).filter((n) => !envs.has(n)).map((n) => `${where}: ${n}`))).toEqual([]);
+    expect(entries.flatMap(([where, g]) => unknownFlags(g.args).map((f) => `${where}: ${f}`))).toEqual([]);
 
-    const unknownEnv = Object.entries(given).flatMap(([where, names]) => names.filter((n) => !envs.has(n)).map((n) => `${where}: ${n}`));
-    const badFlags = Object.entries(flagsGiven).flatMap(([where, args]) => unknownFlags(args).map((f) => `${where}: ${f}`));
-    expect(unknownEnv).toEqual([]);
-    expect(badFlags).toEqual([]);
+    // The values pass the binary's own validation too, placeholders filled in as an operator would
+    // (a CIDR in PARLEY_TRUST_PROXY, say, would stop every node at start).
+    const sample = (name: string, value: string) =>
+      name === "PARLEY_JWT_SECRET" && /REPLACE_ME|\$\{/.test(value) ? "s".repeat(40) : value.replace(/\$\{(\w+)[^}]*\}/g, "sample").replaceAll("REPLACE_ME", "sample");
+    for (const [where, g] of entries) {
+      let error = "";
+      try {
+        loadConfig(g.args, Object.fromEntries(Object.entries(g.env).map(([k, v]) => [k, sample(k, v)])));
+      } catch (e) {
+        error = (e as Error).message;
+      }
+      expect({ where, error }).toEqual({ where, error: "" });
+    }
     // A cluster needs these on every node.
-    for (const [where, names] of Object.entries(given)) {
+    for (const [where, g] of entries) {
       if (where === "Dockerfile") continue;
-      expect({ where, missing: ["DATABASE_URL", "PARLEY_BUS_URL", "PARLEY_JWT_SECRET", "PARLEY_TRUST_PROXY"].filter((n) => !names.includes(n)) }).toEqual({ where, missing: [] });
+      expect({ where, missing: ["DATABASE_URL", "PARLEY_BUS_URL", "PARLEY_JWT_SECRET", "PARLEY_TRUST_PROXY"].filter((n) => !(n in g.env)) }).toEqual({ where, missing: [] });
     }
   });
 
@@ -289,6 +301,7 @@ describe("deploy files", () => {
     const check = (port: number) =>
       Bun.spawn(["/bin/sh", "-c", cmd.replaceAll("/usr/local/bin/parley", bin)], { env: { PATH: "/usr/bin:/bin", PORT: String(port) }, stdout: "ignore", stderr: "ignore" }).exited;
     const srv = await spawnServer([bin, "--host", "127.0.0.1", "--port", "0", "--data", join(dir, "data")], {}, dir);
+    children.push(srv.proc);
     const port = Number(new URL(srv.url).port);
     try {
       expect(await check(port)).toBe(0);
@@ -350,7 +363,11 @@ describe("deploy files", () => {
           if (path === "/ws" && server.upgrade(req)) return;
           return new Response(ready ? "ready node" : "draining node");
         },
-        websocket: { message: (ws: ServerWebSocket<undefined>, m) => ws.send(`echo ${m}`) },
+        websocket: {
+          message(ws: ServerWebSocket<undefined>, m) {
+            ws.send(`echo ${m}`);
+          },
+        },
       });
     const good: Seen = { checks: 0, checkHosts: [], requests: 0, forwardedFor: [] };
     const bad: Seen = { checks: 0, checkHosts: [], requests: 0, forwardedFor: [] };
@@ -361,6 +378,7 @@ describe("deploy files", () => {
     const port = freePort();
     writeFileSync(cfg, haproxyConfig([{ host: "127.0.0.1", port: a.port! }, { host: "127.0.0.1", port: b.port! }], port, "127.0.0.1"));
     const proc = Bun.spawn([bin, "-db", "-f", cfg], { stdout: "ignore", stderr: "pipe" });
+    children.push(proc);
     try {
       // Fall 2 at 1 s: once the failing node has answered a third check, it is out of rotation.
       await w.until(() => good.checks >= 1 && bad.checks >= 3, "health checks on both backends");

@@ -7,7 +7,7 @@ import type { Store } from "./ports/store";
 import { createStore } from "./adapters/store";
 import { createBus } from "./adapters/bus";
 import { createWriter, type Writer } from "./features/messages/writer";
-import { Hub } from "./realtime/hub";
+import { Hub, roomTopic } from "./realtime/hub";
 import { Presence } from "./realtime/presence";
 import { loadSecret } from "./features/auth/secret";
 import { createRateLimiters } from "./rate-limit";
@@ -54,7 +54,12 @@ export async function createContext(
   const hub = new Hub(store, bus, log, config); // subscribes itself to the bus
   const jwtKey = await crypto.subtle.importKey("raw", await loadSecret(config, log), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
   const clock = overrides.clock ?? systemClock;
-  const presence = new Presence(bus, store, clock, config, log, (userId) => hub.roomsOf(userId));
+  const presence = new Presence({
+    bus, store, clock, config, log, nodeId: randomIds.id(),
+    roomsOf: (userId) => hub.roomsOf(userId),
+    tellRoom: (room, json) => hub.publishLocal(roomTopic(room), json),
+  });
+  hub.onPresence((m) => presence.onReport(m.node, m.full, m.ask, m.users));
   hub.onJoin = (userId, room) => void presence.joined(userId, room).catch((e) => log.warn("presence on join failed", { err: String(e) }));
   const limits = overrides.limits ?? (await createRateLimiters(config, clock, log));
   const httpLimit = limits.limiter("http-per-user", { burst: config.httpBurst, perSec: config.httpRatePerSec });

@@ -1,6 +1,14 @@
 // Bus port: fans committed room events and ephemeral signals out to the hub of every node that needs them.
 
-import type { MemberChange } from "../protocol/types";
+import type { MemberChange, PresenceStatus } from "../protocol/types";
+
+/** What one node says of one of its users: their status there ("offline": gone from that node) and their rooms. */
+export interface PresenceReport {
+  userId: string;
+  status: PresenceStatus;
+  lastSeen: number;
+  rooms: string[];
+}
 
 /** What travels on the bus. `json` is always a complete server frame, serialized once by the publisher. */
 export type BusMessage =
@@ -13,13 +21,18 @@ export type BusMessage =
   /** Close every socket of the user on every node (deactivation). */
   | { kind: "close"; user: string; code: number; reason: string }
   /** The room's send policy changed in the store (mute, slow mode): every node drops its cached copy. */
-  | { kind: "policy"; room: string };
+  | { kind: "policy"; room: string }
+  /**
+   * A node's presence reports (realtime/presence.ts): every node keeps every node's view. `full`: the
+   * node's whole list (users it no longer names left it); `ask`: answer with your own whole list.
+   */
+  | { kind: "presence"; node: string; full: boolean; ask: boolean; users: PresenceReport[] };
 
 /**
  * Delivery, per node: a node's handler gets
  * - `event` while the node watches its room, and also while it watches `member.userId` (a joining
  *   user's sockets may sit on a node that does not watch the room yet);
- * - `room` while it watches the room; `user` and `close` while it watches the user; `policy` always;
+ * - `room` while it watches the room; `user` and `close` while it watches the user; `policy` and `presence` always;
  * - each publish at most once (a member event sent on two channels still arrives once), in the order
  *   one publisher published (per-publisher order; no order between publishers).
  * The publishing node's own handler gets a message synchronously inside `publish` when it watches

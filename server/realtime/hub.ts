@@ -52,6 +52,7 @@ export class Hub {
   /** Per user: member events seen for them, so a hello can tell whether its room list went stale. */
   private readonly memberEpochs = new Map<string, number>();
   private readonly policyListeners: ((room: string) => void)[] = [];
+  private readonly presenceListeners: ((msg: Extract<BusMessage, { kind: "presence" }>) => void)[] = [];
   private readonly checkTimer?: ReturnType<typeof setInterval>;
   private churned = 0;
   private churnTimer?: ReturnType<typeof setTimeout>;
@@ -96,6 +97,11 @@ export class Hub {
 
   epoch(userId: string): number {
     return this.memberEpochs.get(userId) ?? 0;
+  }
+
+  /** `fn` gets every node's presence reports (realtime/presence.ts keeps the cluster's view). */
+  onPresence(fn: (msg: Extract<BusMessage, { kind: "presence" }>) => void) {
+    this.presenceListeners.push(fn);
   }
 
   /** `fn(room)` runs on this node whenever any node changed the room's send policy. */
@@ -185,6 +191,9 @@ export class Hub {
         return this.closeUser(msg.user, msg.code, msg.reason);
       case "policy":
         for (const fn of this.policyListeners) fn(msg.room);
+        return;
+      case "presence":
+        for (const fn of this.presenceListeners) fn(msg);
         return;
     }
   }

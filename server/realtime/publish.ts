@@ -1,6 +1,6 @@
 // Server frames, built in one place and typed against ServerFrame, and the only functions that put messages on the bus.
 
-import type { Bus } from "../ports/bus";
+import type { Bus, PresenceReport } from "../ports/bus";
 import type { ErrorCode, PresenceInfo, RoomEvent, ServerFrame } from "../protocol/types";
 
 type Frame<T extends ServerFrame["type"]> = Extract<ServerFrame, { type: T }>;
@@ -88,4 +88,9 @@ export function closeUser(bus: Bus, user: string, code: number, reason: string):
  */
 export function policyChanged(bus: Bus, room: string): void {
   bus.publish({ kind: "policy", room });
+}
+
+/** This node's presence reports, to every node (realtime/presence.ts). */
+export function publishPresence(bus: Bus, node: string, users: PresenceReport[], opts: { full?: boolean; ask?: boolean } = {}): void {
+  bus.publish({ kind: "presence", node, full: opts.full ?? false, ask: opts.ask ?? false, users });
 }

@@ -1,6 +1,6 @@
 // Network bus core, shared by the Redis and NATS adapters: channels, wire format, local delivery, echo and duplicate suppression.
 
-import type { Bus, BusMessage } from "../../ports/bus";
+import type { Bus, BusMessage, PresenceReport } from "../../ports/bus";
 import type { Logger } from "../../ports/runtime";
 
 /** What a broker client must do; everything else about the bus is the same for every broker. */
@@ -69,6 +69,7 @@ export async function createNetworkBus(sep: string, log: Logger, open: (events: 
       case "close":
         return users.has(m.user);
       case "policy":
+      case "presence":
         return true;
     }
   };
@@ -151,6 +152,7 @@ export async function createNetworkBus(sep: string, log: Logger, open: (events: 
           send(userChannel(msg.user), data);
           break;
         case "policy":
+        case "presence":
           send(ALL, data);
           break;
       }
@@ -189,6 +191,8 @@ function encode(node: string, id: number, m: BusMessage): string {
       return JSON.stringify([node, id, m.kind, m.user, m.code, m.reason]) + "\n";
     case "policy":
       return JSON.stringify([node, id, m.kind, m.room]) + "\n";
+    case "presence":
+      return JSON.stringify([node, id, m.kind, m.node, m.full, m.ask]) + "\n" + JSON.stringify(m.users);
   }
 }
 
@@ -226,6 +230,16 @@ function decode(data: string): { node: string; id: number; msg: BusMessage | typ
     case "policy":
       msg = s(3) !== undefined ? { kind, room: s(3)! } : undefined;
       break;
+    case "presence": {
+      let users: unknown;
+      try {
+        users = JSON.parse(json);
+      } catch {
+        return undefined;
+      }
+      msg = s(3) !== undefined && Array.isArray(users) ? { kind, node: s(3)!, full: h[4] === true, ask: h[5] === true, users: users as PresenceReport[] } : undefined;
+      break;
+    }
     case LOST:
       msg = LOST;
       break;
