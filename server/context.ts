@@ -10,6 +10,7 @@ import { createWriter, type Writer } from "./features/messages/writer";
 import { Hub, roomTopic } from "./realtime/hub";
 import { Presence } from "./realtime/presence";
 import { loadSecret } from "./features/auth/secret";
+import { sharedVapidKeys } from "./features/push/vapid";
 import { createRateLimiters } from "./rate-limit";
 import type { RateLimiter, RateLimiters } from "./ports/rate-limit";
 import { Metrics } from "./metrics";
@@ -31,6 +32,8 @@ export interface Context {
   /** Makes the named rate limiters: per process, or shared by every node when the bus is Redis. */
   limits: RateLimiters;
   metrics: Metrics;
+  /** The cluster's Web Push key pair (JSON) when a --bus is set; a single node keeps <data>/vapid.json. */
+  sharedVapid: string | undefined;
   /** HS256 key, imported once: jose would import a raw secret again on every sign and verify. */
   jwtKey: CryptoKey;
 }
@@ -52,7 +55,7 @@ export async function createContext(
   }
   const writer = createWriter(store, bus, log);
   const hub = new Hub(store, bus, log, config); // subscribes itself to the bus
-  const jwtKey = await crypto.subtle.importKey("raw", await loadSecret(config, log), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+  const jwtKey = await crypto.subtle.importKey("raw", await loadSecret(config, log, store), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
   const clock = overrides.clock ?? systemClock;
   const presence = new Presence({
     bus, store, clock, config, log, nodeId: randomIds.id(),
@@ -69,5 +72,5 @@ export async function createContext(
   metrics.sample("parley_events_committed_total", "room events committed", "counter", () => writer.stats.events);
   metrics.sample("parley_write_queue", "events waiting for the writer", "gauge", () => writer.stats.queued);
   metrics.sample("process_resident_memory_bytes", "resident set size", "gauge", () => process.memoryUsage.rss());
-  return { config, log, clock, ids: overrides.ids ?? randomIds, store, bus, writer, hub, presence, httpLimit, limits, metrics, jwtKey };
+  return { config, log, clock, ids: overrides.ids ?? randomIds, store, bus, writer, hub, presence, httpLimit, limits, metrics, jwtKey, sharedVapid: await sharedVapidKeys(config, store) };
 }

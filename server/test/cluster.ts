@@ -115,16 +115,22 @@ export async function pgDatabase(prefix = "parley_c_"): Promise<{ url: string; d
   };
 }
 
-let binary: Promise<string> | undefined;
+let binary: { dir: string; path: Promise<string> } | undefined;
 /** dist/parley built once per test process into a temp dir: the cluster tests run what ships. */
 export function parleyBinary(): Promise<string> {
   if (!binary) {
     const dir = tempDir("parley-cluster-bin-");
-    process.on("exit", () => rmSync(dir, { recursive: true, force: true })); // ~120 MB each
-    binary = buildBinary(join(dir, "parley"));
+    binary = { dir, path: buildBinary(join(dir, "parley")) };
   }
-  return binary;
+  return binary.path;
 }
+
+/** Removes the built binary (~120 MB); the next parleyBinary() builds it again. bun test runs no exit hooks. */
+function releaseBinary() {
+  if (binary) rmSync(binary.dir, { recursive: true, force: true });
+  binary = undefined;
+}
+let runningClusters = 0;
 
 export interface Node {
   /** Stable across restarts: the node keeps its port (HAProxy's config names it). */
@@ -310,25 +316,37 @@ export interface Cluster {
  */
 export async function startCluster(opts: { bus: BusKind; size?: number; extra?: string[] }): Promise<Cluster> {
   const size = opts.size ?? 3;
-  const [db, broker] = await Promise.all([pgDatabase(), opts.bus === "redis" ? startRedis() : startNats()]);
+  runningClusters++;
+  const started = await Promise.allSettled([pgDatabase(), opts.bus === "redis" ? startRedis() : startNats()] as const);
+  const db = started[0].status === "fulfilled" ? started[0].value : undefined;
+  const broker = started[1].status === "fulfilled" ? started[1].value : undefined;
   const nodes: Node[] = [];
   let lb: Balancer | undefined;
+  let stopped = false;
   const stop = async () => {
-    await lb?.stop();
-    await Promise.all(nodes.map((n) => n.stop()));
-    await broker.stop();
-    await db.drop();
+    if (stopped) return;
+    stopped = true;
+    try {
+      await lb?.stop();
+      await Promise.all(nodes.map((n) => n.stop()));
+      await broker?.stop();
+      await db?.drop();
+    } finally {
+      if (--runningClusters === 0) releaseBinary();
+    }
   };
   try {
+    for (const s of started) if (s.status === "rejected") throw s.reason;
     // Small pools: Bun.sql opens every connection of a pool at once, and this PostgreSQL is shared.
-    const dbUrl = db.url + "?max=4";
-    const args = nodeArgs({ db: dbUrl, bus: broker.url, jwtSecret: "cluster-test-secret-" + crypto.randomUUID(), extra: opts.extra });
-    // One at a time: the first node applies the migrations while the others would wait on its lock anyway.
+    const dbUrl = db!.url + "?max=4";
+    const args = nodeArgs({ db: dbUrl, bus: broker!.url, jwtSecret: "cluster-test-secret-" + crypto.randomUUID(), extra: opts.extra });
+    // The first node alone: it applies the migrations, which the others would only wait for.
     nodes.push(await startNode(args));
-    nodes.push(...(await Promise.all(Array.from({ length: size - 1 }, () => startNode(args)))));
+    const rest = await Promise.allSettled(Array.from({ length: size - 1 }, async () => nodes.push(await startNode(args))));
+    for (const r of rest) if (r.status === "rejected") throw r.reason;
     lb = await startBalancer(nodes);
     await lb.waitUp(size);
-    return { nodes, lb, broker, dbUrl, stop };
+    return { nodes, lb, broker: broker!, dbUrl, stop };
   } catch (e) {
     await stop().catch(() => undefined);
     throw e;

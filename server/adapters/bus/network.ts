@@ -22,10 +22,7 @@ export interface TransportEvents {
   publisherUp(): void;
 }
 
-/**
- * Messages are tagged with the node that sent them: its own copies coming back from the broker are
- * dropped (the publishing node delivers to itself synchronously, without waiting on the broker).
- */
+/** The notice a node broadcasts when it can publish again after dropping publishes: peers check the store. */
 const LOST = "lost";
 /** Member events go out on two channels; a node that watches both must still deliver once. */
 const RECENT_IDS_MAX = 4096;
@@ -35,17 +32,24 @@ const RECENT_IDS_MAX = 4096;
  * (`parley:all`: policy changes, lost-publish notices). Room and user ids are the server's own
  * 16-character alphanumeric ids, so they are safe in Redis channel names and NATS subject tokens.
  *
- * Why a channel per room rather than one channel per node with routing at the publisher, or one
- * channel that every node filters: the broker already routes by channel, so a node receives only
- * what its sockets need and no routing table (which node watches which room) has to be kept
- * consistent across nodes. Measured on this machine (Redis 7 on loopback, 2 shared cores, 4
- * subscriber processes each watching 250 of 1,000 rooms, 100,000 publishes of ~330 bytes, two
- * alternating runs per variant): per-room channels published 35.6k and 18.8k msgs/s and each node
- * spent 655–693 ms CPU for its 25,000 messages; one shared channel published 11.2k and 9.0k msgs/s,
- * every node received all 100,000 and spent 1,110–1,278 ms CPU to keep the same 25,000. Redis CPU
- * was alike (520–739 vs 620–695 ms). Subscribing 250 channels in one command took 13–89 ms.
+ * Why a channel per room, rather than one channel per node with routing at the publisher (or one
+ * channel every node filters): the broker routes by channel, a message goes to it once however many
+ * nodes want it, and no table of which node watches which room has to be kept consistent between
+ * nodes (the "watch before reading the store" rule would become a distributed protocol). Measured
+ * once on this machine (Redis 7 on loopback, 2 shared and busy cores, 4 subscriber processes, 1,000
+ * rooms, ~330-byte messages, two alternating runs per variant; a script outside the repository):
+ * - each node watching 250 of the rooms, 100,000 publishes: per-room channels 19–36k publishes/s,
+ *   each node 622–739 ms CPU for its 25,000 messages; per-node channels with a free, static routing
+ *   table about the same (24–32k/s, 593–715 ms); one shared channel 9–22k/s, and every node received
+ *   all 100,000 and spent 1,018–1,278 ms CPU to keep the same 25,000.
+ * - every node watching every room, 50,000 publishes: per-node routing must publish each message 4
+ *   times: Redis 779–1,116 ms CPU and the publisher 2,201–3,192 ms, against 390–411 ms and
+ *   913–1,381 ms with per-room channels.
+ * Subscribing 250 channels in one command took 13–89 ms.
  */
 export async function createNetworkBus(sep: string, log: Logger, open: (events: TransportEvents) => Promise<Transport>): Promise<Bus> {
+  // Every message names its node: a node's own copies coming back from the broker are dropped (it
+  // delivered them to itself synchronously inside publish, without waiting on the broker).
   const node = crypto.randomUUID();
   const roomChannel = (id: string) => `parley${sep}r${sep}${id}`;
   const userChannel = (id: string) => `parley${sep}u${sep}${id}`;

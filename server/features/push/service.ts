@@ -43,7 +43,7 @@ const MAX_PLAINTEXT_BYTES = 3800;
 const MAX_TITLE_CHARS = 200;
 
 export function createPush(ctx: Context, store: PushStore, opts: PushOptions = {}) {
-  const vapid = loadVapid(ctx.config, ctx.log, opts.subject);
+  const vapid = loadVapid(ctx.config, ctx.log, opts.subject, ctx.sharedVapid);
   const timeoutMs = opts.timeoutMs ?? 10_000;
 
   function endpointAllowed(u: URL): boolean {

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { generateVAPIDKeys } from "web-push";
 import type { Config } from "../../config";
 import type { Logger } from "../../ports/runtime";
+import type { Store } from "../../ports/store";
 
 export interface Vapid {
   /** Uncompressed P-256 point, base64url: the applicationServerKey browsers subscribe with. */
@@ -18,12 +19,22 @@ export interface Vapid {
 
 export const DEFAULT_VAPID_SUBJECT = "mailto:admin@localhost";
 
+/** In a cluster (a --bus is set) every node must push with one key pair: it lives in the shared store. */
+export async function sharedVapidKeys(config: Config, store: Store): Promise<string | undefined> {
+  return config.busUrl ? store.sharedSecret("vapid", () => JSON.stringify(generateVAPIDKeys())) : undefined;
+}
+
 /**
- * Loads the key pair, creating it once. A lost or replaced pair silently breaks every browser
+ * Loads the key pair, creating it once (or takes the cluster's pair from sharedVapidKeys). A lost or replaced pair silently breaks every browser
  * subscription (each was made for the old public key), so a damaged file is an error, never regenerated.
  */
-export function loadVapid(config: Config, log: Logger, subject = DEFAULT_VAPID_SUBJECT): Vapid {
+export function loadVapid(config: Config, log: Logger, subject = DEFAULT_VAPID_SUBJECT, shared?: string): Vapid {
   checkSubject(subject);
+  if (shared !== undefined) {
+    const keys = JSON.parse(shared) as { publicKey?: unknown; privateKey?: unknown };
+    if (!validPair(keys.publicKey, keys.privateKey)) throw new Error("the VAPID keys kept in the shared store are not a matching P-256 key pair");
+    return { publicKey: keys.publicKey as string, privateKey: keys.privateKey as string, subject };
+  }
   const path = join(config.dataDir, "vapid.json");
   if (!existsSync(path)) create(path, log);
   chmodSync(path, 0o600);
