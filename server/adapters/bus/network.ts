@@ -159,6 +159,8 @@ export async function createNetworkBus(sep: string, log: Logger, open: (events: 
         case "presence":
           send(ALL, data);
           break;
+        default:
+          msg satisfies never; // a new kind needs a channel here, a case in wanted() and in the wire format below
       }
       if (wanted(msg)) handler?.(msg);
     },
