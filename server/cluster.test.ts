@@ -29,7 +29,8 @@ function registerFrom(base: string, localAddress: string, headers: Record<string
 describe("cluster of three on redis, with tight limits", () => {
   let cl: Cluster;
   beforeAll(async () => {
-    cl = await startCluster({ bus: "redis", extra: ["--write-burst", "5", "--write-rate", "1", "--register-limit", "3"] });
+    // A signing key given on the command line, as deploy/compose.yaml does (the main cluster shares one through the store).
+    cl = await startCluster({ bus: "redis", jwtSecret: "cluster-test-secret-" + crypto.randomUUID(), extra: ["--write-burst", "5", "--write-rate", "1", "--register-limit", "3"] });
   }, 120_000);
   afterAll(async () => {
     await cl?.stop();

@@ -152,9 +152,9 @@ export interface Node {
 }
 
 /** Settings every node of a test cluster shares (cheap hashing keeps the suite fast). */
-export function nodeArgs(opts: { db: string; bus: string; jwtSecret: string; extra?: string[] }): string[] {
+export function nodeArgs(opts: { db: string; bus: string; jwtSecret?: string; extra?: string[] }): string[] {
   return [
-    "--host", "127.0.0.1", "--port", "0", "--db", opts.db, "--bus", opts.bus, "--jwt-secret", opts.jwtSecret,
+    "--host", "127.0.0.1", "--port", "0", "--db", opts.db, "--bus", opts.bus, ...(opts.jwtSecret ? ["--jwt-secret", opts.jwtSecret] : []),
     "--hash-memory", "4096", "--hash-time", "1", "--register-limit", "100000", "--http-burst", "100000", "--http-rate", "100000",
     // "info": the node announces its URL with the "listening" line.
     "--trust-proxy", "127.0.0.1", "--log-level", "info", ...(opts.extra ?? []),
@@ -312,9 +312,10 @@ export interface Cluster {
 
 /**
  * `size` nodes of the compiled binary on one fresh PostgreSQL database and one broker of the
- * cluster's own, HAProxy in front with every node up. `extra` flags go to every node.
+ * cluster's own, HAProxy in front with every node up. `extra` flags go to every node. Without
+ * `jwtSecret` the nodes agree on a signing key through the store, as a cluster does by default.
  */
-export async function startCluster(opts: { bus: BusKind; size?: number; extra?: string[] }): Promise<Cluster> {
+export async function startCluster(opts: { bus: BusKind; size?: number; extra?: string[]; jwtSecret?: string }): Promise<Cluster> {
   const size = opts.size ?? 3;
   runningClusters++;
   const started = await Promise.allSettled([pgDatabase(), opts.bus === "redis" ? startRedis() : startNats()] as const);
@@ -339,7 +340,7 @@ export async function startCluster(opts: { bus: BusKind; size?: number; extra?: 
     for (const s of started) if (s.status === "rejected") throw s.reason;
     // Small pools: Bun.sql opens every connection of a pool at once, and this PostgreSQL is shared.
     const dbUrl = db!.url + "?max=4";
-    const args = nodeArgs({ db: dbUrl, bus: broker!.url, jwtSecret: "cluster-test-secret-" + crypto.randomUUID(), extra: opts.extra });
+    const args = nodeArgs({ db: dbUrl, bus: broker!.url, jwtSecret: opts.jwtSecret, extra: opts.extra });
     // The first node alone: it applies the migrations, which the others would only wait for.
     nodes.push(await startNode(args));
     const rest = await Promise.allSettled(Array.from({ length: size - 1 }, async () => nodes.push(await startNode(args))));
