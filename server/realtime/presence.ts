@@ -47,7 +47,7 @@ const LAST_SEEN_FLUSH_MS = 1_000;
  * another node said once it has been silent for NODE_TTL_MS: a crashed node's users go offline after
  * the TTL (never "online forever"), and a lost report heals within one heartbeat.
  */
-const HEARTBEAT_MS = 10_000;
+const HEARTBEAT_MS = 5_000;
 const NODE_TTL_MS = 3 * HEARTBEAT_MS;
 const RANK: Record<PresenceStatus, number> = { offline: 0, away: 1, online: 2, dnd: 3 };
 
@@ -85,7 +85,7 @@ export class Presence {
   constructor(private readonly d: PresenceDeps) {
     this.timers.push(setInterval(() => this.sweep(), SWEEP_MS));
     if (d.bus.canLose) {
-      this.timers.push(setInterval(() => this.heartbeat(), HEARTBEAT_MS));
+      this.timers.push(setInterval(() => (this.heartbeat(), this.expire(this.d.clock.now())), HEARTBEAT_MS));
       // A node that starts (or whose bus comes back) asks the others for their whole reports.
       d.bus.onReconnect(() => this.heartbeat(true));
       queueMicrotask(() => this.heartbeat(true));
@@ -197,9 +197,15 @@ export class Presence {
         this.report(id, s);
       } else if (s.conns === 0 && s.offlineTimer === undefined && s.reported === "offline") this.local.delete(id);
     }
+    this.expire(now);
+  }
+
+  /** Forgets what silent nodes said (killed, or cut off from the bus): their users go offline here. */
+  private expire(now: number) {
     for (const [user, v] of this.view) {
-      for (const [node, said] of v.by) if (node !== this.d.nodeId && now - said.at > NODE_TTL_MS) v.by.delete(node);
-      this.settle(user, v);
+      let changed = false;
+      for (const [node, said] of v.by) if (node !== this.d.nodeId && now - said.at > NODE_TTL_MS) changed = v.by.delete(node);
+      if (changed) this.settle(user, v);
     }
   }
 
