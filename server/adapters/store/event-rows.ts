@@ -36,3 +36,27 @@ export function rowsChunked<T>(rows: T[], size: number): T[][] {
   for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size));
   return out;
 }
+
+/**
+ * Idempotency within an append: events whose (sender, clientMsgId) is `known` (stored before) get
+ * that event with duplicate=true in `results`; a repeat within the batch maps to the index of its
+ * first occurrence in `repeatOf` (the caller gives it the first one's event once that has a seq).
+ */
+export function markRepeats(
+  batch: readonly { sender: string; clientMsgId?: string }[],
+  known: Map<string, EventRowLike>,
+  results: { event: RoomEvent; duplicate: boolean }[],
+  keyOf: (clientMsgId: string) => string = (k) => k,
+): Map<number, number> {
+  const firstOf = new Map<string, number>();
+  const repeatOf = new Map<number, number>();
+  batch.forEach((e, i) => {
+    if (e.clientMsgId === undefined) return;
+    const k = e.sender + "\0" + keyOf(e.clientMsgId);
+    const hit = known.get(k);
+    if (hit) results[i] = { event: eventToWire(hit), duplicate: true };
+    else if (firstOf.has(k)) repeatOf.set(i, firstOf.get(k)!);
+    else firstOf.set(k, i);
+  });
+  return repeatOf;
+}

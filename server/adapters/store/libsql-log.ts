@@ -6,7 +6,7 @@ import type { InArgs, InStatement } from "@libsql/client";
 import { bans, events, members, mentions, reactions, rooms, uploads } from "../../db/schema";
 import type { MessageEvent, RoomEvent } from "../../protocol/types";
 import type { Appended, Effect, NewEvent, Store } from "../../ports/store";
-import { eventToWire, rowsChunked } from "./event-rows";
+import { eventToWire, markRepeats, rowsChunked } from "./event-rows";
 import type { Db } from "./libsql";
 import type { Connection } from "./libsql-connection";
 
@@ -155,16 +155,7 @@ export function createLibsqlLog(db: Db, conn: Connection, committed: () => void)
       // 1. Idempotency: one lookup for every (sender, clientMsgId) in the batch, and repeats within it.
       const keyed = batch.filter((e) => e.clientMsgId !== undefined);
       const known = keyed.length > 0 ? await knownKeys(keyed) : new Map<string, EventRow>();
-      const firstOf = new Map<string, number>();
-      const repeatOf = new Map<number, number>();
-      batch.forEach((e, i) => {
-        if (e.clientMsgId === undefined) return;
-        const k = e.sender + "\0" + e.clientMsgId;
-        const hit = known.get(k);
-        if (hit) results[i] = { event: eventToWire(hit), duplicate: true };
-        else if (firstOf.has(k)) repeatOf.set(i, firstOf.get(k)!);
-        else firstOf.set(k, i);
-      });
+      const repeatOf = markRepeats(batch, known, results);
       // 2. Seqs in array order per room; effects become statements of the same transaction.
       const next = new Map<string, number>();
       const activity = new Map<string, number>();

@@ -3,7 +3,7 @@
 import type { SQL } from "bun";
 import type { MessageEvent, RoomEvent } from "../../protocol/types";
 import type { Appended, NewEvent, Store } from "../../ports/store";
-import { eventToWire, type EventRowLike } from "./event-rows";
+import { eventToWire, markRepeats, type EventRowLike } from "./event-rows";
 import type { PgDb } from "./postgres";
 import { effectQueries, emptyBulk, pgText, sqlState, type Query } from "./postgres-effects";
 
@@ -68,16 +68,7 @@ export function createPostgresLog(db: PgDb, client: SQL): LogPart {
       for (const r of locked) heads.set(r.id, Number(r.last_seq));
       const known = new Map<string, EventRowLike>();
       for (const r of found) known.set(r.sender_id + "\0" + r.client_msg_id, eventRow(r));
-      const firstOf = new Map<string, number>();
-      const repeatOf = new Map<number, number>();
-      batch.forEach((e, i) => {
-        if (e.clientMsgId === undefined) return;
-        const k = e.sender + "\0" + pgText(e.clientMsgId);
-        const hit = known.get(k);
-        if (hit) results[i] = { event: eventToWire(hit), duplicate: true };
-        else if (firstOf.has(k)) repeatOf.set(i, firstOf.get(k)!);
-        else firstOf.set(k, i);
-      });
+      const repeatOf = markRepeats(batch, known, results, pgText);
       // 3. Seqs in array order per room; effects become statements of the same transaction.
       const next = new Map<string, number>();
       const activity = new Map<string, number>();
