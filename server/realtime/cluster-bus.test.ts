@@ -9,11 +9,14 @@ const JWT_SECRET = "cluster-bus-test-secret-0123456789abcdef";
 /** Past the hub's periodic check (20 s) with room to spare on a loaded machine. */
 const CHECK_WAIT_MS = 30_000;
 
-let redis: Proc, db: { url: string; drop(): Promise<void> }, a: TestServer, b: TestServer;
+// Made at module scope, not in beforeAll: bun 1.4.5's test runner may kill every process a hook
+// spawned when a timer of some test fires ("killed 1 dangling process"), and that took this file's
+// Redis away mid-run on a loaded machine; processes spawned at module scope are not tracked.
+const [redis, db]: [Proc, { url: string; drop(): Promise<void> }] = await Promise.all([startRedis(), pgDatabase("parley_bus_")]);
+let a: TestServer, b: TestServer;
 let admin: Session, alice: Session, bob: Session;
 
 beforeAll(async () => {
-  [redis, db] = await Promise.all([startRedis(), pgDatabase("parley_bus_")]);
   const config = { busUrl: redis.url, databaseUrl: db.url, jwtSecret: JWT_SECRET, writeBurst: 100_000, writeRatePerSec: 100_000, readBurst: 100_000, readRatePerSec: 100_000 };
   a = await startServer({ config }); // one after the other: the first one migrates the shared database
   b = await startServer({ config });
@@ -23,7 +26,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([a?.stop(), b?.stop()]);
-  await Promise.all([redis?.stop(), db?.drop()]);
+  await Promise.all([redis.stop(), db.drop()]);
 });
 
 /** A room alice (on node A's API) owns and bob joined (through node B's API). */

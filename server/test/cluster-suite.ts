@@ -240,6 +240,13 @@ export function clusterRules(bus: BusKind, rules: RuleId[]) {
         const lastQuiet = await send(q, calm, "the last word, sent while the bus was down");
         expect(lastQuiet.type).toBe("ok");
         await broker.restart();
+        // Live delivery is back once an ephemeral signal, which no store check repairs, crosses the
+        // bus again: read receipts from the second node reach the watchers on every node. Then more traffic.
+        const mark = watching.map((w) => w.frames.length);
+        await until("read receipts across the bus after the restart", () => {
+          c2.send({ type: "read", room, seq: 1 });
+          return watching.every((w, i) => w.frames.slice(mark[i]).some((f) => f.type === "receipt" && f.userId === s2.user.id));
+        }, WAIT_MS);
         await Promise.all(traffic.map((t) => t.more(10)));
         await Promise.all(traffic.map((t) => t.stop()));
         expect(traffic.flatMap((t) => t.failures)).toEqual([]);
