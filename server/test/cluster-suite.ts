@@ -349,8 +349,8 @@ export function clusterRules(bus: BusKind, rules: RuleId[]) {
       return { room, users };
     };
     /**
-     * How long a crashed node's users may stay online: nodes forget a silent node's reports after a
-     * TTL (30 s, heard at least every 10 s, swept every 15 s: at most ~45 s after the crash).
+     * How long a crashed node's users may stay online: the others forget a silent node's reports after
+     * a TTL (realtime/presence.ts: 15 s, reports every 5 s, so about 15-20 s after the crash); generous.
      */
     const NODE_DEATH_WAIT_MS = 60_000;
 
