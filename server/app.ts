@@ -8,7 +8,7 @@ import { authRoutes } from "./features/auth/routes";
 import { createRooms } from "./features/rooms/service";
 import { roomRoutes } from "./features/rooms/routes";
 import { createMessages } from "./features/messages/service";
-import { opsRoutes } from "./features/ops/routes";
+import { createReadiness, opsRoutes } from "./features/ops/routes";
 import { createModeration } from "./features/moderation/service";
 import { moderationRoutes } from "./features/moderation/routes";
 import { adminRoutes } from "./features/admin/routes";
@@ -35,6 +35,8 @@ export function createServices(ctx: Context) {
   });
   return {
     auth: createAuth(ctx), rooms: createRooms(ctx), messages, uploads, push, moderation: createModeration(ctx),
+    /** `/readyz` answers 503 once the graceful stop calls `drain()` (serve.ts). */
+    readiness: createReadiness(),
     /** Stops the periodic work (the draft sweep). */
     stop: () => clearInterval(sweeper),
   };
@@ -66,7 +68,7 @@ export function createApp(ctx: Context, services: Services) {
     .use(uploadRoutes(ctx, services.uploads))
     .use(pushRoutes(ctx, services.push))
     .use(adminRoutes(ctx))
-    .use(opsRoutes(ctx))
+    .use(opsRoutes(ctx, services.readiness))
     .use(webRoutes(ctx));
 }
 

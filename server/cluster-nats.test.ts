@@ -2,4 +2,5 @@
 
 import { clusterRules } from "./test/cluster-suite";
 
-clusterRules("nats", ["1", "3", "5", "7"]);
+// CLUSTER-10 is not run here: on NATS slow mode (like every rate limit) is per node.
+clusterRules("nats", ["1", "3", "5", "7", "11"]);

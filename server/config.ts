@@ -11,7 +11,7 @@ export interface Config {
   databaseUrl: string;
   /** Pub/sub between nodes: "" = in-process (one node), redis://… or nats://…. */
   busUrl: string;
-  /** Proxy addresses whose X-Forwarded-For is believed for the client address; empty = none. */
+  /** Proxies whose X-Forwarded-For is believed for the client address: addresses or CIDR ranges, normalized; empty = none. */
   trustProxy: string[];
   allowedOrigins: string[];
   jwtSecret: string | undefined;
@@ -64,7 +64,7 @@ export const SETTINGS: Setting[] = [
   { key: "dataDir", flag: "--data", env: "PARLEY_DATA_DIR", def: "./data", help: "data directory (database, secrets, uploads)", kind: "string" },
   { key: "databaseUrl", flag: "--db", env: "DATABASE_URL", def: "", help: "libSQL URL (file: or remote) or postgres://…; default file:<data>/parley.db", kind: "string" },
   { key: "busUrl", flag: "--bus", env: "PARLEY_BUS_URL", def: "", help: "pub/sub between nodes: redis://host:port or nats://host:port; default in-process (one node)", kind: "string" },
-  { key: "trustProxy", flag: "--trust-proxy", env: "PARLEY_TRUST_PROXY", def: "", help: "comma-separated proxy addresses whose X-Forwarded-For gives the client address (off by default)", kind: "list" },
+  { key: "trustProxy", flag: "--trust-proxy", env: "PARLEY_TRUST_PROXY", def: "", help: "comma-separated proxy addresses or CIDR ranges (10.0.0.0/8, fd00::/8) whose X-Forwarded-For gives the client address (off by default)", kind: "list" },
   { key: "allowedOrigins", flag: "--origin", env: "PARLEY_ALLOWED_ORIGINS", def: "", help: "comma-separated WebSocket origins allowed besides same-origin", kind: "list" },
   { key: "jwtSecret", flag: "--jwt-secret", env: "PARLEY_JWT_SECRET", def: "", help: "token signing secret; default generated into <data>/jwt.secret (0600)", kind: "string" },
   { key: "accessTokenTtlSec", flag: "--access-ttl", env: "PARLEY_ACCESS_TTL", def: "900", help: "access token lifetime, seconds", kind: "int" },
@@ -104,6 +104,10 @@ export function helpText(): string {
     "usage: parley [options]        run the server",
     "       parley bench [options]  run the benchmark suite (parley bench --help)",
     "       parley backup [options] <file>  copy the database consistently, even while serving",
+    "       parley migrate-store --from <url> --to <url> [--uploads DIR]",
+    "                               copy everything into an empty database (a libSQL file into PostgreSQL",
+    "                               to scale out); stop the server first. --uploads: a single node's upload",
+    "                               files (default: uploads/ beside a file: source) for a PostgreSQL target",
     "",
     "  flag                     env                        meaning",
     ...rows,
@@ -146,8 +150,10 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
   if (!cfg.databaseUrl) cfg.databaseUrl = "file:" + join(cfg.dataDir, "parley.db");
   if (busKind(cfg.busUrl) === undefined) throw new ConfigError(`--bus/PARLEY_BUS_URL must be redis://…, rediss://… or nats://… (or unset for one node), got a URL starting "${cfg.busUrl.split("//")[0].slice(0, 20)}"`);
   const proxies = parseTrustProxy(cfg.trustProxy);
-  if (proxies.invalid.length > 0) throw new ConfigError(`--trust-proxy/PARLEY_TRUST_PROXY takes IP addresses, got ${proxies.invalid.map((x) => `"${x}"`).join(", ")}`);
-  cfg.trustProxy = proxies.addresses;
+  if (proxies.invalid.length > 0) {
+    throw new ConfigError(`--trust-proxy/PARLEY_TRUST_PROXY takes IP addresses or CIDR ranges (10.0.0.0/8, fd00::/8), got ${proxies.invalid.map((x) => `"${x}"`).join(", ")}`);
+  }
+  cfg.trustProxy = proxies.entries;
   if (!cfg.jwtSecret) cfg.jwtSecret = undefined;
   else if (cfg.jwtSecret.length < 32) throw new ConfigError("--jwt-secret must be at least 32 characters");
   if (cfg.benchMode && !isLoopback(cfg.host)) {

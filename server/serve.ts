@@ -10,7 +10,10 @@ import { CLOSE } from "./protocol/types";
 export interface Running {
   server: Server<SocketData>;
   url: string;
-  /** Stop accepting, commit every queued write, close sockets with 1012, close the store. */
+  /**
+   * Graceful stop: /readyz turns 503 at once, no new WebSockets or sends; commit every queued write,
+   * close sockets with 1012, stop listening, close the bus and the store.
+   */
   stop(): Promise<void>;
 }
 
@@ -47,11 +50,20 @@ export function listen(ctx: Context): Running {
     url,
     stop() {
       return (stopping ??= (async () => {
+        services.readiness.drain();
         gateway.stopAccepting();
         services.stop();
-        server.stop(false);
         await ctx.writer.drain();
+        // The acks of the last commit go out a few promise steps after it resolves, later than the
+        // drain's own continuation: one macrotask turn lets every pending ack reach its socket first.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         await gateway.closeAll(CLOSE.RESTARTING, "server restarting"); // close frames out before the process ends
+        // Listening until the sockets are closed: a balancer's check meanwhile gets /readyz's 503
+        // (Bun's stop(false) also drops idle keep-alive connections, so a closed listener answers no
+        // check at all). Closed before the bus and the store, so no new request finds them gone;
+        // a connect from then on fails, and HAProxy retries it on another node.
+        server.stop(false);
+        await ctx.writer.drain(); // what HTTP requests taken during the drain queued
         ctx.presence.close();
         ctx.hub.close();
         await ctx.bus.close();

@@ -6,6 +6,8 @@ import type { MemberChange, PresenceStatus } from "../protocol/types";
 export interface PresenceReport {
   userId: string;
   status: PresenceStatus;
+  /** A socket of theirs is open on that node (false during the grace after the last one closed). */
+  connected: boolean;
   lastSeen: number;
   rooms: string[];
 }

@@ -16,6 +16,7 @@ interface Local {
   lastSeen: number;
   /** What this node last reported for the user; a report goes out only when it changes. */
   reported: PresenceStatus;
+  reportedConnected: boolean;
   offlineTimer?: ReturnType<typeof setTimeout>;
   /** Rooms to announce to once the last socket is gone (a copy taken as they close). */
   lastRooms: Set<string>;
@@ -24,6 +25,7 @@ interface Local {
 /** What one node (this one included) says of one user. */
 interface Said {
   status: Exclude<PresenceStatus, "offline">;
+  connected: boolean;
   lastSeen: number;
   rooms: string[];
   /** When this node last heard it (own reports never expire). */
@@ -97,7 +99,7 @@ export class Presence {
     let s = this.local.get(userId);
     if (!s) {
       const now = this.d.clock.now();
-      this.local.set(userId, (s = { conns: 0, chosen: "online", autoAway: false, lastActive: now, lastSeen: now, reported: "offline", lastRooms: new Set() }));
+      this.local.set(userId, (s = { conns: 0, chosen: "online", autoAway: false, lastActive: now, lastSeen: now, reported: "offline", reportedConnected: false, lastRooms: new Set() }));
     }
     return s;
   }
@@ -115,6 +117,16 @@ export class Presence {
     let status: PresenceStatus = "offline";
     for (const said of v.by.values()) if (RANK[said.status] > RANK[status]) status = said.status;
     return { userId, status, lastSeen: v.lastSeen };
+  }
+
+  /**
+   * Whether a socket of the user is open on any node. Unlike `of()`, false during the grace after the
+   * last socket closed: a notification then goes out as Web Push rather than to a tab that is gone.
+   */
+  hasConnection(userId: string): boolean {
+    if ((this.local.get(userId)?.conns ?? 0) > 0) return true;
+    for (const [node, said] of this.view.get(userId)?.by ?? []) if (node !== this.d.nodeId && said.connected) return true;
+    return false;
   }
 
   /** Everyone in `userIds` who is not offline (for welcome). */
@@ -154,6 +166,7 @@ export class Presence {
       this.report(userId, s);
       this.saveLastSeen(userId, s.lastSeen);
     }, this.d.config.presenceGraceMs);
+    this.report(userId, s); // still online, no longer connected: other nodes' push checks need that
   }
 
   /** Written in one statement per second at most, however many users went offline. */
@@ -244,15 +257,17 @@ export class Presence {
   /** This node's opinion of a local user changed: record it, tell the other nodes, tell our sockets. */
   private report(userId: string, s: Local) {
     const status = this.effective(s);
-    if (status === s.reported) return;
+    const connected = s.conns > 0;
+    if (status === s.reported && connected === s.reportedConnected) return;
     s.reported = status;
+    s.reportedConnected = connected;
     const r = this.reportOf(userId, s, status);
     this.apply(this.d.nodeId, r, this.d.clock.now());
     publishPresence(this.d.bus, this.d.nodeId, [r]);
   }
 
   private reportOf(userId: string, s: Local, status = this.effective(s)): PresenceReport {
-    return { userId, status, lastSeen: s.lastSeen, rooms: [...(s.conns > 0 ? this.d.roomsOf(userId) : s.lastRooms)] };
+    return { userId, status, connected: s.conns > 0, lastSeen: s.lastSeen, rooms: [...(s.conns > 0 ? this.d.roomsOf(userId) : s.lastRooms)] };
   }
 
   private apply(node: string, r: PresenceReport, now: number) {
@@ -264,7 +279,7 @@ export class Presence {
     for (const room of r.rooms) v.rooms.add(room);
     v.lastSeen = Math.max(v.lastSeen, r.lastSeen);
     if (r.status === "offline") v.by.delete(node);
-    else v.by.set(node, { status: r.status, lastSeen: r.lastSeen, rooms: r.rooms, at: now });
+    else v.by.set(node, { status: r.status, connected: r.connected === true, lastSeen: r.lastSeen, rooms: r.rooms, at: now });
     this.settle(r.userId, v);
   }
 

@@ -2,6 +2,7 @@
 
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import type { RoomEvent } from "../protocol/types";
+import { startPushService } from "../features/push/test-push-service";
 import { startCluster, until, type BusKind, type Cluster } from "./cluster";
 import { Client, api, createRoom, register, type Session } from "./harness";
 
@@ -95,11 +96,11 @@ export class Traffic {
   }
 }
 
-export type RuleId = "1" | "2" | "3" | "4" | "5" | "7" | "8";
+export type RuleId = "1" | "2" | "3" | "4" | "5" | "7" | "8" | "10" | "11";
 
 /**
  * The main cluster's rules on `bus`: three nodes of dist/parley on one PostgreSQL database, behind
- * HAProxy. `rules` picks which to run (the NATS file runs 1, 3, 5 and 7).
+ * HAProxy. `rules` picks which to run (the NATS file runs 1, 3, 5, 7 and 11).
  */
 export function clusterRules(bus: BusKind, rules: RuleId[]) {
   describe(`cluster of three on ${bus}`, () => {
@@ -122,7 +123,11 @@ export function clusterRules(bus: BusKind, rules: RuleId[]) {
     beforeAll(async () => {
       cl = await startCluster({
         bus,
-        extra: ["--write-burst", "100000", "--write-rate", "100000", "--read-burst", "100000", "--read-rate", "100000", "--presence-grace", String(PRESENCE_GRACE_MS)],
+        extra: [
+          "--write-burst", "100000", "--write-rate", "100000", "--read-burst", "100000", "--read-rate", "100000", "--presence-grace", String(PRESENCE_GRACE_MS),
+          // CLUSTER-11's push service listens on http://127.0.0.1.
+          "--push-allow-loopback-http",
+        ],
       });
       admin = await register(cl.lb.url); // the first account: server admin
     }, START_MS);
@@ -455,5 +460,58 @@ export function clusterRules(bus: BusKind, rules: RuleId[]) {
         await Promise.all(traffic.map((t) => t.stop()));
       }
     }, 90_000);
+
+    rule("10", "CLUSTER-10 slow mode holds across nodes: a member who sent through node A is rate_limited on node B, and on A again; room admins stay exempt on both", async () => {
+      const { nodes, lb } = cl;
+      const [owner, member] = await Promise.all(range(1, 2).map(() => register(lb.url)));
+      const room = await createRoom(nodes[0].url, owner, "public", "cluster-10");
+      await join(lb.url, room, member);
+      expect((await api(nodes[2].url, "PATCH", `/api/rooms/${room}`, { slowModeSec: 60 }, owner.accessToken)).status).toBe(200);
+      const a = await connect(nodes[0], member);
+      const b = await connect(nodes[1], member);
+      expect((await send(a, room, "through A")).type).toBe("ok");
+      const limited = await send(b, room, "through B, at once");
+      expect({ type: limited.type, code: limited.code }).toEqual({ type: "error", code: "rate_limited" });
+      // The one budget's wait: most of the 60 s are left.
+      expect(limited.retryAfterMs).toBeGreaterThan(50_000);
+      expect(limited.retryAfterMs).toBeLessThanOrEqual(60_000);
+      expect((await send(a, room, "A again")).code).toBe("rate_limited");
+      const [oa, ob] = await Promise.all([connect(nodes[0], owner), connect(nodes[1], owner)]);
+      for (const c of [oa, ob, oa, ob]) expect((await send(c, room, "the owner, exempt")).type).toBe("ok");
+    });
+
+    rule("11", "CLUSTER-11 a mention sent through node A: no Web Push while the user is online on node B only; a push once presence shows them offline", async () => {
+      const { nodes, lb } = cl;
+      const svc = startPushService();
+      try {
+        const [sender, target] = await Promise.all(range(1, 2).map(() => register(lb.url)));
+        const room = await createRoom(nodes[0].url, sender, "public", "cluster-11");
+        await join(lb.url, room, target);
+        const sub = await svc.subscriber();
+        expect((await api(lb.url, "POST", "/api/push/subscriptions", sub.subscription, target.accessToken)).status).toBe(201);
+        const s = await connect(nodes[0], sender);
+        await ready(s, room);
+        const t = await connect(nodes[1], target);
+        // Node A knows the target is online: the target's presence reaches the sender's socket there.
+        await nextPresence(s, target.user.id, "online");
+
+        const online = await send(s, room, `@${target.user.username} are you there?`);
+        expect(online.type).toBe("ok");
+        // Node A decides on the push as it publishes the notification, so by the time node B delivers
+        // it the decision is made; a wrong push would reach the service long before the one below.
+        const note = await t.next((f) => f.type === "notification" && f.seq === online.event.seq, { timeoutMs: WAIT_MS });
+        expect(note.kind).toBe("mention");
+
+        t.close();
+        await nextPresence(s, target.user.id, "offline", PRESENCE_GRACE_MS + WAIT_MS);
+        const offline = await send(s, room, `@${target.user.username} later, then`);
+        expect(offline.type).toBe("ok");
+        await until("the offline mention's push", () => sub.received.length > 0, WAIT_MS);
+        expect(svc.errors).toEqual([]);
+        expect(sub.received.map((r) => JSON.parse(r.plaintext).seq)).toEqual([offline.event.seq]);
+      } finally {
+        svc.stop();
+      }
+    });
   });
 }

@@ -34,7 +34,7 @@ function checkBody(body: string) {
 }
 
 export function createMessages(ctx: Context, hooks: MessageHooks = {}) {
-  const { store, writer, clock, ids, bus, hub, log } = ctx;
+  const { store, writer, clock, ids, bus, presence, log } = ctx;
   const policy = createPolicy(ctx);
   const kinds = new Map<string, RoomKind>(); // a room's kind never changes
 
@@ -63,7 +63,11 @@ export function createMessages(ctx: Context, hooks: MessageHooks = {}) {
     return m;
   }
 
-  /** A mention or a DM reaches the user's connections as a notification, and Web Push when none is open. */
+  /**
+   * A mention or a DM reaches the user's connections as a notification, and Web Push when none is open.
+   * "Open" is presence's cluster-wide view, not this node's sockets: a user connected only to another
+   * node gets the notification there and no push.
+   */
   async function notify(w: Written, mentions: string[]) {
     const e = w.event;
     const targets = new Map<string, "mention" | "dm">(mentions.map((u) => [u, "mention"]));
@@ -74,7 +78,7 @@ export function createMessages(ctx: Context, hooks: MessageHooks = {}) {
       if (!member || member.notificationsMuted) continue;
       const n = { kind, room: e.room, seq: e.seq, sender: e.sender, body: ("body" in e ? e.body : "").slice(0, NOTIFY_BODY_CHARS) };
       publishUserSignal(bus, userId, notificationFrame(n));
-      if (!hub.isOnline(userId) && hooks.pushOffline) await hooks.pushOffline(userId, n);
+      if (hooks.pushOffline && !presence.hasConnection(userId)) await hooks.pushOffline(userId, n);
     }
   }
 

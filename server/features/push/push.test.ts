@@ -263,7 +263,7 @@ describe("push for offline users", () => {
       expect((await cb.next((f) => f.type === "notification")).seq).toBe(online.event.seq);
       cb.close();
       await cb.closed;
-      await until(() => !t.ctx.hub.isOnline(b.user.id), "the server to see b's socket close");
+      await until(() => !t.ctx.presence.hasConnection(b.user.id), "the server to see b's socket close");
       const offline = await ca.request({ type: "send", room, clientMsgId: "m2", body: `@${b.user.username} ping while away` });
       await until(() => sub.received.length > 0, "the offline mention to be pushed");
       expect(sub.received).toHaveLength(1);
