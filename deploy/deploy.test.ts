@@ -217,7 +217,7 @@ describe("deploy files", () => {
     expect(entries.flatMap(([where, g]) => unknownFlags(g.args).map((f) => `${where}: ${f}`))).toEqual([]);
 
     // The values pass the binary's own validation too, placeholders filled in as an operator would
-    // (a CIDR in PARLEY_TRUST_PROXY, say, would stop every node at start).
+    // (a host name in PARLEY_TRUST_PROXY, say, would stop every node at start).
     const sample = (name: string, value: string) =>
       name === "PARLEY_JWT_SECRET" && /REPLACE_ME|\$\{/.test(value) ? "s".repeat(40) : value.replace(/\$\{(\w+)[^}]*\}/g, "sample").replaceAll("REPLACE_ME", "sample");
     for (const [where, g] of entries) {
@@ -469,8 +469,9 @@ describe("deploy files", () => {
     expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
     const mountAt = (path: string) => pod.volumes.find((v: any) => v.name === container.volumeMounts.find((m: any) => m.mountPath === path)?.name);
     expect(mountAt("/tmp")?.emptyDir).toBeDefined();
-    expect(mountAt(k8sEnv(container).PARLEY_DATA_DIR)?.persistentVolumeClaim?.claimName).toBe("parley-data");
-    expect(k8sKind("PersistentVolumeClaim").find((p) => p.metadata.name === "parley-data")?.spec.accessModes).toEqual(["ReadWriteMany"]);
+    // Uploads and keys live in PostgreSQL: the data directory is per-pod scratch, no shared (ReadWriteMany) claim.
+    expect(mountAt(k8sEnv(container).PARLEY_DATA_DIR)?.emptyDir).toBeDefined();
+    expect(k8sKind("PersistentVolumeClaim")).toEqual([]);
     expect(container.resources.requests).toBeDefined();
     expect(container.resources.limits.memory).toBeDefined();
 

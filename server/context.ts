@@ -6,6 +6,8 @@ import type { Bus } from "./ports/bus";
 import type { Store } from "./ports/store";
 import { createStore } from "./adapters/store";
 import { createBus } from "./adapters/bus";
+import { createBlobs } from "./adapters/blobs";
+import type { UploadBlobs } from "./ports/blobs";
 import { createWriter, type Writer } from "./features/messages/writer";
 import { Hub, roomTopic } from "./realtime/hub";
 import { Presence } from "./realtime/presence";
@@ -23,6 +25,8 @@ export interface Context {
   clock: Clock;
   ids: Ids;
   store: Store;
+  /** Upload bytes: the store's on PostgreSQL (every node reads them), files in <data>/uploads/ otherwise. */
+  blobs: UploadBlobs;
   bus: Bus;
   writer: Writer;
   hub: Hub;
@@ -40,7 +44,7 @@ export interface Context {
 
 export async function createContext(
   config: Config,
-  overrides: Partial<Pick<Context, "log" | "clock" | "ids" | "store" | "bus" | "limits">> = {},
+  overrides: Partial<Pick<Context, "log" | "clock" | "ids" | "store" | "blobs" | "bus" | "limits">> = {},
 ): Promise<Context> {
   mkdirSync(config.dataDir, { recursive: true });
   const log = overrides.log ?? createLogger(config.logLevel);
@@ -72,5 +76,6 @@ export async function createContext(
   metrics.sample("parley_events_committed_total", "room events committed", "counter", () => writer.stats.events);
   metrics.sample("parley_write_queue", "events waiting for the writer", "gauge", () => writer.stats.queued);
   metrics.sample("process_resident_memory_bytes", "resident set size", "gauge", () => process.memoryUsage.rss());
-  return { config, log, clock, ids: overrides.ids ?? randomIds, store, bus, writer, hub, presence, httpLimit, limits, metrics, jwtKey, sharedVapid: await sharedVapidKeys(config, store) };
+  const blobs = overrides.blobs ?? createBlobs(config, store, log);
+  return { config, log, clock, ids: overrides.ids ?? randomIds, store, blobs, bus, writer, hub, presence, httpLimit, limits, metrics, jwtKey, sharedVapid: await sharedVapidKeys(config, store) };
 }

@@ -4,6 +4,7 @@ import { ConfigError, helpText, loadConfig } from "./config";
 import { createContext } from "./context";
 import { listen } from "./serve";
 import { backup } from "./features/ops/backup";
+import { migrateStore } from "./features/ops/migrate-store";
 
 async function serve(argv: string[]) {
   if (argv.includes("--help") || argv.includes("-h")) {
@@ -57,12 +58,44 @@ async function runBackup(argv: string[]) {
   }
 }
 
+const MIGRATE_USAGE = "usage: parley migrate-store --from <url|file> --to <url|file> [--uploads DIR]";
+
+/** `parley migrate-store --from <url> --to <url>`: copies every table into an empty database (libSQL → PostgreSQL to scale out). */
+async function runMigrateStore(argv: string[]) {
+  const opts: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    // Split at the first "=" only: a URL's query has its own (postgres://…?max=4).
+    const eq = argv[i].indexOf("=");
+    const flag = eq < 0 ? argv[i] : argv[i].slice(0, eq);
+    const name = flag.replace(/^--/, "");
+    const v = eq < 0 ? argv[++i] : argv[i].slice(eq + 1);
+    if (!["from", "to", "uploads"].includes(name) || !flag.startsWith("--") || v === undefined || opts[name] !== undefined) {
+      console.error(MIGRATE_USAGE);
+      process.exit(2);
+    }
+    opts[name] = v;
+  }
+  if (!opts.from || !opts.to) {
+    console.error(MIGRATE_USAGE);
+    process.exit(2);
+  }
+  try {
+    await migrateStore({ from: opts.from, to: opts.to, uploadsDir: opts.uploads, print: (l) => console.log(l) });
+  } catch (e) {
+    console.error(`parley migrate-store: ${(e as Error).message}`);
+    process.exit(1);
+  }
+}
+
 const argv = process.argv.slice(2);
 if (argv[0] === "bench") {
   const { main } = await import("../bench/cli");
   process.exit(await main(argv.slice(1)));
 } else if (argv[0] === "backup") {
   await runBackup(argv.slice(1));
+} else if (argv[0] === "migrate-store") {
+  if (argv.includes("--help") || argv.includes("-h")) console.log(MIGRATE_USAGE);
+  else await runMigrateStore(argv.slice(1));
 } else {
   await serve(argv);
 }

@@ -1,12 +1,14 @@
 // PostgreSQL schema (drizzle pg-core): the tables and columns of schema.ts; drizzle-kit turns changes here into migrations under drizzle-pg/.
 
-import { bigint, boolean, index, integer, pgTable, primaryKey, text } from "drizzle-orm/pg-core";
+import { bigint, boolean, customType, index, integer, pgTable, primaryKey, text } from "drizzle-orm/pg-core";
 
 // Conventions against schema.ts: ms timestamps and seqs are bigint read as JS numbers (SQLite's
 // integers are 64-bit too); JSON stays in text columns, because a jsonb column written through
 // Bun.sql stores a JSON *string*. Events also have a `pos` column added by the hand-written search
 // migration (the counterpart of SQLite's implicit rowid, the search cursor): not declared here.
 const ms = (name: string) => bigint(name, { mode: "number" });
+/** drizzle-orm 0.45 has no bytea builder; Bun.sql sends a Uint8Array as bytea and reads one back as a Buffer. */
+const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({ dataType: () => "bytea" });
 
 export const users = pgTable("users", {
   id: text("id").primaryKey(),
@@ -151,6 +153,14 @@ export const uploads = pgTable(
   },
   (t) => [index("uploads_room_idx").on(t.roomId, t.msgSeq)],
 );
+
+/** The bytes of uploads, by upload id: every node of a cluster serves any node's uploads from here. */
+export const uploadBlobs = pgTable("upload_blobs", {
+  id: text("id").primaryKey(),
+  bytes: bytea("bytes").notNull(),
+  size: integer("size").notNull(),
+  createdAt: ms("created_at").notNull(),
+});
 
 export const pushSubscriptions = pgTable(
   "push_subscriptions",

@@ -1,6 +1,6 @@
 // libSQL/SQLite schema (drizzle). drizzle-kit turns changes here into migrations under drizzle/.
 
-import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { blob, index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 export const users = sqliteTable("users", {
   id: text("id").primaryKey(),
@@ -146,6 +146,18 @@ export const uploads = sqliteTable(
   },
   (t) => [index("uploads_room_idx").on(t.roomId, t.msgSeq)],
 );
+
+/**
+ * The bytes of uploads when the store holds them (a cluster's PostgreSQL: every node reads the same
+ * rows); a single node keeps files in <data>/uploads/ and leaves this table empty. Declared here too
+ * so both schemas describe the same tables.
+ */
+export const uploadBlobs = sqliteTable("upload_blobs", {
+  id: text("id").primaryKey(),
+  bytes: blob("bytes", { mode: "buffer" }).notNull(),
+  size: integer("size").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
 
 export const pushSubscriptions = sqliteTable(
   "push_subscriptions",

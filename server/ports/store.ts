@@ -1,6 +1,7 @@
 // Store port: the durable source of truth. Adapters: adapters/store/libsql.ts, adapters/store/postgres.ts.
 
 import type { EventKind, Role, RoomEvent, RoomKind, SearchResult } from "../protocol/types";
+import type { UploadBlobs } from "./blobs";
 import type { UploadsStore } from "./uploads";
 import type { PushStore } from "./push";
 
@@ -132,6 +133,12 @@ export interface Page {
 export interface Store {
   /** Upload metadata; its port states the guarantees (STORE-13, STORE-15, STORE-51..53). */
   uploads: UploadsStore;
+  /**
+   * Upload bytes kept in the database, for a cluster whose nodes share no disk; its port states the
+   * guarantees (BLOB-n, run on every store; across processes STORE-68). A single node keeps files on
+   * its disk instead (adapters/blobs/index.ts picks).
+   */
+  blobs: UploadBlobs;
   /** Web Push subscriptions; its port states the guarantees (STORE-54..58; across processes STORE-67). */
   push: PushStore;
   /**

@@ -1,4 +1,4 @@
-// Uploads port: metadata of stored files (the bytes live on disk). Adapter: adapters/store/libsql-uploads.ts.
+// Uploads port: metadata of stored files (the bytes are behind ports/blobs.ts). Adapters: adapters/store/{libsql,postgres}-uploads.ts.
 
 /** The sniffed types an upload can have; nothing else is ever stored. */
 export type UploadMime =
@@ -11,7 +11,7 @@ export type UploadMime =
   | "text/plain";
 
 export interface UploadRow {
-  /** Random id from ctx.ids; also the file's name under <dataDir>/uploads/. */
+  /** Random id from ctx.ids; also the id of its bytes in ctx.blobs (a file name under <dataDir>/uploads/ on one node). */
   id: string;
   roomId: string;
   uploaderId: string;

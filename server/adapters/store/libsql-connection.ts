@@ -25,7 +25,8 @@ export function openConnection(url: string): Connection {
   return path === undefined ? remote(createClient({ url })) : local(path);
 }
 
-function localPath(url: string): string | undefined {
+/** The file a `file:` URL names; undefined for :memory: and remote URLs. */
+export function localPath(url: string): string | undefined {
   if (!url.startsWith("file:")) return undefined;
   const path = url.slice("file:".length).replace(/^\/\/(?=\/)/, "").split("?")[0];
   return path === "" || path.includes(":memory:") ? undefined : path;

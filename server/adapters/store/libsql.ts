@@ -12,6 +12,7 @@ import type { Store } from "../../ports/store";
 import { createLibsqlLog } from "./libsql-log";
 import { createLibsqlRooms } from "./libsql-rooms";
 import { createLibsqlUploads } from "./libsql-uploads";
+import { createLibsqlBlobs } from "./libsql-blobs";
 import { createLibsqlPush } from "./libsql-push";
 import { openConnection } from "./libsql-connection";
 import { createLibsqlSearch } from "./libsql-search";
@@ -34,6 +35,7 @@ export async function createLibsqlStore(url: string): Promise<Store> {
 
   return {
     uploads: createLibsqlUploads(db),
+    blobs: createLibsqlBlobs(db),
     push: createLibsqlPush(db),
     async migrate() {
       await client.execute("CREATE TABLE IF NOT EXISTS parley_migrations (tag TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)");

@@ -11,6 +11,7 @@ import type { Store, UserRow } from "../../ports/store";
 import { pgText, sqlState } from "./postgres-effects";
 import { createPostgresLog } from "./postgres-log";
 import { migratePostgres } from "./postgres-migrate";
+import { createPostgresBlobs } from "./postgres-blobs";
 import { createPostgresPush } from "./postgres-push";
 import { createPostgresRooms } from "./postgres-rooms";
 import { createPostgresSearch } from "./postgres-search";
@@ -40,6 +41,7 @@ export async function createPostgresStore(url: string, opts: PostgresOptions = {
 
   return {
     uploads: createPostgresUploads(db),
+    blobs: createPostgresBlobs(db),
     push: createPostgresPush(db),
     async migrate() {
       await migratePostgres(client, opts.migrations ?? MIGRATIONS);

@@ -18,10 +18,12 @@ export interface Vapid {
 }
 
 export const DEFAULT_VAPID_SUBJECT = "mailto:admin@localhost";
+/** A single node's key file in <data>, and the shared secret's name a cluster keeps the pair under (migrate-store carries one into the other). */
+export const VAPID_KEYS = { file: "vapid.json", shared: "vapid" } as const;
 
 /** In a cluster (a --bus is set) every node must push with one key pair: it lives in the shared store. */
 export async function sharedVapidKeys(config: Config, store: Store): Promise<string | undefined> {
-  return config.busUrl ? store.sharedSecret("vapid", () => JSON.stringify(generateVAPIDKeys())) : undefined;
+  return config.busUrl ? store.sharedSecret(VAPID_KEYS.shared, () => JSON.stringify(generateVAPIDKeys())) : undefined;
 }
 
 /**
@@ -35,7 +37,7 @@ export function loadVapid(config: Config, log: Logger, subject = DEFAULT_VAPID_S
     if (!validPair(keys.publicKey, keys.privateKey)) throw new Error("the VAPID keys kept in the shared store are not a matching P-256 key pair");
     return { publicKey: keys.publicKey as string, privateKey: keys.privateKey as string, subject };
   }
-  const path = join(config.dataDir, "vapid.json");
+  const path = join(config.dataDir, VAPID_KEYS.file);
   if (!existsSync(path)) create(path, log);
   chmodSync(path, 0o600);
   let keys: { publicKey?: unknown; privateKey?: unknown };

@@ -1,10 +1,8 @@
 // Uploads: store a member's file under a random name, serve it to members, vet it for a message, delete it with its message.
 
-import { mkdir, rename, unlink } from "node:fs/promises";
-import { join } from "node:path";
-import type { BunFile } from "bun";
 import { AppError } from "../../errors";
 import type { Context } from "../../context";
+import type { UploadBlobs } from "../../ports/blobs";
 import { LIMITS } from "../../protocol/types";
 import type { UploadMime, UploadRow, UploadsStore } from "../../ports/uploads";
 import { requireMember } from "../rooms/service";
@@ -21,7 +19,7 @@ export interface UploadInfo {
 /** An upload no message carries after this long is an abandoned draft. */
 export const DRAFT_TTL_MS = 24 * 60 * 60_000;
 const FILENAME_MAX = 200;
-/** Ids are ctx.ids output; anything else cannot name an upload (and never reaches the filesystem). */
+/** Ids are ctx.ids output; anything else cannot name an upload (and never reaches the blob store). */
 const ID_SHAPE = /^[A-Za-z0-9_-]{1,64}$/;
 
 export const info = (r: UploadRow): UploadInfo => ({ id: r.id, filename: r.filename, mime: r.mime, size: r.size });
@@ -43,16 +41,18 @@ export function sanitizeFilename(name: string): string {
   return cut === "" || cut === "." || cut === ".." ? "file" : cut;
 }
 
-export function createUploads(ctx: Context, store: UploadsStore) {
-  const dir = join(ctx.config.dataDir, "uploads");
-  const pathOf = (id: string) => join(dir, id);
-  let dirReady: Promise<unknown> | undefined;
-
-  async function unlinkQuietly(path: string) {
+/** `blobs` holds the bytes (ctx.blobs: the disk on one node, the database in a cluster); `store` the metadata. */
+export function createUploads(ctx: Context, store: UploadsStore, blobs: UploadBlobs = ctx.blobs) {
+  /**
+   * Called once the rows are marked deleted (or never made it), so nothing serves these bytes any more:
+   * a failure here leaves unreachable bytes behind, logged, and must not fail the delete that committed.
+   */
+  async function removeBytes(ids: string[]) {
+    if (ids.length === 0) return;
     try {
-      await unlink(path);
+      await blobs.remove(ids);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "ENOENT") ctx.log.warn("upload unlink failed", { path, err: String(e) });
+      ctx.log.warn("upload bytes not removed", { ids, err: String(e) });
     }
   }
 
@@ -87,26 +87,25 @@ export function createUploads(ctx: Context, store: UploadsStore) {
         msgSeq: null,
         deletedAt: null,
       };
-      await (dirReady ??= mkdir(dir, { recursive: true, mode: 0o700 }));
-      // Written aside then renamed: a crash never leaves a half file under a real id.
-      const path = pathOf(row.id);
-      const part = `${path}.part`;
+      // Bytes first, atomically (the port's promise), then the row: a row never names missing bytes.
+      await blobs.put(row.id, bytes);
       try {
-        await Bun.write(part, bytes);
-        await rename(part, path);
         await store.insert(row);
       } catch (e) {
-        await Promise.all([unlinkQuietly(part), unlinkQuietly(path)]);
+        await removeBytes([row.id]);
         throw e;
       }
       return info(row);
     },
 
-    /** Members of the upload's room only; deleted, unknown and foreign uploads are all not_found. */
-    async open(userId: string, uploadId: string): Promise<{ info: UploadInfo; file: BunFile }> {
+    /**
+     * Members of the upload's room only; deleted, unknown and foreign uploads are all not_found. On the
+     * disk `file` is a lazy BunFile (sent zero-copy); from the database, the bytes in memory.
+     */
+    async open(userId: string, uploadId: string): Promise<{ info: UploadInfo; file: Blob }> {
       const row = await readable(userId, uploadId);
-      const file = Bun.file(pathOf(row.id));
-      if (!(await file.exists())) {
+      const file = await blobs.get(row.id);
+      if (!file) {
         ctx.log.warn("upload file missing", { id: row.id });
         throw new AppError("not_found", "no such upload");
       }
@@ -137,14 +136,14 @@ export function createUploads(ctx: Context, store: UploadsStore) {
     async sweepDrafts(): Promise<number> {
       const now = ctx.clock.now();
       const rows = await store.markAbandoned(now - DRAFT_TTL_MS, now);
-      await Promise.all(rows.map((r) => unlinkQuietly(pathOf(r.id))));
+      await removeBytes(rows.map((r) => r.id));
       return rows.length;
     },
 
-    /** After a message delete commits: its uploads become unreachable, then their files go. Idempotent. */
+    /** After a message delete commits: its uploads become unreachable, then their bytes go. Idempotent. */
     async removeForMessage(roomId: string, msgSeq: number): Promise<void> {
       const rows = await store.markDeletedForMessage(roomId, msgSeq, ctx.clock.now());
-      await Promise.all(rows.map((r) => unlinkQuietly(pathOf(r.id))));
+      await removeBytes(rows.map((r) => r.id));
     },
   };
 }

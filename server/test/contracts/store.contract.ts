@@ -1,4 +1,4 @@
-// The Store contract: every rule of ports/store.ts (and its uploads and push sub-stores) as tests, run against each adapter.
+// The Store contract: every rule of ports/store.ts (and its uploads, blobs and push sub-stores) as tests, run against each adapter.
 
 import { afterAll, describe } from "bun:test";
 import { accountRules } from "./store/accounts";

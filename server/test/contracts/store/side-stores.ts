@@ -1,8 +1,9 @@
-// Store contract, the uploads and push sub-stores, and migrations run again.
+// Store contract, the uploads, blobs and push sub-stores, and migrations run again.
 
 import { describe, expect, test } from "bun:test";
 import type { PushSubscriptionRow } from "../../../ports/push";
 import type { Store } from "../../../ports/store";
+import { blobId, blobRules, someBytes } from "../blobs.contract";
 import { msg, newRoom, newUser, one, tick, uniq, uploadRow, useFreshStore, type StoreFactory } from "./fixtures";
 
 export function sideStoreRules(factory: StoreFactory) {
@@ -66,6 +67,24 @@ export function sideStoreRules(factory: StoreFactory) {
       expect((await s.uploads.byId(fresh1.id))!.deletedAt).toBeNull();
       expect((await s.uploads.markAbandoned(cut, 78)).map((r) => r.id)).not.toContain(stale.id);
     });
+  });
+
+  describe("blobs", () => {
+    const fresh = useFreshStore(factory);
+    blobRules(() => fresh.store.blobs);
+
+    // Only where several processes share the database (PostgreSQL): the reason a cluster keeps bytes there.
+    if (factory.openSecond) {
+      test("STORE-68 bytes put through one instance are read through another; removed through it, they are gone for both", async () => {
+        const [a, b] = [fresh.store, await fresh.second()];
+        const id = blobId();
+        await a.blobs.put(id, someBytes(70_000, 9));
+        expect(new Uint8Array(await (await b.blobs.get(id))!.arrayBuffer())).toEqual(someBytes(70_000, 9));
+        await b.blobs.remove([id]);
+        expect(await a.blobs.get(id)).toBeUndefined();
+        expect(await b.blobs.get(id)).toBeUndefined();
+      });
+    }
   });
 
   describe("push subscriptions", () => {
