@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLibsqlStore } from "./libsql";
 import type { NewEvent } from "../../ports/store";
+import { seedBenchRooms } from "./bench-seed";
 
 const [batch = 100, roomCount = 100, total = 50_000] = process.argv.slice(2).map(Number);
 const dir = mkdtempSync(join(tmpdir(), "parley-append-"));
@@ -15,17 +16,7 @@ const store = await createLibsqlStore(`file:${join(dir, "bench.db")}`);
 await store.migrate();
 
 const now = Date.now();
-const rooms = Array.from({ length: roomCount }, (_, i) => `room${i}`);
-for (const id of rooms) {
-  await store.insertUser({ id: "u" + id, username: "u" + id, displayName: "u", passwordHash: "x", isAdmin: false, deactivatedAt: null, createdAt: now, lastSeen: null });
-}
-await store.append(rooms.map((id) => ({
-  room: id, kind: "member", sender: "u" + id, ts: now, data: { userId: "u" + id, change: "join" },
-  effects: [
-    { type: "room.create", room: { id, name: id, kind: "public", topic: "", createdBy: "u" + id, createdAt: now, lastActivity: now, dmKey: null, slowModeSec: 0 } },
-    { type: "member.add", userId: "u" + id, role: "owner" },
-  ],
-}) as NewEvent));
+const rooms = await seedBenchRooms(store, roomCount, now);
 
 let n = 0;
 const message = (): NewEvent => {

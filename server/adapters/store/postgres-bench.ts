@@ -6,6 +6,7 @@
 import { SQL } from "bun";
 import { createPostgresStore } from "./postgres";
 import type { NewEvent } from "../../ports/store";
+import { seedBenchRooms } from "./bench-seed";
 
 const adminUrl = process.argv[2] ?? "postgres://postgres@127.0.0.1:5432/test";
 const perSize = Number(process.argv[3] ?? 20_000);
@@ -19,17 +20,7 @@ const store = await createPostgresStore(adminUrl.replace(/\/[^/?]*(\?.*)?$/, "/"
 try {
   await store.migrate();
   const now = Date.now();
-  const rooms = Array.from({ length: ROOMS }, (_, i) => `room${i}`);
-  for (const id of rooms) {
-    await store.insertUser({ id: "u" + id, username: "u" + id, displayName: "u", passwordHash: "x", isAdmin: false, deactivatedAt: null, createdAt: now, lastSeen: null });
-  }
-  await store.append(rooms.map((id) => ({
-    room: id, kind: "member", sender: "u" + id, ts: now, data: { userId: "u" + id, change: "join" },
-    effects: [
-      { type: "room.create", room: { id, name: id, kind: "public", topic: "", createdBy: "u" + id, createdAt: now, lastActivity: now, dmKey: null, slowModeSec: 0 } },
-      { type: "member.add", userId: "u" + id, role: "owner" },
-    ],
-  }) as NewEvent));
+  const rooms = await seedBenchRooms(store, ROOMS, now);
 
   let n = 0;
   const message = (): NewEvent => {

@@ -8,6 +8,7 @@ import { createLibsqlStore } from "../../adapters/store/libsql";
 import type { NewEvent } from "../../ports/store";
 import { pgDatabase } from "../../test/cluster";
 import { migrateStore, type MigrateResult } from "./migrate-store";
+import { seedBenchRooms } from "../../adapters/store/bench-seed";
 
 const [total = 100_000, roomCount = 100, pageRows = 1_000] = process.argv.slice(2).map(Number);
 const dir = mkdtempSync(join(tmpdir(), "parley-migstore-bench-"));
@@ -15,17 +16,7 @@ const src = `file:${join(dir, "single.db")}`;
 const store = await createLibsqlStore(src);
 await store.migrate();
 const now = Date.now();
-const rooms = Array.from({ length: roomCount }, (_, i) => `room${i}`);
-for (const id of rooms) {
-  await store.insertUser({ id: "u" + id, username: "u" + id, displayName: "u", passwordHash: "x", isAdmin: false, deactivatedAt: null, createdAt: now, lastSeen: null });
-}
-await store.append(rooms.map((id) => ({
-  room: id, kind: "member", sender: "u" + id, ts: now, data: { userId: "u" + id, change: "join" },
-  effects: [
-    { type: "room.create", room: { id, name: id, kind: "public", topic: "", createdBy: "u" + id, createdAt: now, lastActivity: now, dmKey: null, slowModeSec: 0 } },
-    { type: "member.add", userId: "u" + id, role: "owner" },
-  ],
-}) as NewEvent));
+const rooms = await seedBenchRooms(store, roomCount, now);
 for (let n = 0; n < total; ) {
   const batch = Array.from({ length: Math.min(500, total - n) }, (): NewEvent => {
     const room = rooms[n % roomCount];
