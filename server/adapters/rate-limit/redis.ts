@@ -85,7 +85,11 @@ export function createRedisRateLimiters(url: string, deps: { clock: Clock; log: 
     outage = false;
     log.info("rate limits: Redis reachable again; limits are shared");
   }
+  let closing = false;
   redis.on("error", down);
+  // A dropped connection is an outage from that moment: takes answer from the fallback at once (the
+  // status leaves "ready"), while the first "error" comes only with a failed reconnect attempt.
+  redis.on("close", () => closing || down(new Error("connection to Redis lost")));
   redis.on("ready", up);
   const usable = () => redis.status === "ready";
 
@@ -124,6 +128,7 @@ export function createRedisRateLimiters(url: string, deps: { clock: Clock; log: 
       });
     },
     async close() {
+      closing = true;
       if (redis.status === "ready") await redis.quit().catch(() => redis.disconnect());
       else redis.disconnect();
     },
