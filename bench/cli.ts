@@ -78,6 +78,9 @@ export function usersNeeded(scenarios: ScenarioName[], plan: Plan): { users: num
 /** Offered msgs/s the fanout ladder must measure: every --slo load, and P2's in full runs. */
 export function requiredRates(o: Options, plan: Plan): number[] {
   const loads = o.slos.flatMap((s) => (s.atDeliveriesPerSec ? [s.atDeliveriesPerSec] : []));
+  // A --nodes run compares topologies at the same rates: every step is run (no cut-off past the knee), and P2's
+  // load, a single server's target, is not added.
+  if (o.nodes !== undefined) return [...loads.map((d) => d / plan.roomSize), ...plan.rates];
   if (!o.quick) loads.push(GOALS.p2.deliveriesPerSec);
   return loads.map((d) => d / plan.roomSize);
 }
@@ -161,10 +164,21 @@ export async function main(argv: string[]): Promise<number> {
   process.once("SIGTERM", onSignal);
   progress.log(`bench → ${outDir} (${o.quick ? "quick" : "full"}; ${pinned ? "server on core 1, generator on core 0" : "not pinned"})`);
   const ctxBase = { plan, progress, knee, slos: o.slos, requiredRates: requiredRates(o, plan) };
-  const enforceTargets = o.targets ?? !o.quick;
+  const enforceTargets = o.targets ?? (!o.quick && o.nodes === undefined);
+  let topology: string | undefined;
   try {
     const targets: (() => Promise<Target>)[] = o.url
       ? [async () => externalTarget(o.url!, o.serverPid)]
+      : o.nodes !== undefined
+      ? [async () => {
+          if (isCompiled()) throw new Error("--nodes needs the repository (it builds the binary and reads deploy/haproxy.cfg): run bun bench/cli.ts");
+          // Loaded only here: the cluster kit (server/test/cluster.ts) stays out of the compiled binary.
+          const mod = "./lib/cluster-start";
+          const { startClusterTarget } = (await import(mod)) as typeof import("./lib/cluster-start");
+          const t = await startClusterTarget({ nodes: o.nodes!, store: o.store, direct: o.direct, cpus: pinned ? "1" : undefined }, progress);
+          topology = t.cluster.topology;
+          return t;
+        }]
       : [
           async () => {
             const dir = mkdtempSync(join(tmpdir(), "parley-bench-"));
@@ -197,7 +211,7 @@ export async function main(argv: string[]): Promise<number> {
       cpus: availableParallelism(), cpuModel: cpuModel(), loadavgAtStart: loadAtStart, loadavgAtEnd: loadavg()[0].toFixed(2), pinned,
       openFileLimit: fdLimit(), bun: Bun.version, platform: `${process.platform}-${process.arch}`, compiled: isCompiled(),
     },
-    plan: { ...plan }, knee: knee.text, results, errors,
+    plan: { ...plan }, knee: knee.text, topology, results, errors,
   }, o.slos, enforceTargets);
   const md = markdown(run);
   await Bun.write(join(outDir, "result.json"), JSON.stringify(run, null, 1));

@@ -50,6 +50,16 @@ describe("parseArgs", () => {
     expect(o.url).toBe("http://h:1");
     expect(o.baseline).toBe(false);
   });
+  test("--nodes: fanout only, no baseline; --store and --direct need it", () => {
+    const o = parseArgs(["--nodes", "3", "--direct"]);
+    expect(o).toMatchObject({ nodes: 3, store: "postgres", direct: true, baseline: false, scenarios: ["fanout"] });
+    expect(parseArgs(["--nodes", "1", "--store", "libsql"]).store).toBe("libsql");
+    expect(() => parseArgs(["--nodes", "2", "--store", "libsql"])).toThrow();
+    expect(() => parseArgs(["--nodes", "3", "--scenario", "idle"])).toThrow();
+    expect(() => parseArgs(["--nodes", "0"])).toThrow();
+    expect(() => parseArgs(["--direct"])).toThrow();
+    expect(() => parseArgs(["--store", "libsql"])).toThrow();
+  });
   test("errors on unknown input", () => {
     expect(() => parseArgs(["--scenario", "nope"])).toThrow();
     expect(() => parseArgs(["--bogus"])).toThrow();

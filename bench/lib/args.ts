@@ -33,6 +33,12 @@ export interface Options {
   durationSec?: number;
   /** Whether a FAILed P1–P4 target sets the exit code; default: on in full runs, off with --quick. */
   targets?: boolean;
+  /** Cluster target (bench/lib/cluster.ts): this many compiled nodes instead of one spawned `bun server/main.ts`. */
+  nodes?: number;
+  /** With --nodes: postgres (PostgreSQL + a Redis bus; the default) or libsql (one node, no bus). */
+  store: "libsql" | "postgres";
+  /** With --nodes: connect straight to the nodes, round robin, instead of through HAProxy. */
+  direct: boolean;
   serveBaseline: boolean;
   port: number;
   help: boolean;
@@ -53,6 +59,11 @@ export const USAGE = `usage: bench [options]
   --no-targets        report the targets without affecting the exit code (default with --quick)
   --no-baseline       skip the raw Bun baseline
   --no-pin            do not pin server and generator to separate cores
+  --nodes N           fanout against N nodes of the compiled binary (server/test/cluster.ts): one fresh
+                      PostgreSQL database, a Redis bus of their own, HAProxy (deploy/haproxy.cfg) in front;
+                      latency split by whether the receiver is on the sender's node; no baseline, no P1–P4
+  --store KIND        with --nodes: postgres (default) or libsql (one node, in-process bus: the single binary)
+  --direct            with --nodes: connect straight to the nodes (connection i to node i mod N), no HAProxy
 exit codes: 0 ok, 1 correctness audit failed or error, 2 SLO or enforced target missed, 3 run invalid (generator saturated or stalled)`;
 
 export function parseDuration(text: string): number {
@@ -80,7 +91,7 @@ export function parseSlo(text: string): Slo {
 }
 
 export function parseArgs(argv: string[]): Options {
-  const o: Options = { scenarios: [], quick: false, slos: [], baseline: true, pin: true, serveBaseline: false, port: 0, help: false };
+  const o: Options = { scenarios: [], quick: false, slos: [], baseline: true, pin: true, store: "postgres", direct: false, serveBaseline: false, port: 0, help: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const [flag, inline] = a.startsWith("--") && a.includes("=") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, undefined];
@@ -114,12 +125,28 @@ export function parseArgs(argv: string[]): Options {
       case "--no-targets": o.targets = false; break;
       case "--no-baseline": o.baseline = false; break;
       case "--no-pin": o.pin = false; break;
+      case "--nodes": o.nodes = parseCount(val()); break;
+      case "--store": {
+        const v = val();
+        if (v !== "libsql" && v !== "postgres") throw new Error(`--store takes libsql or postgres, got ${v}`);
+        o.store = v;
+        break;
+      }
+      case "--direct": o.direct = true; break;
       case "--serve-baseline": o.serveBaseline = true; break;
       case "--port": o.port = parseCount(val()); break;
       case "-h": case "--help": o.help = true; break;
       default: throw new Error(`unknown option ${a}`);
     }
   }
+  if (o.nodes !== undefined) {
+    if (!Number.isInteger(o.nodes) || o.nodes < 1) throw new Error(`--nodes must be a whole number ≥ 1`);
+    if (o.url) throw new Error("--nodes starts its own servers: not with --url");
+    if (o.scenarios.length === 0) o.scenarios = ["fanout"];
+    if (o.scenarios.some((s) => s !== "fanout")) throw new Error("--nodes runs the fanout scenario only");
+    if (o.store === "libsql" && o.nodes !== 1) throw new Error("--store libsql runs one node");
+    o.baseline = false; // the comparison is between topologies, each its own run
+  } else if (o.direct || o.store !== "postgres") throw new Error("--store and --direct go with --nodes");
   if (o.scenarios.length === 0) o.scenarios = [...SCENARIOS];
   if (o.url) o.baseline = false; // a remote server has no comparable baseline next to it
   return o;

@@ -28,6 +28,8 @@ export class Recorder {
   /** Time of each resumed welcome (reconnect-storm). */
   readonly resumes: number[] = [];
   onAck?: (conn: Conn, ev: RoomEvent) => void;
+  /** Each first delivery of a step's message with its latency in µs (fanout splits them by node with it). */
+  onLatency?: (conn: Conn, clientMsgId: string, us: number) => void;
 
   constructor(layout: Layout, connected: number) {
     // Members per room among the connections we open: the fan-out each send is owed.
@@ -61,7 +63,10 @@ export class Recorder {
     const st = this.stepOf(id);
     if (!st || !fresh || ev.kind !== "message") return;
     const t = readStamp(ev.body);
-    if (t !== undefined) st.latency.record((atMs - t) * 1000);
+    if (t !== undefined) {
+      st.latency.record((atMs - t) * 1000);
+      this.onLatency?.(conn, id!, (atMs - t) * 1000);
+    }
     st.delivered++;
     if (atMs < st.firstAt) st.firstAt = atMs;
     if (atMs > st.lastAt) st.lastAt = atMs;

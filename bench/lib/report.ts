@@ -3,6 +3,7 @@ import type { ScenarioResult } from "../scenarios/types";
 import { sloKey } from "../scenarios/types";
 import type { Slo } from "./args";
 import { type AuditReport, mergeReports } from "./audit";
+import type { HistogramSummary } from "./histogram";
 import { evaluateTargets, type TargetResult } from "./targets";
 
 export interface SloResult {
@@ -20,6 +21,8 @@ export interface RunResult {
   machine: Record<string, unknown>;
   plan: Record<string, unknown>;
   knee: string;
+  /** --nodes: what ran (nodes, store and bus, how clients connect). */
+  topology?: string;
   results: ScenarioResult[];
   /** ratios[scenario][metric] = Parley ÷ baseline. */
   ratios: Record<string, Record<string, number | null>>;
@@ -94,10 +97,27 @@ export function verdict(run: Omit<RunResult, "audit" | "slos" | "ratios" | "vali
 
 const fmt = (v: number | null | undefined, unit = "") => (v === null || v === undefined ? "–" : `${v >= 100 ? Math.round(v).toLocaleString("en-US") : v}${unit ? ` ${unit}` : ""}`);
 
+/** --nodes: each step's deliveries split by the receiver's node, and every server-side process's CPU. */
+function clusterLines(r: ScenarioResult): string[] {
+  const L: string[] = [];
+  const p = r.details?.placement as { perNode: number[]; roomsSpanning: number; crossingShare: number } | undefined;
+  if (p) L.push(`Placement: connections per node ${p.perNode.join(" / ")}; ${p.roomsSpanning} rooms span nodes; ${(p.crossingShare * 100).toFixed(1)} % of deliveries go to another node than the sender's.`, "");
+  const ms = (us: number) => (us / 1000).toFixed(2);
+  L.push("| msgs/s | same node: n | p50 | p99 | p99.9 | other node: n | p50 | p99 | p99.9 | server CPU by process | other work on the machine | load avg |", "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: |");
+  for (const s of r.steps ?? []) {
+    const h = (x?: HistogramSummary) => (x?.count ? `${x.count} | ${ms(x.p50)} | ${ms(x.p99)} | ${ms(x.p999)}` : "0 | – | – | –");
+    const cpu = Object.entries(s.serverCpuBy ?? {}).map(([k, v]) => `${k} ${Math.round(v * 100)}%`).join(", ");
+    const other = s.otherCpu === undefined ? "–" : `${Math.round(s.otherCpu * 100)}% CPU, ${Math.round((s.stealCpu ?? 0) * 100)}% stolen`;
+    L.push(`| ${s.ratePerSec} | ${h(s.crossing?.local)} | ${h(s.crossing?.remote)} | ${cpu || "–"} | ${other} | ${s.loadavg ?? "–"} |`);
+  }
+  L.push("");
+  return L;
+}
+
 export function markdown(run: RunResult): string {
   const status = run.exitCode === EXIT.OK ? "PASS" : run.exitCode === EXIT.SLO ? (run.slos.some((s) => !s.pass) ? "SLO MISSED" : "TARGET MISSED") : run.exitCode === EXIT.INVALID ? "INVALID" : "FAIL";
   const L: string[] = [`# Parley bench — ${status}`, ""];
-  L.push(`${run.startedAt} · ${run.quick ? "quick" : "full"} · ${run.url ?? (run.results.some((r) => r.target === "baseline") ? "spawned Parley + Bun baseline" : "spawned Parley")} · knee SLO ${run.knee}`);
+  L.push(`${run.startedAt} · ${run.quick ? "quick" : "full"} · ${run.url ?? run.topology ?? (run.results.some((r) => r.target === "baseline") ? "spawned Parley + Bun baseline" : "spawned Parley")} · knee SLO ${run.knee}`);
   L.push(`machine: ${Object.entries(run.machine).map(([k, v]) => `${k} ${v}`).join(", ")}`, "");
   const a = run.audit;
   L.push(`**Correctness audit:** ${a.ok ? "clean" : "FAILED"} — ${a.acked} acked messages, ${a.deliveries} deliveries checked over ${a.streams} streams, ${a.roomsChecked} rooms checked against storage.`);
@@ -147,6 +167,7 @@ export function markdown(run: RunResult): string {
         L.push(`| ${s.ratePerSec} | ${s.offeredDeliveriesPerSec} | ${s.achievedDeliveriesPerSec} | ${ms(s.latencyUs.p50)} | ${ms(s.latencyUs.p99)} | ${ms(s.latencyUs.p999)} | ${ms(s.latencyUs.max)} | ${s.lost} | ${Math.round(s.generatorCpu * 100)}% | ${s.serverCpu === undefined ? "–" : `${Math.round(s.serverCpu * 100)}%`} | ${s.pass ? "✓" : `✗ ${s.why ?? "missed"}`} |`);
       }
       L.push("");
+      if (r.steps.some((s) => s.crossing || s.serverCpuBy)) L.push(...clusterLines(r));
     }
   }
   L.push("Latencies: receive time − *scheduled* send time (open loop, no coordinated omission), one sample per receiving connection. Throughput, history and login are closed loop.");

@@ -1,8 +1,10 @@
 // Server processes under test: spawns Parley or the baseline (pinned to a core), finds its URL, reads its RSS/CPU, kills and restarts it.
 import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
+import type { ClusterInfo } from "./cluster";
 
-export type TargetKind = "parley" | "baseline" | "external";
+/** "cluster": one or more compiled nodes started with the cluster kit (--nodes, bench/lib/cluster.ts). */
+export type TargetKind = "parley" | "baseline" | "external" | "cluster";
 
 export interface Target {
   kind: TargetKind;
@@ -22,6 +24,8 @@ export interface Target {
    * stops it gracefully and starts it again, same port and data, as measured.
    */
   provisioned?(): Promise<void>;
+  /** Set for --nodes: placement-aware connecting and the CPU of every server-side process. */
+  cluster?: ClusterInfo;
 }
 
 /**
@@ -91,6 +95,21 @@ export function cpuSeconds(pid: number | undefined): number | undefined {
     const stat: string = require("node:fs").readFileSync(`/proc/${pid}/stat`, "utf8");
     const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     return (Number(f[11]) + Number(f[12])) / 100; // fields 14, 15 (1-based) after pid and comm; USER_HZ is 100 on Linux
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The whole machine's CPU time in seconds, from the first line of /proc/stat: `busy` (user, nice, system,
+ * irq, softirq: every process and the kernel) and `steal` (time the hypervisor gave to other guests).
+ * Busy time beyond the generator's and the server's is other work on the machine, which shows up in the tails.
+ */
+export function machineCpu(): { busy: number; steal: number } | undefined {
+  try {
+    const f = require("node:fs").readFileSync("/proc/stat", "utf8").split("\n")[0].split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, , , irq, softirq, steal] = f;
+    return { busy: (user + nice + system + irq + softirq) / 100, steal: (steal ?? 0) / 100 };
   } catch {
     return undefined;
   }

@@ -1,12 +1,13 @@
-// Fanout: N connections in rooms of K, S open-loop senders, a ladder of offered rates; finds the highest rate holding the SLO with zero loss.
+// Fanout: N connections in rooms of K, S open-loop senders, a ladder of offered rates; finds the highest rate holding the SLO with zero loss. With --nodes, latency by whether the receiver is on the sender's node.
 import { loadavg } from "node:os";
+import { type CpuSample, cpuShares } from "../lib/cluster";
 import type { Conn } from "../lib/client";
 import { Histogram } from "../lib/histogram";
 import { CpuMeter, SATURATED } from "../lib/progress";
 import { roomsInUse } from "../lib/provision";
 import { closeAll, connectAll, Recorder, senderSlot } from "../lib/recorder";
 import { clientMsgId, buildSchedule, dispatch, nowMs, stampBody } from "../lib/schedule";
-import { cpuSeconds } from "../lib/target";
+import { cpuSeconds, machineCpu } from "../lib/target";
 import { cpuInvalid, drain, finishAudit } from "./common";
 import { type Ctx, type FanoutStep, metric, type ScenarioResult, sloKey } from "./types";
 
@@ -50,11 +51,71 @@ async function warmUp(ctx: Ctx, rec: Recorder, conns: Conn[], slots: { conn: num
   await drain(st, () => st.acked, ctx.plan.drainQuietMs, 30_000);
 }
 
+/** Deliveries split by where the receiver sits: on the sender's node, or on another one (the bus and a second node in the path). */
+interface Crossing {
+  local: Histogram;
+  remote: Histogram;
+}
+
+/**
+ * Where the connections landed and what share of the deliveries cross nodes. Throws when more than one
+ * node runs yet no room has members on two of them: then nothing crosses and nothing would be measured.
+ */
+export function placementOf(node: number[], nodes: number, slots: { conn: number; room: string }[], roomOfConn: (i: number) => string): { perNode: number[]; roomsSpanning: number; crossingShare: number } {
+  const perNode = Array.from({ length: nodes }, (_, n) => node.filter((x) => x === n).length);
+  const byRoom = new Map<string, number[]>();
+  node.forEach((n, i) => byRoom.set(roomOfConn(i), [...(byRoom.get(roomOfConn(i)) ?? []), n]));
+  const roomsSpanning = [...byRoom.values()].filter((ns) => new Set(ns).size > 1).length;
+  // Each sender's message goes to every member of its room: the share of those on another node.
+  let remote = 0;
+  let all = 0;
+  for (const slot of slots) {
+    const members = byRoom.get(slot.room) ?? [];
+    all += members.length;
+    remote += members.filter((n) => n !== node[slot.conn]).length;
+  }
+  const crossingShare = all ? Math.round((remote / all) * 1000) / 1000 : 0;
+  if (nodes > 1 && remote === 0) throw new Error(`no sender has a receiver on another node (connections per node: ${perNode.join("/")}): crossing would not be measured`);
+  return { perNode, roomsSpanning, crossingShare };
+}
+
+type MachineMark = { at: number; cpu: ReturnType<typeof machineCpu> };
+
+/**
+ * CPU the rest of the machine used during a step (busy time beyond the generator's and the server's),
+ * and the share the hypervisor stole: both land in the tails, so every step reports them.
+ */
+function otherWork(m0: MachineMark, m1: MachineMark, generator: number, server: number | undefined): { otherCpu?: number; stealCpu?: number } {
+  if (!m0.cpu || !m1.cpu || server === undefined) return {};
+  const sec = (m1.at - m0.at) / 1000;
+  const r = (v: number) => Math.round(v * 100) / 100;
+  return { otherCpu: r(Math.max(0, (m1.cpu.busy - m0.cpu.busy) / sec - generator - server)), stealCpu: r((m1.cpu.steal - m0.cpu.steal) / sec) };
+}
+
 export async function fanout(ctx: Ctx): Promise<ScenarioResult> {
   const { plan, layout, target, progress, knee } = ctx;
   const rec = new Recorder(layout, plan.connections);
-  const conns = await connectAll(target.url, layout, plan.connections, rec, { autoReconnect: true }, progress, ctx.label);
+  const cluster = target.cluster;
+  const placed = cluster
+    ? await cluster.connectAll(layout, plan.connections, rec, { autoReconnect: true }, progress, ctx.label)
+    : { conns: await connectAll(target.url, layout, plan.connections, rec, { autoReconnect: true }, progress, ctx.label), node: undefined };
+  const conns = placed.conns;
   const slots = Array.from({ length: plan.senders }, (_, s) => senderSlot(s, layout, plan.connections));
+  const node = placed.node;
+  const placement = cluster && node ? placementOf(node, cluster.nodeNames.length, slots, (i) => layout.rooms[Math.floor(i / layout.roomSize)]) : undefined;
+  if (placement) progress.log(`  ${ctx.label}: connections per node ${placement.perNode.join(" / ")}; ${placement.roomsSpanning} rooms span nodes; ${(placement.crossingShare * 100).toFixed(1)} % of deliveries cross nodes`);
+  const crossing = new Map<string, Crossing>();
+  if (node) {
+    rec.onLatency = (conn, id, us) => {
+      // clientMsgId = step.sender.n.run (schedule.ts); a socket that reconnected through HAProxy may sit elsewhere now.
+      const [tag, sender] = id.split(".", 2);
+      const from = slots[Number(sender)]?.conn;
+      if (from === undefined || conn.drops > 0 || conns[from].drops > 0) return;
+      let c = crossing.get(tag);
+      if (!c) crossing.set(tag, (c = { local: new Histogram(), remote: new Histogram() }));
+      (node[conn.idx] === node[from] ? c.local : c.remote).record(us);
+    };
+  }
   const rates = ladder(plan.rates, ctx.requiredRates);
   const steps: FanoutStep[] = [];
   const cpu = new CpuMeter();
@@ -66,9 +127,12 @@ export async function fanout(ctx: Ctx): Promise<ScenarioResult> {
     const st = rec.step(tag);
     const lag = new Histogram();
     let notSent = 0;
+    // Sampled before the schedule is built: reading PostgreSQL's backends takes a query, which must not delay the first sends.
+    const cpu0: { at: number; s: CpuSample[] } | undefined = cluster ? { at: nowMs(), s: await cluster.cpu() } : undefined;
     const schedule = buildSchedule({ ratePerSec: rate, senders: plan.senders, durationMs: plan.stepMs, startMs: nowMs() + 20 });
     const startMs = schedule.times[0] ?? nowMs();
     const srv0 = cpuSeconds(target.pid);
+    const m0 = { at: nowMs(), cpu: machineCpu() };
     cpu.restart();
     const ticker = setInterval(() => progress.set(`${ctx.label}: ${rate} msg/s → ${st.delivered} deliveries, p99 ${(st.latency.percentile(99) / 1000).toFixed(1)} ms`), 250);
     await dispatch(schedule, (i, t) => {
@@ -83,8 +147,10 @@ export async function fanout(ctx: Ctx): Promise<ScenarioResult> {
       }
     }, (l) => lag.recordMs(l));
     const genCpu = cpu.read();
+    const m1 = { at: nowMs(), cpu: machineCpu() };
     const wallSec = (nowMs() - startMs) / 1000;
     const srv1 = cpuSeconds(target.pid);
+    const serverCpuBy = cluster && cpu0 ? cpuShares(cpu0.s, await cluster.cpu(), (nowMs() - cpu0.at) / 1000) : undefined;
     await drain(st, () => st.acked + notSent, plan.drainQuietMs, 60_000);
     clearInterval(ticker);
     const lost = Math.max(0, st.expected - st.delivered) + (st.sent - notSent - st.acked);
@@ -97,6 +163,9 @@ export async function fanout(ctx: Ctx): Promise<ScenarioResult> {
       lost > 0 || notSent > 0 ? `${lost} lost, ${notSent} not sent` : "",
       genCpu >= SATURATED ? "generator saturated" : "",
     ].filter(Boolean).join("; ");
+    const serverCpu = serverCpuBy
+      ? Math.round(Object.values(serverCpuBy).reduce((a, b) => a + b, 0) * 100) / 100
+      : srv0 !== undefined && srv1 !== undefined ? Math.round(((srv1 - srv0) / wallSec) * 100) / 100 : undefined;
     steps.push({
       ratePerSec: rate,
       offeredDeliveriesPerSec: rate * layout.roomSize,
@@ -107,11 +176,17 @@ export async function fanout(ctx: Ctx): Promise<ScenarioResult> {
       sloUs,
       sendLagP99Ms: Math.round(lag.percentile(99) / 10) / 100,
       generatorCpu: Math.round(genCpu * 100) / 100,
-      serverCpu: srv0 !== undefined && srv1 !== undefined ? Math.round(((srv1 - srv0) / wallSec) * 100) / 100 : undefined,
+      serverCpu,
+      serverCpuBy,
+      loadavg: Math.round(loadavg()[0] * 100) / 100,
+      ...otherWork(m0, m1, genCpu, serverCpu),
+      crossing: crossing.has(tag) ? { local: crossing.get(tag)!.local.summary(), remote: crossing.get(tag)!.remote.summary() } : undefined,
       pass: why === "",
       why: why || undefined,
     });
     progress.log(`  ${ctx.label}: ${rate} msg/s (${rate * layout.roomSize} deliveries/s offered): p50 ${(st.latency.percentile(50) / 1000).toFixed(2)} ms, p99 ${(st.latency.percentile(99) / 1000).toFixed(2)} ms, lost ${lost}, gen CPU ${(genCpu * 100).toFixed(0)}%${why ? ` ✗ ${why}` : " ✓"}`);
+    const split = steps.at(-1)!.crossing;
+    if (split && split.remote.count) progress.log(`    same node p50/p99 ${(split.local.p50 / 1000).toFixed(2)}/${(split.local.p99 / 1000).toFixed(2)} ms · other node ${(split.remote.p50 / 1000).toFixed(2)}/${(split.remote.p99 / 1000).toFixed(2)} ms · server CPU ${Object.entries(serverCpuBy ?? {}).map(([k, v]) => `${k} ${Math.round(v * 100)}%`).join(", ")} · other work ${Math.round((steps.at(-1)!.otherCpu ?? 0) * 100)}%`);
     // Past the knee higher rates only add queueing: skip to the required ones, if any.
     pastKnee ||= Boolean(why);
     const next = nextStep(rates, k, pastKnee, ctx.requiredRates);
@@ -142,7 +217,7 @@ export async function fanout(ctx: Ctx): Promise<ScenarioResult> {
       maxAchievedDeliveriesPerSec: metric(Math.max(0, ...steps.map((s) => s.achievedDeliveriesPerSec)), "deliveries/s", "higher"),
     },
     steps,
-    details: { connections: plan.connections, roomSize: layout.roomSize, rooms: roomsInUse(layout, plan.connections), senders: plan.senders, stepMs: plan.stepMs, knee: knee.text, notes, drops: conns.reduce((n, c) => n + c.drops, 0) },
+    details: { ...(cluster ? { topology: cluster.topology, nodes: cluster.nodeNames, placement } : {}), connections: plan.connections, roomSize: layout.roomSize, rooms: roomsInUse(layout, plan.connections), senders: plan.senders, stepMs: plan.stepMs, knee: knee.text, notes, drops: conns.reduce((n, c) => n + c.drops, 0) },
     audit,
     generatorCpu: Math.max(0, ...steps.map((s) => s.generatorCpu)),
     invalid,

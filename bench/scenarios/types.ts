@@ -83,7 +83,17 @@ export interface FanoutStep {
   /** How late the generator put sends on the wire vs their schedule (its own health). */
   sendLagP99Ms: number;
   generatorCpu: number;
+  /** Server CPU share (one core = 1); with --nodes the sum over serverCpuBy. */
   serverCpu?: number;
+  /** --nodes: CPU share of each server-side process group (node1…, haproxy, redis, postgres). */
+  serverCpuBy?: Record<string, number>;
+  /** --nodes: latency of deliveries to receivers on the sender's node (local) and on another node (remote). */
+  crossing?: { local: HistogramSummary; remote: HistogramSummary };
+  /** 1-minute load average at the end of the step (other work on the machine shows up in the tails). */
+  loadavg?: number;
+  /** Cores' worth of CPU the rest of the machine used meanwhile (busy time beyond generator and server), and the share stolen by the hypervisor. */
+  otherCpu?: number;
+  stealCpu?: number;
   pass: boolean;
   why?: string;
 }
