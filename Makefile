@@ -3,7 +3,7 @@ SHELL := /bin/bash
 BUN_VERSION := 1.4.5
 BUN := $(shell command -v bun 2>/dev/null || echo $(CURDIR)/.tools/node_modules/.bin/bun)
 
-.PHONY: run test test-env build web deps bench bench-quick typecheck db-generate screenshots clean
+.PHONY: run test test-env build web deps bench bench-quick fuzz typecheck db-generate screenshots clean
 
 $(CURDIR)/.tools/node_modules/.bin/bun:
 	npm install --no-audit --no-fund --prefix $(CURDIR)/.tools bun@$(BUN_VERSION)
@@ -30,11 +30,20 @@ build: deps web
 test-env:
 	@server/test/ensure-env.sh
 
-# Prints the final `tests: N passed, N failed[, N skipped]` line CI reads; exits non-zero on failure.
+# Suites that speak only HTTP/WebSocket (no ctx, no moved clock): run a second time against the compiled
+# binary (server/test/harness.ts, PARLEY_TEST_BINARY), so what ships is tested, not only the source.
+BINARY_SUITES := server/features/rooms/rooms.test.ts server/features/search/search.test.ts \
+  server/realtime/resume.test.ts server/realtime/resync.test.ts server/features/auth/client-address.test.ts \
+  server/reliability.test.ts
+
+# Prints the final `tests: N passed, N failed[, N skipped]` line CI reads (both runs counted); exits non-zero on failure.
 # The type check counts as one more test: `bun test` alone does not see type errors.
 test: deps web test-env
 	@set -o pipefail; tc=0; $(MAKE) --no-print-directory typecheck || tc=1; \
 	  $(BUN) test --timeout 60000 2>&1 | tee .test.log; status=$$?; \
+	  bintmp=$$(mktemp -d); echo "== again against the compiled binary: $(BINARY_SUITES)"; \
+	  TMPDIR=$$bintmp PARLEY_TEST_BINARY=1 $(BUN) test --timeout 60000 $(BINARY_SUITES) 2>&1 | tee -a .test.log || status=1; \
+	  rm -rf $$bintmp; \
 	  count() { grep -E "^ *[0-9]+ $$1\$$" .test.log | awk '{s+=$$1} END {print s+0}'; }; \
 	  p=$$(count pass); f=$$(count fail); k=$$(count skip); \
 	  if [ $$status -ne 0 ] && [ $$f -eq 0 ]; then f=1; fi; \
@@ -44,7 +53,7 @@ test: deps web test-env
 
 # Refreshes docs/screenshots/ from the browser tests that take them.
 screenshots: deps web
-	PARLEY_SCREENSHOTS=1 $(BUN) test --timeout 60000 web/test/chat.test.ts web/test/phone.test.ts
+	PARLEY_SCREENSHOTS=1 $(BUN) test --timeout 60000 web/test/chat.test.ts web/test/phone.test.ts web/test/pwa.test.ts web/test/team.test.ts web/test/account.test.ts
 
 typecheck: deps
 	$(BUN) x tsc --noEmit -p .
@@ -55,6 +64,12 @@ db-generate: deps
 
 bench: build
 	ulimit -n 65536 2>/dev/null || ulimit -n "$$(ulimit -Hn)"; $(BUN) bench/cli.ts
+
+# Longer property-based fuzzing than `make test` runs (200 per target, a fixed seed): FUZZ_RUNS per
+# target, a fresh seed each time (printed; FUZZ_SEED=<n> replays one).
+fuzz: deps
+	@seed=$${FUZZ_SEED:-$$(date +%s)}; echo "fuzz: seed $$seed, $${FUZZ_RUNS:-2000} runs per target"; \
+	  FUZZ_SEED=$$seed FUZZ_RUNS=$${FUZZ_RUNS:-2000} $(BUN) test --timeout 600000 server/fuzz.test.ts
 
 bench-quick: deps
 	ulimit -n 65536 2>/dev/null || ulimit -n "$$(ulimit -Hn)"; $(BUN) bench/cli.ts --quick

@@ -15,6 +15,8 @@ import { history, login } from "./scenarios/http";
 import { idle } from "./scenarios/idle";
 import { reconnectStorm } from "./scenarios/reconnect";
 import { commit, throughput } from "./scenarios/throughput";
+import { runShardWorker } from "./lib/shard";
+import { auditStorage } from "./scenarios/common";
 import { type Ctx, FULL, type Plan, QUICK, type ScenarioResult } from "./scenarios/types";
 
 const RUNNERS: Record<ScenarioName, (ctx: Ctx) => Promise<ScenarioResult>> = {
@@ -37,6 +39,11 @@ function planFor(o: Options): Plan {
   p.connections = Math.max(p.roomSize, Math.floor(p.connections / p.roomSize) * p.roomSize);
   p.reconnectClients = Math.min(p.reconnectClients, p.connections);
   return p;
+}
+
+/** Generator processes the machine allows beside one server process: every core but one, at least one. */
+export function defaultWorkers(cores = availableParallelism()): number {
+  return Math.max(1, cores - 1);
 }
 
 function cpuModel(): string | undefined {
@@ -138,6 +145,7 @@ export async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return EXIT.OK;
   }
+  if (o.fanoutWorker) return runShardWorker((spec, rec) => auditStorage(spec.url, spec.durable, spec.layout, rec));
   if (o.serveBaseline) {
     const s = startBaseline({ port: o.port });
     console.log(JSON.stringify({ level: "info", msg: "listening", url: `http://${s.hostname}:${s.port}` }));
@@ -149,6 +157,8 @@ export async function main(argv: string[]): Promise<number> {
   mkdirSync(outDir, { recursive: true });
   const progress = new Progress();
   const pinned = !o.url && o.pin && canPin() && pinSelf();
+  // Beside the server: with pinning the generator keeps to core 0; unpinned it may use all cores but the server's one.
+  const workers = o.workers ?? (pinned ? 1 : defaultWorkers());
   const startedAt = new Date().toISOString();
   const loadAtStart = loadavg()[0].toFixed(2); // other work on the machine shows up in latency tails
   const errors: string[] = [];
@@ -162,8 +172,8 @@ export async function main(argv: string[]): Promise<number> {
   const onSignal = () => void cleanup().then(() => process.exit(130));
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
-  progress.log(`bench → ${outDir} (${o.quick ? "quick" : "full"}; ${pinned ? "server on core 1, generator on core 0" : "not pinned"})`);
-  const ctxBase = { plan, progress, knee, slos: o.slos, requiredRates: requiredRates(o, plan) };
+  progress.log(`bench → ${outDir} (${o.quick ? "quick" : "full"}; ${pinned ? "server on core 1, generator on core 0" : "not pinned"}; fanout generator: ${workers} process${workers > 1 ? "es" : ""})`);
+  const ctxBase = { plan, progress, knee, slos: o.slos, requiredRates: requiredRates(o, plan), workers };
   const enforceTargets = o.targets ?? (!o.quick && o.nodes === undefined);
   let topology: string | undefined;
   try {
@@ -208,7 +218,7 @@ export async function main(argv: string[]): Promise<number> {
   const run: RunResult = verdict({
     version: 1, startedAt, finishedAt: new Date().toISOString(), quick: o.quick, url: o.url,
     machine: {
-      cpus: availableParallelism(), cpuModel: cpuModel(), loadavgAtStart: loadAtStart, loadavgAtEnd: loadavg()[0].toFixed(2), pinned,
+      cpus: availableParallelism(), cpuModel: cpuModel(), loadavgAtStart: loadAtStart, loadavgAtEnd: loadavg()[0].toFixed(2), pinned, generatorProcesses: workers,
       openFileLimit: fdLimit(), bun: Bun.version, platform: `${process.platform}-${process.arch}`, compiled: isCompiled(),
     },
     plan: { ...plan }, knee: knee.text, topology, results, errors,

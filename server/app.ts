@@ -2,9 +2,13 @@
 
 import { Elysia } from "elysia";
 import { AppError, errorBody } from "./errors";
+import { inputProblem, NAME_FORMAT_MESSAGE } from "./protocol/schemas";
+import { bodyRule, checkDeclaredBody, isJson, readJson } from "./body-limits";
 import type { Context } from "./context";
 import { createAuth } from "./features/auth/service";
 import { authRoutes } from "./features/auth/routes";
+import { createOidc } from "./features/auth/oidc";
+import { oidcRoutes } from "./features/auth/oidc-routes";
 import { createRooms } from "./features/rooms/service";
 import { roomRoutes } from "./features/rooms/routes";
 import { createMessages } from "./features/messages/service";
@@ -12,6 +16,11 @@ import { createReadiness, opsRoutes } from "./features/ops/routes";
 import { createModeration } from "./features/moderation/service";
 import { moderationRoutes } from "./features/moderation/routes";
 import { adminRoutes } from "./features/admin/routes";
+import { createAdmin } from "./features/admin/service";
+import { createAccount } from "./features/account/service";
+import { accountRoutes } from "./features/account/routes";
+import { createInvites } from "./features/invites/service";
+import { inviteRoutes } from "./features/invites/routes";
 import { searchRoutes } from "./features/search/routes";
 import { createUploads } from "./features/uploads/service";
 import { uploadRoutes } from "./features/uploads/routes";
@@ -33,8 +42,10 @@ export function createServices(ctx: Context) {
     removeUploads: (room, seq) => uploads.removeForMessage(room, seq),
     pushOffline: (userId, n) => push.send(userId, { title: n.kind === "dm" ? "New direct message" : "You were mentioned", body: n.body, room: n.room, seq: n.seq, kind: n.kind }),
   });
+  const auth = createAuth(ctx);
   return {
-    auth: createAuth(ctx), rooms: createRooms(ctx), messages, uploads, push, moderation: createModeration(ctx),
+    auth, oidc: createOidc(ctx, auth), rooms: createRooms(ctx), messages, uploads, push, moderation: createModeration(ctx),
+    account: createAccount(ctx), invites: createInvites(ctx), admin: createAdmin(ctx, auth),
     /** `/readyz` answers 503 once the graceful stop calls `drain()` (serve.ts). */
     readiness: createReadiness(),
     /** Stops the periodic work (the draft sweep). */
@@ -45,11 +56,29 @@ export type Services = ReturnType<typeof createServices>;
 
 export function createApp(ctx: Context, services: Services) {
   return new Elysia()
+    .onRequest(({ request, set }) => {
+      // No answer of ours is ever to be sniffed into another type (JSON read as HTML or script).
+      set.headers["x-content-type-options"] = "nosniff";
+      checkDeclaredBody(request, pathOf(request.url), ctx.config);
+    })
+    // JSON bodies are read here, counted against the route's cap as they arrive (body-limits.ts).
+    .onParse({ as: "global" }, ({ request }) => {
+      if (!isJson(request.headers.get("content-type"))) return;
+      return readJson(request, bodyRule(request.method, pathOf(request.url)).maxBytes(ctx.config));
+    })
+    // With a global parse hook, a route's `parse: "none"` (uploads read their own body) is looked up
+    // as a named parser after it: this one leaves the body unread, as "none" alone does.
+    .parser("none", () => null)
+    // Every parsed input passes the one text check before any route schema (protocol/schemas.ts).
+    .onTransform({ as: "global" }, ({ body, query, params }) => {
+      const problem = inputProblem(body, "body") ?? inputProblem(query, "query") ?? inputProblem(params, "path");
+      if (problem) throw new AppError("invalid_request", problem);
+    })
     .onError(({ code, error, set, request }) => {
       let e: AppError;
       if (error instanceof AppError) e = error;
       else if (code === "VALIDATION") e = new AppError("invalid_request", validationMessage(error));
-      else if (code === "PARSE") e = new AppError("invalid_request", "malformed request body");
+      else if (code === "PARSE") e = (error as Error).cause instanceof AppError ? ((error as Error).cause as AppError) : new AppError("invalid_request", "malformed request body");
       else if (code === "NOT_FOUND") e = new AppError("not_found", "no such endpoint");
       else {
         const requestId = ctx.ids.id();
@@ -62,18 +91,29 @@ export function createApp(ctx: Context, services: Services) {
       return errorBody(e);
     })
     .use(authRoutes(ctx, services.auth))
+    .use(oidcRoutes(ctx, services.auth, services.oidc))
     .use(roomRoutes(ctx, services.rooms, services.messages))
     .use(moderationRoutes(ctx, services.moderation, services.rooms))
     .use(searchRoutes(ctx))
     .use(uploadRoutes(ctx, services.uploads))
     .use(pushRoutes(ctx, services.push))
-    .use(adminRoutes(ctx))
+    .use(adminRoutes(ctx, services.admin))
+    .use(accountRoutes(ctx, services.account, services.auth))
+    .use(inviteRoutes(ctx, services.invites))
     .use(opsRoutes(ctx, services.readiness))
     .use(webRoutes(ctx));
 }
 
+/** The path of a request URL, without parsing it (`http://host/path?query` → `/path`). */
+function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  const end = url.indexOf("?", start);
+  return url.slice(start, end < 0 ? undefined : end);
+}
+
 function validationMessage(error: unknown): string {
-  const v = error as { valueError?: { path?: string; message?: string } };
+  const v = error as { valueError?: { path?: string; message?: string; schema?: { format?: string } } };
   const path = v.valueError?.path?.replace(/^\//, "");
-  return v.valueError?.message ? `${path ? path + ": " : ""}${v.valueError.message}` : "invalid request";
+  const message = v.valueError?.schema?.format === "name" ? NAME_FORMAT_MESSAGE : v.valueError?.message;
+  return message ? `${path ? path + ": " : ""}${message}` : "invalid request";
 }

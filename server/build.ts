@@ -38,7 +38,11 @@ export async function buildBinary(outfile = join(ROOT, "dist/parley")): Promise<
       entrypoints: [entry],
       root: ROOT,
       compile: { outfile },
-      minify: true,
+      // No identifier renaming: Elysia recognises TypeBox's TransformDecodeError by its class name
+      // (`error.constructor.name`), and a renamed class made it swallow the error of every failed
+      // t.Numeric check, so the binary took `limit=-2`. Bun's keepNames does not keep class names yet.
+      // Whitespace and syntax minification cost no names (0.6 MB and no measurable RSS: docs/benchmarks.md).
+      minify: { whitespace: true, syntax: true },
       sourcemap: "none",
       naming: { asset: "[dir]/[name].[ext]" },
       plugins: [libsqlNative],

@@ -6,7 +6,7 @@ import { startBalancer, startCluster, until, type Cluster } from "./test/cluster
 import { clusterRules, range, send } from "./test/cluster-suite";
 import { Client, createRoom, type Session } from "./test/harness";
 
-clusterRules("redis", ["1", "2", "3", "4", "5", "7", "8", "10", "11"]);
+clusterRules("redis", ["1", "2", "3", "4", "5", "7", "8", "10", "11", "12"]);
 
 /** A registration from a chosen local address (127.0.0.x), optionally with headers of the client's own. */
 function registerFrom(base: string, localAddress: string, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {

@@ -39,6 +39,8 @@ export interface Config {
   hashMemoryKiB: number;
   hashTimeCost: number;
   shutdownTimeoutMs: number;
+  /** libSQL file: "full" fsyncs every group commit before its acks; "normal" may lose the last commits on power loss (docs/reliability.md). */
+  durability: "full" | "normal";
   uploadMaxBytes: number;
   /** Presence: how long a user with no connection stays online before "offline" is announced. */
   presenceGraceMs: number;
@@ -47,6 +49,19 @@ export interface Config {
   pushSubject: string;
   /** Lets Web Push post to http://127.0.0.1 endpoints: for testing against a local push service only. */
   pushAllowLoopbackHttp: boolean;
+  /** The address people open (https://chat.example.com), no trailing slash; "" = the request's own origin. */
+  publicUrl: string;
+  /** Who may create an account: anyone, holders of an invite, or nobody (the first account always may). */
+  registration: "open" | "invite" | "closed";
+  /** Single sign-on (features/auth/oidc.ts): off while oidcIssuer is "". */
+  oidcIssuer: string;
+  oidcClientId: string;
+  /** "" = a public client (PKCE only, no secret). */
+  oidcClientSecret: string;
+  /** The button label: "Sign in with <oidcName>". */
+  oidcName: string;
+  /** "open": the provider's users get accounts whatever --registration says; "invite": --registration applies to them too. */
+  oidcRegistration: "open" | "invite";
 }
 
 interface Setting {
@@ -91,6 +106,14 @@ export const SETTINGS: Setting[] = [
   { key: "awayAfterMs", flag: "--away-after", env: "PARLEY_AWAY_AFTER", def: "300000", help: "ms without activity before a user is away", kind: "int" },
   { key: "pushSubject", flag: "--push-subject", env: "PARLEY_PUSH_SUBJECT", def: "mailto:admin@localhost", help: "VAPID contact (mailto: or https:) sent to push services", kind: "string" },
   { key: "pushAllowLoopbackHttp", flag: "--push-allow-loopback-http", env: "PARLEY_PUSH_ALLOW_LOOPBACK_HTTP", def: "false", help: "allow http://127.0.0.1 push endpoints (testing only)", kind: "bool" },
+  { key: "publicUrl", flag: "--public-url", env: "PARLEY_PUBLIC_URL", def: "", help: "the address people open (https://chat.example.com); the SSO callback is <public-url>/api/auth/oidc/callback; unset: the request's own origin", kind: "string" },
+  { key: "oidcIssuer", flag: "--oidc-issuer", env: "PARLEY_OIDC_ISSUER", def: "", help: "OpenID Connect issuer URL (https://, or http://127.0.0.1 for a local provider); turns single sign-on on", kind: "string" },
+  { key: "oidcClientId", flag: "--oidc-client-id", env: "PARLEY_OIDC_CLIENT_ID", def: "", help: "client id registered at the provider", kind: "string" },
+  { key: "oidcClientSecret", flag: "--oidc-client-secret", env: "PARLEY_OIDC_CLIENT_SECRET", def: "", help: "client secret (empty: a public client, PKCE only)", kind: "string" },
+  { key: "oidcName", flag: "--oidc-name", env: "PARLEY_OIDC_NAME", def: "SSO", help: "provider name on the \"Sign in with …\" button", kind: "string" },
+  { key: "oidcRegistration", flag: "--oidc-registration", env: "PARLEY_OIDC_REGISTRATION", def: "open", help: "open: anyone the provider signs in gets an account; invite: --registration applies to SSO sign-ups too", kind: "string" },
+  { key: "registration", flag: "--registration", env: "PARLEY_REGISTRATION", def: "invite", help: "who may sign up: open | invite (an invite code) | closed (admin commands only); the first account always may", kind: "string" },
+  { key: "durability", flag: "--durability", env: "PARLEY_DURABILITY", def: "full", help: "full: every acked message is on disk (one fsync per group commit); normal: faster, but a power cut or OS crash can lose the last acked messages (a process crash cannot). libSQL file only", kind: "string" },
   { key: "shutdownTimeoutMs", flag: "--shutdown-timeout", env: "PARLEY_SHUTDOWN_TIMEOUT", def: "10000", help: "ms to drain on SIGTERM before forcing exit", kind: "int" },
 ];
 
@@ -104,6 +127,9 @@ export function helpText(): string {
     "usage: parley [options]        run the server",
     "       parley bench [options]  run the benchmark suite (parley bench --help)",
     "       parley backup [options] <file>  copy the database consistently, even while serving",
+    "       parley invite create [--uses N] [--expires 7d] [--room NAME]...  print a sign-up link",
+    "       parley user create|passwd|deactivate|reactivate|promote|demote <username>",
+    "                               manage accounts (passwords from stdin); both take the server's --data/--db",
     "       parley migrate-store --from <url> --to <url> [--uploads DIR]",
     "                               copy everything into an empty database (a libSQL file into PostgreSQL",
     "                               to scale out); stop the server first. --uploads: a single node's upload",
@@ -146,6 +172,8 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
   const cfg = out as unknown as Config;
   if (cfg.port > 65535) throw new ConfigError(`--port must be ≤ 65535`);
   if (!["debug", "info", "warn", "error"].includes(cfg.logLevel)) throw new ConfigError(`--log-level must be debug|info|warn|error`);
+  if (cfg.durability !== "full" && cfg.durability !== "normal") throw new ConfigError(`--durability must be full|normal`);
+  if (!["open", "invite", "closed"].includes(cfg.registration)) throw new ConfigError(`--registration/PARLEY_REGISTRATION must be open|invite|closed, got "${cfg.registration}"`);
   cfg.dataDir = isAbsolute(cfg.dataDir) ? cfg.dataDir : resolve(cfg.dataDir);
   if (!cfg.databaseUrl) cfg.databaseUrl = "file:" + join(cfg.dataDir, "parley.db");
   if (busKind(cfg.busUrl) === undefined) throw new ConfigError(`--bus/PARLEY_BUS_URL must be redis://…, rediss://… or nats://… (or unset for one node), got a URL starting "${cfg.busUrl.split("//")[0].slice(0, 20)}"`);
@@ -159,6 +187,7 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
   if (cfg.benchMode && !isLoopback(cfg.host)) {
     throw new ConfigError(`--bench-mode lifts rate limits and weakens password hashing; it is refused unless --host is loopback (127.0.0.1, ::1, localhost), got "${cfg.host}"`);
   }
+  checkSso(cfg);
   if (cfg.hashMemoryKiB < 1024 || cfg.hashTimeCost < 1) throw new ConfigError("--hash-memory must be ≥ 1024 and --hash-time ≥ 1");
   if (cfg.benchMode) {
     cfg.hashMemoryKiB = Math.min(cfg.hashMemoryKiB, 19456); // OWASP's lowest recommended argon2id setting
@@ -166,6 +195,25 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     cfg.writeBurst = cfg.writeRatePerSec = cfg.readBurst = cfg.readRatePerSec = cfg.httpBurst = cfg.httpRatePerSec = 1_000_000_000;
   }
   return cfg;
+}
+
+/** --public-url and the --oidc-* settings: the issuer must be https:// except on loopback (a test or local provider). */
+function checkSso(cfg: Config): void {
+  const url = (flag: string, v: string): URL => {
+    try {
+      return new URL(v);
+    } catch {
+      throw new ConfigError(`${flag} must be a URL, got "${v.slice(0, 40)}"`);
+    }
+  };
+  cfg.publicUrl = cfg.publicUrl.replace(/\/+$/, "");
+  if (cfg.publicUrl && !["http:", "https:"].includes(url("--public-url", cfg.publicUrl).protocol)) throw new ConfigError("--public-url must be http:// or https://");
+  if (!["open", "invite"].includes(cfg.oidcRegistration)) throw new ConfigError(`--oidc-registration must be open or invite, got "${cfg.oidcRegistration}"`);
+  if (!cfg.oidcIssuer) return;
+  const issuer = url("--oidc-issuer", cfg.oidcIssuer);
+  const loopback = issuer.protocol === "http:" && (issuer.hostname === "127.0.0.1" || issuer.hostname === "[::1]");
+  if (issuer.protocol !== "https:" && !loopback) throw new ConfigError(`--oidc-issuer must be https:// (http:// only on 127.0.0.1 or [::1]), got "${cfg.oidcIssuer}"`);
+  if (!cfg.oidcClientId) throw new ConfigError("--oidc-client-id is required with --oidc-issuer");
 }
 
 export function isLoopback(host: string): boolean {

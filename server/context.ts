@@ -1,6 +1,6 @@
 // createContext: builds everything the app needs from a Config; no module-level singletons.
 
-import { mkdirSync } from "node:fs";
+import { chmodSync, mkdirSync, statSync } from "node:fs";
 import type { Config } from "./config";
 import type { Bus } from "./ports/bus";
 import type { Store } from "./ports/store";
@@ -12,6 +12,7 @@ import { createWriter, type Writer } from "./features/messages/writer";
 import { Hub, roomTopic } from "./realtime/hub";
 import { Presence } from "./realtime/presence";
 import { loadSecret } from "./features/auth/secret";
+import { EndedSessions } from "./features/auth/ended";
 import { sharedVapidKeys } from "./features/push/vapid";
 import { createRateLimiters } from "./rate-limit";
 import type { RateLimiter, RateLimiters } from "./ports/rate-limit";
@@ -40,15 +41,27 @@ export interface Context {
   sharedVapid: string | undefined;
   /** HS256 key, imported once: jose would import a raw secret again on every sign and verify. */
   jwtKey: CryptoKey;
+  /** Sessions ended within the access-token lifetime: their access tokens are refused on this node. */
+  endedSessions: EndedSessions;
+}
+
+/** The data directory holds the database, secrets and uploads: 0700 whatever the umask, tightened if it was looser. */
+function ownerOnlyDir(dir: string, log: Logger) {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  try {
+    if ((statSync(dir).mode & 0o077) !== 0) chmodSync(dir, 0o700);
+  } catch (e) {
+    log.warn("cannot make the data directory owner-only", { dir, err: String(e) });
+  }
 }
 
 export async function createContext(
   config: Config,
   overrides: Partial<Pick<Context, "log" | "clock" | "ids" | "store" | "blobs" | "bus" | "limits">> = {},
 ): Promise<Context> {
-  mkdirSync(config.dataDir, { recursive: true });
   const log = overrides.log ?? createLogger(config.logLevel);
-  const store = overrides.store ?? (await createStore(config.databaseUrl));
+  ownerOnlyDir(config.dataDir, log);
+  const store = overrides.store ?? (await createStore(config.databaseUrl, { durability: config.durability }));
   await store.migrate();
   let bus: Bus;
   try {
@@ -68,6 +81,10 @@ export async function createContext(
   });
   hub.onPresence((m) => presence.onReport(m.node, m.full, m.ask, m.users));
   hub.onJoin = (userId, room) => void presence.joined(userId, room).catch((e) => log.warn("presence on join failed", { err: String(e) }));
+  const endedSessions = new EndedSessions(clock, config.accessTokenTtlSec * 1000);
+  hub.onSessionsEnded((ids) => endedSessions.add(ids));
+  bus.onReconnect(() => void endedSessions.load(store, log)); // an `ended` message may have been lost
+  await endedSessions.load(store, log);
   const limits = overrides.limits ?? (await createRateLimiters(config, clock, log));
   const httpLimit = limits.limiter("http-per-user", { burst: config.httpBurst, perSec: config.httpRatePerSec });
   const metrics = new Metrics();
@@ -77,5 +94,5 @@ export async function createContext(
   metrics.sample("parley_write_queue", "events waiting for the writer", "gauge", () => writer.stats.queued);
   metrics.sample("process_resident_memory_bytes", "resident set size", "gauge", () => process.memoryUsage.rss());
   const blobs = overrides.blobs ?? createBlobs(config, store, log);
-  return { config, log, clock, ids: overrides.ids ?? randomIds, store, blobs, bus, writer, hub, presence, httpLimit, limits, metrics, jwtKey, sharedVapid: await sharedVapidKeys(config, store) };
+  return { config, log, clock, ids: overrides.ids ?? randomIds, store, blobs, bus, writer, hub, presence, httpLimit, limits, metrics, jwtKey, endedSessions, sharedVapid: await sharedVapidKeys(config, store) };
 }

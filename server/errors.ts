@@ -13,6 +13,10 @@ const STATUS: Record<ErrorCode, number> = {
   too_large: 413,
   unsupported_type: 415,
   rate_limited: 429,
+  registration_closed: 403,
+  invite_required: 403,
+  invalid_invite: 403,
+  last_admin: 409,
   internal: 500,
 };
 
@@ -27,6 +31,10 @@ const DEFAULT_MESSAGE: Record<ErrorCode, string> = {
   too_large: "too large",
   unsupported_type: "this file type is not allowed",
   rate_limited: "too many requests, slow down",
+  registration_closed: "registration is closed on this server",
+  invite_required: "an invite is required to register",
+  invalid_invite: "this invite is not valid",
+  last_admin: "the last server admin cannot be removed",
   internal: "internal error",
 };
 
@@ -49,7 +57,7 @@ export function errorBody(e: AppError) {
 }
 
 export function errorResponse(e: AppError, requestId?: string): Response {
-  const headers: Record<string, string> = { "content-type": "application/json" };
+  const headers: Record<string, string> = { "content-type": "application/json", "x-content-type-options": "nosniff" };
   if (e.retryAfterMs !== undefined) headers["retry-after"] = String(Math.max(1, Math.ceil(e.retryAfterMs / 1000)));
   if (requestId) headers["x-request-id"] = requestId;
   return new Response(JSON.stringify(errorBody(e)), { status: e.status, headers });

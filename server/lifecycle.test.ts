@@ -8,7 +8,7 @@ import { SETTINGS } from "./config";
 import { Client, api, createRoom, register, spawnServer, startServer, tempDir } from "./test/harness";
 
 const MAIN = join(import.meta.dir, "main.ts");
-const FAST = ["--host", "127.0.0.1", "--port", "0", "--hash-memory", "4096", "--hash-time", "1", "--write-burst", "100000", "--write-rate", "100000"];
+const FAST = ["--host", "127.0.0.1", "--port", "0", "--hash-memory", "4096", "--hash-time", "1", "--registration", "open", "--write-burst", "100000", "--write-rate", "100000"];
 
 describe("process", () => {
   test("PROC-1 --help lists every setting with its flag, env and default", async () => {
@@ -67,7 +67,7 @@ describe("process", () => {
   test("PROC-4 the compiled binary runs alone in an empty directory, keeps data in ./data, and chats", async () => {
     const dir = tempDir("parley-bin-");
     const bin = await buildBinary(join(dir, "parley"));
-    const srv = await spawnServer([bin, "--host", "127.0.0.1", "--port", "0", "--hash-memory", "4096", "--hash-time", "1"], { PATH: "/usr/bin:/bin" }, dir);
+    const srv = await spawnServer([bin, "--host", "127.0.0.1", "--port", "0", "--hash-memory", "4096", "--hash-time", "1", "--registration", "open"], { PATH: "/usr/bin:/bin" }, dir);
     try {
       const a = await register(srv.url);
       const b = await register(srv.url);
@@ -166,6 +166,34 @@ describe("web client", () => {
       const js = await fetch(s.url + script);
       expect(js.status).toBe(200);
       expect(js.headers.get("cache-control")).toContain("immutable");
+    } finally {
+      await s.stop();
+    }
+  });
+
+  test("WEB-2 the installable app's files have their types; POST /share without a service worker opens the app without reading the body", async () => {
+    const s = await startServer();
+    try {
+      const manifest = await fetch(s.url + "/manifest.webmanifest");
+      expect(manifest.headers.get("content-type")).toStartWith("application/manifest+json");
+      expect(((await manifest.json()) as { share_target: { action: string } }).share_target.action).toBe("/share");
+      const sw = await fetch(s.url + "/sw.js");
+      expect(sw.headers.get("cache-control")).toBe("no-cache");
+      expect(sw.headers.get("content-security-policy")).toContain("default-src 'self'"); // covers worker-src and manifest-src
+      const form = new FormData();
+      form.append("text", "hello");
+      form.append("files", new File(["x"], "x.txt", { type: "text/plain" }));
+      // Multipart, malformed, empty, and no session at all: the same redirect, the body never read.
+      for (const body of [form, "--not-a-boundary\r\n\r\n", undefined]) {
+        const r = await fetch(s.url + "/share", { method: "POST", body, redirect: "manual", headers: body === form ? {} : { "content-type": "multipart/form-data; boundary=zz" } });
+        expect(r.status).toBe(303);
+        expect(r.headers.get("location")).toBe("/");
+      }
+      // Oversized: refused before it reaches the route, like every other request body.
+      const big = await fetch(s.url + "/share", { method: "POST", body: new Uint8Array(40 * 1024 * 1024), redirect: "manual" });
+      expect([303, 413]).toContain(big.status);
+      // GET /share is just a client route.
+      expect((await fetch(s.url + "/share")).headers.get("content-type")).toContain("text/html");
     } finally {
       await s.stop();
     }

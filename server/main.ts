@@ -5,6 +5,7 @@ import { createContext } from "./context";
 import { listen } from "./serve";
 import { backup } from "./features/ops/backup";
 import { migrateStore } from "./features/ops/migrate-store";
+import { ADMIN_USAGE, runAdminCommand, splitArgs, UsageError } from "./features/ops/admin-cli";
 
 async function serve(argv: string[]) {
   if (argv.includes("--help") || argv.includes("-h")) {
@@ -87,12 +88,32 @@ async function runMigrateStore(argv: string[]) {
   }
 }
 
+/** The first line of stdin, or a prompt on a terminal: a password never goes on the command line. */
+async function readPassword(): Promise<string> {
+  if (process.stdin.isTTY) return prompt("password:") ?? "";
+  return (await Bun.stdin.text()).split(/\r?\n/)[0];
+}
+
+/** `parley invite create …` and `parley user …` (features/ops/admin-cli.ts): the server's settings pick the store. */
+async function runAdmin(argv: string[]) {
+  if (argv.includes("--help") || argv.includes("-h")) return console.log(ADMIN_USAGE);
+  try {
+    const { opts, positional, rest } = splitArgs(argv, { "--uses": "value", "--expires": "value", "--room": "list", "--admin": "flag", "--display-name": "value" });
+    await runAdminCommand(loadConfig(rest, process.env), positional, opts, readPassword, (l) => console.log(l));
+  } catch (e) {
+    console.error(`parley: ${(e as Error).message}`);
+    process.exit(e instanceof UsageError || e instanceof ConfigError ? 2 : 1);
+  }
+}
+
 const argv = process.argv.slice(2);
 if (argv[0] === "bench") {
   const { main } = await import("../bench/cli");
   process.exit(await main(argv.slice(1)));
 } else if (argv[0] === "backup") {
   await runBackup(argv.slice(1));
+} else if (argv[0] === "invite" || argv[0] === "user") {
+  await runAdmin(argv);
 } else if (argv[0] === "migrate-store") {
   if (argv.includes("--help") || argv.includes("-h")) console.log(MIGRATE_USAGE);
   else await runMigrateStore(argv.slice(1));

@@ -17,9 +17,11 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-/** Bodies larger than this are refused before parsing (uploads get their limit plus multipart framing). */
-const MIN_REQUEST_CAP_BYTES = 1024 * 1024;
-const MULTIPART_SLACK_BYTES = 64 * 1024;
+/**
+ * Bun's own cap answers a bare 413 with no error envelope, so it is set past any body a client
+ * sends: every route's cap is enforced by the app instead (body-limits.ts), before reading.
+ */
+const BUN_BODY_CAP_BYTES = Number.MAX_SAFE_INTEGER;
 
 export function listen(ctx: Context): Running {
   const services = createServices(ctx);
@@ -31,7 +33,7 @@ export function listen(ctx: Context): Running {
   const server = Bun.serve<SocketData>({
     port: ctx.config.port,
     hostname: ctx.config.host,
-    maxRequestBodySize: Math.max(MIN_REQUEST_CAP_BYTES, ctx.config.uploadMaxBytes + MULTIPART_SLACK_BYTES),
+    maxRequestBodySize: BUN_BODY_CAP_BYTES,
     fetch(req, srv) {
       const path = req.url.slice(req.url.indexOf("/", 8));
       if (path === "/ws" || path.startsWith("/ws?")) return gateway.upgrade(req, srv);
@@ -53,10 +55,7 @@ export function listen(ctx: Context): Running {
         services.readiness.drain();
         gateway.stopAccepting();
         services.stop();
-        await ctx.writer.drain();
-        // The acks of the last commit go out a few promise steps after it resolves, later than the
-        // drain's own continuation: one macrotask turn lets every pending ack reach its socket first.
-        await new Promise<void>((resolve) => setImmediate(resolve));
+        await ctx.writer.drain(); // committed, acked (the acks go out before the fan-out) and published
         await gateway.closeAll(CLOSE.RESTARTING, "server restarting"); // close frames out before the process ends
         // Listening until the sockets are closed: a balancer's check meanwhile gets /readyz's 503
         // (Bun's stop(false) also drops idle keep-alive connections, so a closed listener answers no

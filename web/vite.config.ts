@@ -2,13 +2,15 @@
 import { defineConfig } from "vite";
 import solid from "vite-plugin-solid";
 import { fileURLToPath } from "node:url";
+import { pwa } from "./src/features/pwa/vite-plugin.ts";
 
 const root = fileURLToPath(new URL(".", import.meta.url));
 
 export default defineConfig({
   root,
   base: "/",
-  plugins: [solid()],
+  // pwa: icons, manifest and the service worker's precache list, all made from this build (see src/features/pwa/).
+  plugins: [solid(), pwa({ source: root + "public/favicon.svg" })],
   build: {
     outDir: "dist",
     emptyOutDir: true,

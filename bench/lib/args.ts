@@ -20,7 +20,10 @@ export interface Options {
   out?: string;
   accounts?: string;
   baseline: boolean;
+  /** taskset: server on core 1, generator on the others (off by default: the server gets the whole machine, as in production). */
   pin: boolean;
+  /** Generator processes for fanout; default: what the machine allows beside the server (cores − 1, at least 1). */
+  workers?: number;
   serverPid?: number;
   serverCmd?: string[];
   connections?: number;
@@ -40,12 +43,15 @@ export interface Options {
   /** With --nodes: connect straight to the nodes, round robin, instead of through HAProxy. */
   direct: boolean;
   serveBaseline: boolean;
+  /** Hidden: run as a fanout worker process (bench/lib/shard.ts), driven over IPC. */
+  fanoutWorker: boolean;
   port: number;
   help: boolean;
 }
 
 export const USAGE = `usage: bench [options]
-  --url URL           drive a running server instead of spawning one (no baseline, no restart)
+  --url URL           drive a running server instead of spawning one (no baseline, no restart;
+                      it must run with --registration open, or pass --accounts)
   --scenario NAME     ${SCENARIOS.join(" | ")} (repeat or comma-separate; default all)
   --quick             small sizes: every scenario in about a minute (CI)
   --slo SPEC          e.g. p99=30ms@100000 (percentile=threshold@deliveries/s); repeatable; exit 2 if missed
@@ -58,7 +64,9 @@ export const USAGE = `usage: bench [options]
   --targets           exit 2 when one of the targets P1–P4 FAILs (default in full runs)
   --no-targets        report the targets without affecting the exit code (default with --quick)
   --no-baseline       skip the raw Bun baseline
-  --no-pin            do not pin server and generator to separate cores
+  --workers N         fanout's generator as N processes, each owning whole rooms (default: cores − 1, at least 1)
+  --pin               pin with taskset: server on core 1, generator on core 0 (default: not pinned)
+  --no-pin            do not pin (the default)
   --nodes N           fanout against N nodes of the compiled binary (server/test/cluster.ts): one fresh
                       PostgreSQL database, a Redis bus of their own, HAProxy (deploy/haproxy.cfg) in front;
                       latency split by whether the receiver is on the sender's node; no baseline, no P1–P4
@@ -91,7 +99,7 @@ export function parseSlo(text: string): Slo {
 }
 
 export function parseArgs(argv: string[]): Options {
-  const o: Options = { scenarios: [], quick: false, slos: [], baseline: true, pin: true, store: "postgres", direct: false, serveBaseline: false, port: 0, help: false };
+  const o: Options = { scenarios: [], quick: false, slos: [], baseline: true, pin: false, store: "postgres", direct: false, serveBaseline: false, fanoutWorker: false, port: 0, help: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const [flag, inline] = a.startsWith("--") && a.includes("=") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, undefined];
@@ -124,7 +132,9 @@ export function parseArgs(argv: string[]): Options {
       case "--targets": o.targets = true; break;
       case "--no-targets": o.targets = false; break;
       case "--no-baseline": o.baseline = false; break;
+      case "--pin": o.pin = true; break;
       case "--no-pin": o.pin = false; break;
+      case "--workers": o.workers = parseCount(val()); break;
       case "--nodes": o.nodes = parseCount(val()); break;
       case "--store": {
         const v = val();
@@ -134,12 +144,15 @@ export function parseArgs(argv: string[]): Options {
       }
       case "--direct": o.direct = true; break;
       case "--serve-baseline": o.serveBaseline = true; break;
+      case "--fanout-worker": o.fanoutWorker = true; break;
       case "--port": o.port = parseCount(val()); break;
       case "-h": case "--help": o.help = true; break;
       default: throw new Error(`unknown option ${a}`);
     }
   }
+  if (o.workers !== undefined && !(Number.isInteger(o.workers) && o.workers >= 1)) throw new Error("--workers must be a whole number ≥ 1");
   if (o.nodes !== undefined) {
+    if (o.workers !== undefined && o.workers > 1) throw new Error("--nodes places every connection through one process: not with --workers > 1");
     if (!Number.isInteger(o.nodes) || o.nodes < 1) throw new Error(`--nodes must be a whole number ≥ 1`);
     if (o.url) throw new Error("--nodes starts its own servers: not with --url");
     if (o.scenarios.length === 0) o.scenarios = ["fanout"];

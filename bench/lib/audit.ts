@@ -1,26 +1,70 @@
 // Correctness audit: per connection and room, finds missing, duplicated and out-of-order deliveries, and acked messages absent from storage.
 
-/** Growable bitset of seqs; a run of 10^5 messages costs 12.5 KB per (connection, room), not a Set of boxed numbers. */
+/**
+ * Growable bitset of seqs from `base` on (seqs below it in a small Set): a run of 10^5 messages costs 12.5 KB
+ * per (connection, room) whatever the room's seq was when the run started, not a Set of boxed numbers.
+ */
 export class SeqSet {
   private bits = new Uint32Array(8);
+  private below?: Set<number>;
+  constructor(private readonly base = 0) {}
   has(seq: number): boolean {
-    const w = seq >>> 5;
-    return w < this.bits.length && (this.bits[w] & (1 << (seq & 31))) !== 0;
+    const i = seq - this.base;
+    if (i < 0) return this.below?.has(seq) ?? false;
+    const w = i >>> 5;
+    return w < this.bits.length && (this.bits[w] & (1 << (i & 31))) !== 0;
   }
   add(seq: number): void {
-    const w = seq >>> 5;
+    const i = seq - this.base;
+    if (i < 0) {
+      (this.below ??= new Set()).add(seq);
+      return;
+    }
+    const w = i >>> 5;
     if (w >= this.bits.length) {
       const grown = new Uint32Array(Math.max(w + 1, this.bits.length * 2));
       grown.set(this.bits);
       this.bits = grown;
     }
-    this.bits[w] |= 1 << (seq & 31);
+    this.bits[w] |= 1 << (i & 31);
   }
 }
 
-interface Stream {
+/** What was acked in one room: the clientMsgId of each seq, in a dense array from the first acked seq on. */
+class RoomLog {
+  /** ids[seq - base]; base is fixed by the first ack. */
+  private ids: (string | undefined)[] = [];
+  private base = -1;
+  /** Acked seqs in the order they were acked. */
+  readonly seqs: number[] = [];
+  constructor(readonly id: string) {}
+
+  idOf(seq: number): string | undefined {
+    const i = seq - this.base;
+    return this.base < 0 || i < 0 ? undefined : this.ids[i];
+  }
+
+  /** Records an ack; returns the id already acked with this seq, if any (then nothing changes). */
+  add(seq: number, clientMsgId: string): string | undefined {
+    if (this.base < 0) this.base = Math.max(0, seq - 1024); // acks may arrive a little out of seq order
+    const prior = this.idOf(seq);
+    if (prior !== undefined) return prior;
+    if (seq < this.base) {
+      // Far older than the first ack: rebase (rare; only a resend answered with an old seq does this).
+      const shift = this.base - seq;
+      this.ids = [...new Array<string | undefined>(shift), ...this.ids];
+      this.base = seq;
+    }
+    this.ids[seq - this.base] = clientMsgId;
+    this.seqs.push(seq);
+    return undefined;
+  }
+}
+
+/** One (connection, room) delivery stream. The connection keeps a reference to it, so a delivery costs no lookup. */
+export interface Stream {
   conn: number;
-  room: string;
+  room: RoomLog;
   /** The connection is owed every acked message with seq > from. */
   from: number;
   last: number;
@@ -59,9 +103,8 @@ export interface AuditReport extends AuditCounts {
 const MAX_EXAMPLES = 12;
 
 export class Audit {
-  private readonly acked = new Map<string, Map<number, string>>();
-  private readonly ackedSeqs = new Map<string, number[]>();
-  /** room → connection → stream. Nested maps: a composite string key per delivery cost the generator ~15 % of a core at 100,000 deliveries/s. */
+  private readonly rooms = new Map<string, RoomLog>();
+  /** room → connection → stream, for the report and for callers without a stream reference. */
   private readonly streams = new Map<string, Map<number, Stream>>();
   private streamCount = 0;
   private readonly pending = new Set<string>();
@@ -75,15 +118,26 @@ export class Audit {
     if (this.examples.length < MAX_EXAMPLES) this.examples.push(msg);
   }
 
-  private roomStreams(room: string): Map<number, Stream> {
-    let m = this.streams.get(room);
-    if (!m) this.streams.set(room, (m = new Map()));
-    return m;
+  private room(id: string): RoomLog {
+    let r = this.rooms.get(id);
+    if (!r) this.rooms.set(id, (r = new RoomLog(id)));
+    return r;
   }
 
-  private addStream(byConn: Map<number, Stream>, s: Stream): void {
-    byConn.set(s.conn, s);
-    this.streamCount++;
+  private stream(conn: number, room: string, from: number): Stream {
+    let byConn = this.streams.get(room);
+    if (!byConn) this.streams.set(room, (byConn = new Map()));
+    let s = byConn.get(conn);
+    if (!s) {
+      byConn.set(conn, (s = { conn, room: this.room(room), from, last: from, seen: new SeqSet(from + 1) }));
+      this.streamCount++;
+    }
+    return s;
+  }
+
+  /** Deliveries checked so far (every event that reached a connection). */
+  get delivered(): number {
+    return this.deliveries;
   }
 
   /** A send left the client; it must end in ack(), reject() or abandon(). */
@@ -93,22 +147,13 @@ export class Audit {
 
   ack(clientMsgId: string, room: string, seq: number): void {
     this.pending.delete(clientMsgId);
-    let bySeq = this.acked.get(room);
-    if (!bySeq) this.acked.set(room, (bySeq = new Map()));
-    const prior = bySeq.get(seq);
-    if (prior !== undefined) {
+    const prior = this.room(room).add(seq, clientMsgId);
+    if (prior === undefined) this.ackCount++;
+    else if (prior !== clientMsgId) {
       // Idempotent resend of the same clientMsgId is fine; a second message on one seq is not.
-      if (prior !== clientMsgId) {
-        this.c.mismatched++;
-        this.note(`room ${room} seq ${seq} acked for ${prior} and ${clientMsgId}`);
-      }
-      return;
+      this.c.mismatched++;
+      this.note(`room ${room} seq ${seq} acked for ${prior} and ${clientMsgId}`);
     }
-    bySeq.set(seq, clientMsgId);
-    let seqs = this.ackedSeqs.get(room);
-    if (!seqs) this.ackedSeqs.set(room, (seqs = []));
-    seqs.push(seq);
-    this.ackCount++;
   }
 
   reject(clientMsgId: string, code: string): void {
@@ -122,10 +167,9 @@ export class Audit {
     this.pending.delete(clientMsgId);
   }
 
-  /** From now on, connection `conn` is owed every acked message of `room` with seq > afterSeq. Idempotent per (conn, room). */
-  watch(conn: number, room: string, afterSeq: number): void {
-    const byConn = this.roomStreams(room);
-    if (!byConn.has(conn)) this.addStream(byConn, { conn, room, from: afterSeq, last: afterSeq, seen: new SeqSet() });
+  /** From now on, connection `conn` is owed every acked message of `room` with seq > afterSeq. Idempotent per (conn, room); returns the stream. */
+  watch(conn: number, room: string, afterSeq: number): Stream {
+    return this.stream(conn, room, afterSeq);
   }
 
   /**
@@ -134,26 +178,34 @@ export class Audit {
    * Returns false for a duplicate.
    */
   deliver(conn: number, room: string, seq: number, clientMsgId?: string, live = true): boolean {
+    const s = this.streams.get(room)?.get(conn) ?? this.stream(conn, room, seq - 1);
+    return clientMsgId === undefined ? this.deliverTo(s, seq, live, "", -1, -1) : this.deliverTo(s, seq, live, clientMsgId, 0, clientMsgId.length);
+  }
+
+  /**
+   * deliver() for a caller holding the stream, with the clientMsgId given as text[idAt, idEnd) of the raw
+   * frame (idAt -1: none), so that checking a delivery allocates nothing.
+   */
+  deliverTo(s: Stream, seq: number, live: boolean, text: string, idAt: number, idEnd: number): boolean {
     this.deliveries++;
-    const byConn = this.roomStreams(room);
-    let s = byConn.get(conn);
-    if (!s) this.addStream(byConn, (s = { conn, room, from: seq - 1, last: seq - 1, seen: new SeqSet() }));
     if (s.seen.has(seq)) {
       this.c.duplicated++;
-      this.note(`conn ${conn} room ${room} seq ${seq} delivered twice`);
+      this.note(`conn ${s.conn} room ${s.room.id} seq ${seq} delivered twice`);
       return false;
     }
     s.seen.add(seq);
     if (live) {
       if (seq < s.last) {
         this.c.outOfOrder++;
-        this.note(`conn ${conn} room ${room} seq ${seq} arrived after seq ${s.last}`);
+        this.note(`conn ${s.conn} room ${s.room.id} seq ${seq} arrived after seq ${s.last}`);
       } else s.last = seq;
     }
-    const want = this.acked.get(room)?.get(seq);
-    if (clientMsgId !== undefined && want !== undefined && want !== clientMsgId) {
-      this.c.mismatched++;
-      this.note(`conn ${conn} room ${room} seq ${seq} carried ${clientMsgId}, acked as ${want}`);
+    if (idAt >= 0) {
+      const want = s.room.idOf(seq);
+      if (want !== undefined && !(idEnd - idAt === want.length && text.startsWith(want, idAt))) {
+        this.c.mismatched++;
+        this.note(`conn ${s.conn} room ${s.room.id} seq ${seq} carried ${text.slice(idAt, idEnd)}, acked as ${want}`);
+      }
     }
     return true;
   }
@@ -167,7 +219,9 @@ export class Audit {
   stored(room: string, events: { seq: number; clientMsgId?: string }[]): void {
     this.storedRooms.add(room);
     const have = new Map(events.map((e) => [e.seq, e.clientMsgId]));
-    for (const [seq, id] of this.acked.get(room) ?? []) {
+    const log = this.rooms.get(room);
+    for (const seq of log?.seqs ?? []) {
+      const id = log!.idOf(seq);
       if (!have.has(seq)) {
         this.c.notStored++;
         this.note(`room ${room} seq ${seq} (${id}) acked but not in history`);
@@ -186,7 +240,7 @@ export class Audit {
 
   /** Rooms with at least one acked message (what `stored` should be fed with). */
   roomsWithAcks(): string[] {
-    return [...this.ackedSeqs.keys()];
+    return [...this.rooms.values()].filter((r) => r.seqs.length > 0).map((r) => r.id);
   }
 
   report(): AuditReport {
@@ -195,11 +249,13 @@ export class Audit {
     const note = (m: string) => examples.length < MAX_EXAMPLES && examples.push(m);
     counts.unacked = this.pending.size;
     for (const id of [...this.pending].slice(0, 3)) note(`send ${id} never answered`);
-    for (const s of [...this.streams.values()].flatMap((m) => [...m.values()])) {
-      for (const seq of this.ackedSeqs.get(s.room) ?? []) {
-        if (seq > s.from && !s.seen.has(seq)) {
-          counts.missing++;
-          note(`conn ${s.conn} room ${s.room} never got seq ${seq}`);
+    for (const byConn of this.streams.values()) {
+      for (const s of byConn.values()) {
+        for (const seq of s.room.seqs) {
+          if (seq > s.from && !s.seen.has(seq)) {
+            counts.missing++;
+            note(`conn ${s.conn} room ${s.room.id} never got seq ${seq}`);
+          }
         }
       }
     }

@@ -1,11 +1,26 @@
 // One benchmark WebSocket client: hello/welcome, sends with acks, event intake, gap backfill, and resume-on-reconnect with backoff.
 import type { RoomEvent, ServerFrame } from "../../server/protocol/types";
+import type { Stream } from "./audit";
+import { EventFields, readEvent } from "./frame";
 import { nowMs } from "./schedule";
+
+/** A room of a connection: the resume point, and the audit stream its deliveries are checked against. */
+export interface ConnRoom {
+  id: string;
+  /** Highest live seq: the `since` to resume from. */
+  lastSeq: number;
+  stream?: Stream;
+}
+
+/** Scratch fields of the frame being read; frames are handled one at a time, so one is enough per process. */
+const fields = new EventFields();
 
 /** What a connection reports to the scenario; one sink is shared by all connections of a run. */
 export interface Sink {
   welcome(conn: Conn, rooms: { id: string; lastSeq: number }[], resumed: boolean): void;
   event(conn: Conn, ev: RoomEvent, live: boolean, atMs: number): void;
+  /** A live event read without JSON.parse (frame.ts): its fields are positions in `text`; `room.stream` is set. */
+  delivery(conn: Conn, room: ConnRoom, f: EventFields, text: string, atMs: number): void;
   ack(conn: Conn, clientMsgId: string, ev: RoomEvent, atMs: number): void;
   reject(conn: Conn, clientMsgId: string, code: string): void;
   /** Sends outstanding when the socket dropped: their fate is unknown. */
@@ -26,8 +41,8 @@ export class Conn {
   private nextReq = 0;
   private intentional = false;
   private attempts = 0;
-  /** Highest live seq per room: the `since` to resume from. */
-  readonly lastSeq = new Map<string, number>();
+  /** The rooms this connection is in (from its first welcome on), with their resume points. */
+  readonly rooms: ConnRoom[] = [];
   open = false;
   welcomes = 0;
   drops = 0;
@@ -44,18 +59,28 @@ export class Conn {
       this.ws = ws;
       let welcomed = false;
       ws.onopen = () => {
-        const since = this.lastSeq.size ? Object.fromEntries(this.lastSeq) : undefined;
+        const since = this.rooms.length ? Object.fromEntries(this.rooms.map((r) => [r.id, r.lastSeq])) : undefined;
         ws.send(JSON.stringify({ type: "hello", token: this.token, since }));
       };
       ws.onmessage = (m) => {
         const at = nowMs();
-        const f = JSON.parse(typeof m.data === "string" ? m.data : String(m.data)) as ServerFrame;
+        const text = typeof m.data === "string" ? m.data : String(m.data);
+        // Most frames are live events: read the few fields needed off the raw text (frame.ts), parse the rest.
+        if (readEvent(text, fields)) {
+          const room = this.roomAt(text, fields.roomAt, fields.roomEnd);
+          if (room?.stream) {
+            if (room.lastSeq < fields.seq) room.lastSeq = fields.seq;
+            this.sink.delivery(this, room, fields, text, at);
+            return;
+          }
+        }
+        const f = JSON.parse(text) as ServerFrame;
         if (f.type === "welcome") {
           const resumed = this.welcomes++ > 0;
           welcomed = true;
           this.open = true;
           this.attempts = 0;
-          for (const r of f.rooms) if (!this.lastSeq.has(r.id)) this.lastSeq.set(r.id, r.lastSeq);
+          for (const r of f.rooms) if (!this.room(r.id)) this.rooms.push({ id: r.id, lastSeq: r.lastSeq });
           this.sink.welcome(this, f.rooms, resumed);
           resolve();
         } else this.onFrame(f, at);
@@ -91,11 +116,25 @@ export class Conn {
     }, delay);
   }
 
+  room(id: string): ConnRoom | undefined {
+    for (const r of this.rooms) if (r.id === id) return r;
+    return undefined;
+  }
+
+  /** The room whose id is text[at, end), compared in place (a connection is in one or a few rooms). */
+  private roomAt(text: string, at: number, end: number): ConnRoom | undefined {
+    for (const r of this.rooms) if (end - at === r.id.length && text.startsWith(r.id, at)) return r;
+    return undefined;
+  }
+
   private onFrame(f: ServerFrame, at: number): void {
     switch (f.type) {
       case "event": {
         const ev = f.event;
-        if ((this.lastSeq.get(ev.room) ?? 0) < ev.seq) this.lastSeq.set(ev.room, ev.seq);
+        const room = this.room(ev.room);
+        if (room) {
+          if (room.lastSeq < ev.seq) room.lastSeq = ev.seq;
+        } else this.rooms.push({ id: ev.room, lastSeq: ev.seq });
         this.sink.event(this, ev, true, at);
         break;
       }

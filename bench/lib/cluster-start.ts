@@ -11,7 +11,7 @@ import { cpuSeconds, type Target } from "./target";
  * Settings on top of the kit's (nodeArgs: cheap hashing, lifted HTTP limits, --trust-proxy): the
  * single-node bench's --bench-mode and a token that outlives the run. Later flags win.
  */
-const BENCH_ARGS = ["--bench-mode", "--access-ttl", "86400"];
+const BENCH_ARGS = ["--bench-mode", "--access-ttl", "86400", "--registration", "open"];
 /** libSQL and no bus: the node ignores the kit's database and Redis (they stay idle) and is the single binary as shipped. */
 const LIBSQL_ARGS = ["--db", "", "--bus", ""];
 

@@ -1,7 +1,8 @@
 // Shared sink for all connections of a run: latency per load step, ack/delivery accounting and the correctness audit; plus bulk connect.
 import type { RoomEvent } from "../../server/protocol/types";
 import { Audit } from "./audit";
-import { Conn, type ConnOptions, wsUrlOf } from "./client";
+import { Conn, type ConnOptions, type ConnRoom, wsUrlOf } from "./client";
+import type { EventFields } from "./frame";
 import { Histogram } from "./histogram";
 import { type Layout, roomsInUse } from "./provision";
 import { type Progress, pool } from "./progress";
@@ -47,14 +48,46 @@ export class Recorder {
   }
 
   private stepOf(clientMsgId: string | undefined): StepStats | undefined {
-    if (!clientMsgId) return undefined;
-    const dot = clientMsgId.indexOf(".");
-    return dot > 0 ? this.steps.get(clientMsgId.slice(0, dot)) : undefined;
+    return clientMsgId ? this.stepAt(clientMsgId, 0) : undefined;
+  }
+
+  /** The last step looked up, as "tag." : nearly every delivery belongs to the step being run, so this saves a slice and a lookup. */
+  private lastTagDot = "";
+  private lastStep?: StepStats;
+
+  /** The step of the clientMsgId starting at text[at] (its tag is the part before the first dot). */
+  private stepAt(text: string, at: number): StepStats | undefined {
+    if (this.lastStep && text.startsWith(this.lastTagDot, at)) return this.lastStep;
+    const dot = text.indexOf(".", at);
+    if (dot <= at) return undefined;
+    const tag = text.slice(at, dot);
+    const st = this.steps.get(tag);
+    if (st) {
+      this.lastTagDot = `${tag}.`;
+      this.lastStep = st;
+    }
+    return st;
   }
 
   welcome(conn: Conn, rooms: { id: string; lastSeq: number }[], resumed: boolean): void {
     if (resumed) this.resumes.push(performance.now());
-    else for (const r of rooms) this.audit.watch(conn.idx, r.id, r.lastSeq);
+    else for (const r of rooms) conn.room(r.id)!.stream = this.audit.watch(conn.idx, r.id, r.lastSeq);
+  }
+
+  /** The lean path (client.ts, frame.ts): a live event's fields as positions in its raw text; nothing is allocated. */
+  delivery(conn: Conn, room: ConnRoom, f: EventFields, text: string, atMs: number): void {
+    const fresh = this.audit.deliverTo(room.stream!, f.seq, true, text, f.idAt, f.idEnd);
+    if (!fresh || !f.message || f.idAt < 0) return;
+    const st = this.stepAt(text, f.idAt);
+    if (!st) return;
+    if (f.stampMs === f.stampMs) {
+      const us = (atMs - f.stampMs) * 1000;
+      st.latency.record(us);
+      this.onLatency?.(conn, text.slice(f.idAt, f.idEnd), us);
+    }
+    st.delivered++;
+    if (atMs < st.firstAt) st.firstAt = atMs;
+    if (atMs > st.lastAt) st.lastAt = atMs;
   }
 
   event(conn: Conn, ev: RoomEvent, live: boolean, atMs: number): void {
@@ -101,9 +134,15 @@ export class Recorder {
 }
 
 /** Opens connections for accounts [0, count) (cycling if there are fewer accounts) and waits for every welcome. */
-export async function connectAll(base: string, layout: Layout, count: number, rec: Recorder, opts: ConnOptions, progress: Progress, label: string): Promise<Conn[]> {
+export function connectAll(base: string, layout: Layout, count: number, rec: Recorder, opts: ConnOptions, progress: Progress, label: string): Promise<Conn[]> {
+  return connectSome(base, layout, Array.from({ length: count }, (_, i) => i), rec, opts, progress, label);
+}
+
+/** Opens the connections with these indices (connection i uses account i, cycling) and waits for every welcome. */
+export async function connectSome(base: string, layout: Layout, indices: number[], rec: Recorder, opts: ConnOptions, progress: Progress, label: string): Promise<Conn[]> {
   const url = wsUrlOf(base);
-  const conns = Array.from({ length: count }, (_, i) => new Conn(i, url, layout.accounts[i % layout.accounts.length].token, rec, opts));
+  const count = indices.length;
+  const conns = indices.map((i) => new Conn(i, url, layout.accounts[i % layout.accounts.length].token, rec, opts));
   let n = 0;
   // Bounded concurrency: a burst of thousands of simultaneous handshakes measures the accept queue, not the server.
   await pool(conns, 64, async (c) => {

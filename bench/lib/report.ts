@@ -4,6 +4,7 @@ import { sloKey } from "../scenarios/types";
 import type { Slo } from "./args";
 import { type AuditReport, mergeReports } from "./audit";
 import type { HistogramSummary } from "./histogram";
+import { SATURATED } from "./progress";
 import { evaluateTargets, type TargetResult } from "./targets";
 
 export interface SloResult {
@@ -114,6 +115,23 @@ function clusterLines(r: ScenarioResult): string[] {
   return L;
 }
 
+/**
+ * What a report says of the generator in one scenario: its CPU per delivery received, and whether it was the
+ * limit (a process at ≥ SATURATED of its core). When it was, the figures that count are those per second of
+ * server CPU (P1 is judged that way), not the rates.
+ */
+export function generatorVerdict(r: ScenarioResult): string {
+  const g = r.generatorCost;
+  const who = `${r.scenario} (${r.target})`;
+  if (!g) return `${who}: generator at ${Math.round(r.generatorCpu * 100)} % of a core (cost not measured)`;
+  const cost = g.usPerDelivery === null ? "no deliveries" : `${g.usPerDelivery} µs of generator CPU per delivery received (${g.cpuSec} CPU-s ÷ ${g.deliveries.toLocaleString("en-US")})`;
+  const top = Math.round(Math.max(0, ...g.shares) * 100);
+  const procs = `${g.processes} process${g.processes === 1 ? "" : "es"}, busiest at ${top} % of its core`;
+  return g.limited
+    ? `${who}: ${cost}; ${procs}: **the generator was the limit** (≥ ${SATURATED * 100} %), so rates are its ceiling and the server is judged per CPU-second`
+    : `${who}: ${cost}; ${procs}: not the limit (< ${SATURATED * 100} %)`;
+}
+
 export function markdown(run: RunResult): string {
   const status = run.exitCode === EXIT.OK ? "PASS" : run.exitCode === EXIT.SLO ? (run.slos.some((s) => !s.pass) ? "SLO MISSED" : "TARGET MISSED") : run.exitCode === EXIT.INVALID ? "INVALID" : "FAIL";
   const L: string[] = [`# Parley bench — ${status}`, ""];
@@ -123,6 +141,9 @@ export function markdown(run: RunResult): string {
   L.push(`**Correctness audit:** ${a.ok ? "clean" : "FAILED"} — ${a.acked} acked messages, ${a.deliveries} deliveries checked over ${a.streams} streams, ${a.roomsChecked} rooms checked against storage.`);
   L.push(`missing ${a.missing} · duplicated ${a.duplicated} · out of order ${a.outOfOrder} · mismatched ${a.mismatched} · not stored ${a.notStored} · unanswered ${a.unacked} · rejected ${a.rejected} · rooms unverified ${a.unverified}`);
   for (const e of a.examples) L.push(`- ${e}`);
+  L.push("");
+  L.push("**Generator:**", "");
+  for (const r of run.results) if (!r.details?.skipped && !r.error) L.push(`- ${generatorVerdict(r)}`);
   L.push("");
   L.push(`**Targets** (${run.targetsEnforced ? "enforced: a FAIL sets exit code 2" : "reported only; --targets enforces them"}${run.quick ? "; a quick run cannot measure them at full size" : ""}):`, "");
   L.push("| target | verdict | goal | measured |", "| --- | --- | --- | --- |");
@@ -161,10 +182,10 @@ export function markdown(run: RunResult): string {
     }
     for (const r of [main, base]) {
       if (!r?.steps?.length) continue;
-      L.push(`${r.target} ladder:`, "", "| msgs/s | deliveries/s offered | achieved | p50 ms | p99 ms | p99.9 ms | max ms | lost | gen CPU | server CPU | |", "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
+      L.push(`${r.target} ladder:`, "", "| msgs/s | deliveries/s offered | achieved | p50 ms | p99 ms | p99.9 ms | max ms | lost | gen CPU | gen µs/delivery | server CPU | server µs/msg | |", "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
       for (const s of r.steps) {
         const ms = (us: number) => (us / 1000).toFixed(2);
-        L.push(`| ${s.ratePerSec} | ${s.offeredDeliveriesPerSec} | ${s.achievedDeliveriesPerSec} | ${ms(s.latencyUs.p50)} | ${ms(s.latencyUs.p99)} | ${ms(s.latencyUs.p999)} | ${ms(s.latencyUs.max)} | ${s.lost} | ${Math.round(s.generatorCpu * 100)}% | ${s.serverCpu === undefined ? "–" : `${Math.round(s.serverCpu * 100)}%`} | ${s.pass ? "✓" : `✗ ${s.why ?? "missed"}`} |`);
+        L.push(`| ${s.ratePerSec} | ${s.offeredDeliveriesPerSec} | ${s.achievedDeliveriesPerSec} | ${ms(s.latencyUs.p50)} | ${ms(s.latencyUs.p99)} | ${ms(s.latencyUs.p999)} | ${ms(s.latencyUs.max)} | ${s.lost} | ${Math.round(s.generatorCpu * 100)}%${s.generatorCpuBy ? ` (${s.generatorCpuBy.map((x) => Math.round(x * 100)).join("/")})` : ""} | ${s.generatorUsPerDelivery ?? "–"} | ${s.serverCpu === undefined ? "–" : `${Math.round(s.serverCpu * 100)}%`} | ${s.serverUsPerMsg ?? "–"} | ${s.pass ? "✓" : `✗ ${s.why ?? "missed"}`} |`);
       }
       L.push("");
       if (r.steps.some((s) => s.crossing || s.serverCpuBy)) L.push(...clusterLines(r));

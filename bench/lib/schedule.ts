@@ -65,12 +65,16 @@ export function senderTimes(spec: ScheduleSpec, index: number): number[] {
   return out;
 }
 
-/** Builds the merged schedule of every sender, sorted by time (ties keep sender order). */
-export function buildSchedule(spec: ScheduleSpec): Schedule {
-  const per = Array.from({ length: spec.senders }, (_, i) => senderTimes(spec, i));
+/**
+ * Builds the merged schedule of every sender (or of the senders listed in `only`: a worker's share,
+ * with the same times they have in the whole schedule), sorted by time (ties keep sender order).
+ */
+export function buildSchedule(spec: ScheduleSpec, only?: number[]): Schedule {
+  const ids = only ?? Array.from({ length: spec.senders }, (_, i) => i);
+  const per = ids.map((i) => senderTimes(spec, i));
   const length = per.reduce((n, a) => n + a.length, 0);
   const entries: { t: number; s: number; k: number }[] = [];
-  per.forEach((times, s) => times.forEach((t, k) => entries.push({ t, s, k })));
+  per.forEach((times, j) => times.forEach((t, k) => entries.push({ t, s: ids[j], k })));
   entries.sort((a, b) => a.t - b.t || a.s - b.s);
   const schedule: Schedule = {
     times: new Float64Array(length),

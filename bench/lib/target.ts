@@ -57,7 +57,7 @@ export function pinSelf(): boolean {
 
 export function parleyCommand(dataDir: string, override?: string[]): string[] {
   // Access tokens must outlive a full run (default 15 min): the accounts are provisioned once, at the start.
-  const args = ["--host", "127.0.0.1", "--data", dataDir, "--bench-mode", "--access-ttl", "86400"];
+  const args = ["--host", "127.0.0.1", "--data", dataDir, "--bench-mode", "--access-ttl", "86400", "--registration", "open"];
   if (override) return [...override, ...args];
   return isCompiled() ? [process.execPath, ...args] : [process.execPath, join(REPO_DIR, "server/main.ts"), ...args];
 }

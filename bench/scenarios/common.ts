@@ -1,9 +1,9 @@
 // Helpers shared by the messaging scenarios: draining a step, the storage audit, and generator-health checks.
 import type { AuditReport } from "../lib/audit";
-import { SATURATED } from "../lib/progress";
-import { fetchLog, ownerOf } from "../lib/provision";
+import { type GeneratorCost, generatorLimited, SATURATED, usPerDelivery } from "../lib/progress";
+import { fetchLog, type Layout, ownerOf } from "../lib/provision";
 import type { Recorder, StepStats } from "../lib/recorder";
-import type { Ctx } from "./types";
+import type { Ctx, ScenarioResult } from "./types";
 
 /**
  * Waits until every owed delivery and every ack arrived, or until nothing new
@@ -30,17 +30,22 @@ export async function drain(st: StepStats, answered: () => number, quietMs: numb
 }
 
 /** Feeds every room's stored log into the audit (durable targets only) and returns the verdict. */
-export async function finishAudit(ctx: Ctx, rec: Recorder): Promise<AuditReport> {
-  if (ctx.target.durable) {
+export function finishAudit(ctx: Ctx, rec: Recorder): Promise<AuditReport> {
+  return auditStorage(ctx.target.url, ctx.target.durable, ctx.layout, rec, (n, of) => ctx.progress.set(`${ctx.label}: storage audit ${n}/${of} rooms`));
+}
+
+/** finishAudit's work, from plain data (a fanout worker process has no Ctx). */
+export async function auditStorage(url: string, durable: boolean, layout: Layout, rec: Recorder, tick?: (n: number, of: number) => void): Promise<AuditReport> {
+  if (durable) {
     const rooms = rec.audit.roomsWithAcks();
     let n = 0;
     for (const room of rooms) {
       try {
-        rec.audit.stored(room, await fetchLog(ctx.target.url, room, ownerOf(ctx.layout, room).token));
+        rec.audit.stored(room, await fetchLog(url, room, ownerOf(layout, room).token));
       } catch (e) {
         rec.audit.unreadable(room, (e as Error).message);
       }
-      ctx.progress.set(`${ctx.label}: storage audit ${++n}/${rooms.length} rooms`);
+      tick?.(++n, rooms.length);
     }
   }
   return rec.audit.report();
@@ -59,5 +64,10 @@ export function boundNote(cpu: number, where: string): { generatorBound: boolean
 
 /** Invalidity note when the generator ran out of CPU in an open loop (its own delays would be charged to the server). */
 export function cpuInvalid(cpu: number, where: string): string[] {
-  return cpu >= SATURATED ? [`generator CPU ${(cpu * 100).toFixed(0)}% of a core during ${where}: results are generator-bound`] : [];
+  return cpu >= SATURATED ? [`generator CPU ${(cpu * 100).toFixed(0)}% of a core during ${where} (limit ${SATURATED * 100} %): results are generator-bound`] : [];
+}
+
+/** What every report says of the generator: its CPU per delivery received, over how many processes, and whether it was the limit. */
+export function generatorSummary(c: GeneratorCost): NonNullable<ScenarioResult["generatorCost"]> {
+  return { usPerDelivery: usPerDelivery(c), cpuSec: Math.round(c.cpuSec * 1000) / 1000, deliveries: c.deliveries, processes: c.shares.length, shares: c.shares, limited: generatorLimited(c.shares) };
 }

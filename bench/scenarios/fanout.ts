@@ -1,18 +1,21 @@
 // Fanout: N connections in rooms of K, S open-loop senders, a ladder of offered rates; finds the highest rate holding the SLO with zero loss. With --nodes, latency by whether the receiver is on the sender's node.
 import { loadavg } from "node:os";
 import { type CpuSample, cpuShares } from "../lib/cluster";
-import type { Conn } from "../lib/client";
+import { mergeReports } from "../lib/audit";
 import { Histogram } from "../lib/histogram";
-import { CpuMeter, SATURATED } from "../lib/progress";
+import { addCosts, costOf, CpuMeter, type GeneratorCost, SATURATED, usPerDelivery } from "../lib/progress";
 import { roomsInUse } from "../lib/provision";
-import { closeAll, connectAll, Recorder, senderSlot } from "../lib/recorder";
-import { clientMsgId, buildSchedule, dispatch, nowMs, stampBody } from "../lib/schedule";
+import { senderSlot } from "../lib/recorder";
+import { nowMs } from "../lib/schedule";
+import { LocalShard, mergeStepReports, RemoteShard, type Shard, type ShardSpec, splitByRoom } from "../lib/shard";
 import { cpuSeconds, machineCpu } from "../lib/target";
-import { cpuInvalid, drain, finishAudit } from "./common";
+import { cpuInvalid, finishAudit, generatorSummary } from "./common";
 import { type Ctx, type FanoutStep, metric, type ScenarioResult, sloKey } from "./types";
 
 /** Send lag (p99) beyond which a step's latencies are polluted by the generator's own stalls. */
 const LAG_LIMIT_MS = 10;
+/** How far ahead of now a step's schedule starts. */
+const START_AHEAD_MS = 50;
 
 const round = (r: number) => Math.round(r * 100) / 100;
 
@@ -31,30 +34,6 @@ export function nextStep(rates: number[], k: number, pastKnee: boolean, required
   const want = new Set(required.map(round));
   for (let j = k + 1; j < rates.length; j++) if (want.has(rates[j])) return j;
   return -1;
-}
-
-/**
- * One unmeasured second at the lowest rate: the first messages through a fresh
- * process pay for JIT compilation and lazy allocation, and would otherwise land
- * in the first step's tail (tens of ms on the baseline).
- */
-async function warmUp(ctx: Ctx, rec: Recorder, conns: Conn[], slots: { conn: number; room: string }[], rate: number): Promise<void> {
-  const st = rec.step("w");
-  const schedule = buildSchedule({ ratePerSec: rate, senders: slots.length, durationMs: 1000, startMs: nowMs() });
-  ctx.progress.set(`${ctx.label}: warm-up`);
-  await dispatch(schedule, (i, t) => {
-    const s = schedule.sender[i];
-    const id = clientMsgId("w", s, schedule.nth[i]);
-    rec.sent(id);
-    if (!conns[slots[s].conn].send(slots[s].room, id, stampBody(t, id, ctx.plan.bodyChars))) rec.audit.abandon(id);
-  });
-  await drain(st, () => st.acked, ctx.plan.drainQuietMs, 30_000);
-}
-
-/** Deliveries split by where the receiver sits: on the sender's node, or on another one (the bus and a second node in the path). */
-interface Crossing {
-  local: Histogram;
-  remote: Histogram;
 }
 
 /**
@@ -92,109 +71,131 @@ function otherWork(m0: MachineMark, m1: MachineMark, generator: number, server: 
   return { otherCpu: r(Math.max(0, (m1.cpu.busy - m0.cpu.busy) / sec - generator - server)), stealCpu: r((m1.cpu.steal - m0.cpu.steal) / sec) };
 }
 
+/** The shards of a run: one in this process (always with --nodes), or `workers` worker processes, each owning whole rooms. */
+function makeShards(ctx: Ctx, rec: (spec: ShardSpec) => LocalShard): Shard[] {
+  const { plan, layout, target } = ctx;
+  const rooms = roomsInUse(layout, plan.connections);
+  const slots = Array.from({ length: plan.senders }, (_, s) => ({ s, ...senderSlot(s, layout, plan.connections) }));
+  const n = target.cluster ? 1 : Math.max(1, Math.min(ctx.workers, rooms));
+  const parts = splitByRoom(n, rooms, layout.roomSize, plan.connections, slots, layout.rooms);
+  const spec = (p: (typeof parts)[number], i: number): ShardSpec => ({
+    url: target.url, durable: target.durable, layout, conns: p.conns, connected: plan.connections, slots: p.slots, senders: plan.senders,
+    bodyChars: plan.bodyChars, drainQuietMs: plan.drainQuietMs, label: parts.length > 1 ? `${ctx.label} [worker ${i + 1}/${parts.length}]` : ctx.label,
+  });
+  return parts.length === 1 ? [rec(spec(parts[0], 0))] : parts.map((p, i) => new RemoteShard(spec(p, i)));
+}
+
 export async function fanout(ctx: Ctx): Promise<ScenarioResult> {
   const { plan, layout, target, progress, knee } = ctx;
-  const rec = new Recorder(layout, plan.connections);
   const cluster = target.cluster;
-  const placed = cluster
-    ? await cluster.connectAll(layout, plan.connections, rec, { autoReconnect: true }, progress, ctx.label)
-    : { conns: await connectAll(target.url, layout, plan.connections, rec, { autoReconnect: true }, progress, ctx.label), node: undefined };
-  const conns = placed.conns;
+  let local: LocalShard | undefined;
+  const shards = makeShards(ctx, (spec) => (local = new LocalShard(spec, progress, cluster, (rec) => finishAudit(ctx, rec))));
+  try {
+    return await runFanout(ctx, shards, local);
+  } finally {
+    for (const s of shards) s.kill();
+  }
+}
+
+async function runFanout(ctx: Ctx, shards: Shard[], local: LocalShard | undefined): Promise<ScenarioResult> {
+  const { plan, layout, target, progress, knee } = ctx;
+  const cluster = target.cluster;
+  progress.set(`${ctx.label}: connecting ${plan.connections} sockets${shards.length > 1 ? ` from ${shards.length} worker processes` : ""}`);
+  await Promise.all(shards.map((s) => s.connect()));
   const slots = Array.from({ length: plan.senders }, (_, s) => senderSlot(s, layout, plan.connections));
-  const node = placed.node;
+  const node = local?.node;
   const placement = cluster && node ? placementOf(node, cluster.nodeNames.length, slots, (i) => layout.rooms[Math.floor(i / layout.roomSize)]) : undefined;
   if (placement) progress.log(`  ${ctx.label}: connections per node ${placement.perNode.join(" / ")}; ${placement.roomsSpanning} rooms span nodes; ${(placement.crossingShare * 100).toFixed(1)} % of deliveries cross nodes`);
-  const crossing = new Map<string, Crossing>();
-  if (node) {
-    rec.onLatency = (conn, id, us) => {
-      // clientMsgId = step.sender.n.run (schedule.ts); a socket that reconnected through HAProxy may sit elsewhere now.
-      const [tag, sender] = id.split(".", 2);
-      const from = slots[Number(sender)]?.conn;
-      if (from === undefined || conn.drops > 0 || conns[from].drops > 0) return;
-      let c = crossing.get(tag);
-      if (!c) crossing.set(tag, (c = { local: new Histogram(), remote: new Histogram() }));
-      (node[conn.idx] === node[from] ? c.local : c.remote).record(us);
-    };
-  }
   const rates = ladder(plan.rates, ctx.requiredRates);
   const steps: FanoutStep[] = [];
-  const cpu = new CpuMeter();
-  await warmUp(ctx, rec, conns, slots, rates[0]);
+  const costs: GeneratorCost[] = [];
+  const run = (tag: string, rate: number, durationMs: number, capMs: number) => {
+    // Started a little ahead, so every worker has the command before its first send is due.
+    const cmd = { tag, rate, durationMs, startMs: nowMs() + START_AHEAD_MS, capMs };
+    return Promise.all(shards.map((s) => s.step(cmd))).then((parts) => ({ cmd, r: mergeStepReports(parts) }));
+  };
+  // One unmeasured second at the lowest rate: the first messages through a fresh process pay for JIT compilation and
+  // lazy allocation, and would otherwise land in the first step's tail (tens of ms on the baseline).
+  if (rates.length) {
+    progress.set(`${ctx.label}: warm-up`);
+    await run("w", rates[0], 1000, 30_000);
+  }
   let pastKnee = false;
   for (let k = rates.length ? 0 : -1; k >= 0; ) {
     const rate = rates[k];
     const tag = `f${k}`;
-    const st = rec.step(tag);
-    const lag = new Histogram();
-    let notSent = 0;
-    // Sampled before the schedule is built: reading PostgreSQL's backends takes a query, which must not delay the first sends.
+    // Sampled before the schedule starts: reading PostgreSQL's backends takes a query, which must not delay the first sends.
     const cpu0: { at: number; s: CpuSample[] } | undefined = cluster ? { at: nowMs(), s: await cluster.cpu() } : undefined;
-    const schedule = buildSchedule({ ratePerSec: rate, senders: plan.senders, durationMs: plan.stepMs, startMs: nowMs() + 20 });
-    const startMs = schedule.times[0] ?? nowMs();
     const srv0 = cpuSeconds(target.pid);
     const m0 = { at: nowMs(), cpu: machineCpu() };
-    cpu.restart();
-    const ticker = setInterval(() => progress.set(`${ctx.label}: ${rate} msg/s → ${st.delivered} deliveries, p99 ${(st.latency.percentile(99) / 1000).toFixed(1)} ms`), 250);
-    await dispatch(schedule, (i, t) => {
-      const s = schedule.sender[i];
-      const id = clientMsgId(tag, s, schedule.nth[i]);
-      const slot = slots[s];
-      rec.sent(id);
-      // A sender whose socket is down (e.g. closed as a slow consumer) cannot send on time: that is loss at this rate.
-      if (!conns[slot.conn].send(slot.room, id, stampBody(t, id, plan.bodyChars))) {
-        rec.audit.abandon(id);
-        notSent++;
-      }
-    }, (l) => lag.recordMs(l));
-    const genCpu = cpu.read();
+    const self = new CpuMeter(); // this process's own share when the shards are workers
+    const ticker = setInterval(() => {
+      const live = local?.live(tag);
+      progress.set(`${ctx.label}: ${rate} msg/s${live ? ` → ${live.delivered} deliveries, p99 ${(live.p99Us / 1000).toFixed(1)} ms` : ` (${shards.length} workers)`}`);
+    }, 250);
+    const pending = run(tag, rate, plan.stepMs, 60_000);
+    // Server CPU over the sending phase only (the drain is mostly idle): sampled when the schedule ends.
+    await Bun.sleep(plan.stepMs + START_AHEAD_MS);
     const m1 = { at: nowMs(), cpu: machineCpu() };
-    const wallSec = (nowMs() - startMs) / 1000;
     const srv1 = cpuSeconds(target.pid);
     const serverCpuBy = cluster && cpu0 ? cpuShares(cpu0.s, await cluster.cpu(), (nowMs() - cpu0.at) / 1000) : undefined;
-    await drain(st, () => st.acked + notSent, plan.drainQuietMs, 60_000);
+    const { cmd, r } = await pending;
     clearInterval(ticker);
-    const lost = Math.max(0, st.expected - st.delivered) + (st.sent - notSent - st.acked);
-    const p = st.latency.percentile(knee.percentile) / 1000;
-    const span = Math.max(plan.stepMs, st.lastAt - startMs) / 1000;
+    const wallSec = (m1.at - m0.at) / 1000;
+    const coordinator = shards.length > 1 ? [self.sample().cpuSec] : [];
+    const cost = costOf([...r.cpuTotal, ...coordinator], r.totalSec, r.received);
+    costs.push(cost);
+    const sendShares = r.cpuSend.map((c) => (r.sendSec > 0 ? Math.round((c / r.sendSec) * 100) / 100 : 0));
+    const genCpu = Math.max(0, ...sendShares);
+    const latency = Histogram.fromSparse(r.latency);
+    const lost = Math.max(0, r.expected - r.delivered) + (r.sent - r.notSent - r.acked);
+    const p = latency.percentile(knee.percentile) / 1000;
+    const span = Math.max(plan.stepMs, r.lastAt - cmd.startMs) / 1000;
     const sloUs: Record<string, number> = {};
-    for (const s of [knee, ...ctx.slos]) sloUs[sloKey(s.percentile)] = st.latency.percentile(s.percentile);
+    for (const s of [knee, ...ctx.slos]) sloUs[sloKey(s.percentile)] = latency.percentile(s.percentile);
     const why = [
       p > knee.thresholdMs ? `p${knee.percentile} ${p.toFixed(1)} ms > ${knee.thresholdMs} ms` : "",
-      lost > 0 || notSent > 0 ? `${lost} lost, ${notSent} not sent` : "",
+      lost > 0 || r.notSent > 0 ? `${lost} lost, ${r.notSent} not sent` : "",
       genCpu >= SATURATED ? "generator saturated" : "",
     ].filter(Boolean).join("; ");
     const serverCpu = serverCpuBy
       ? Math.round(Object.values(serverCpuBy).reduce((a, b) => a + b, 0) * 100) / 100
-      : srv0 !== undefined && srv1 !== undefined ? Math.round(((srv1 - srv0) / wallSec) * 100) / 100 : undefined;
+      : srv0 !== undefined && srv1 !== undefined && wallSec > 0 ? Math.round(((srv1 - srv0) / wallSec) * 100) / 100 : undefined;
+    const serverSec = serverCpuBy ? (serverCpu ?? 0) * wallSec : srv0 !== undefined && srv1 !== undefined ? srv1 - srv0 : undefined;
+    const lag = Histogram.fromSparse(r.lag);
     steps.push({
       ratePerSec: rate,
       offeredDeliveriesPerSec: rate * layout.roomSize,
-      achievedDeliveriesPerSec: Math.round(st.delivered / span),
-      sent: st.sent, notSent, acked: st.acked, expected: st.expected, delivered: st.delivered, lost,
-      latencyUs: st.latency.summary(),
-      ackLatencyUs: st.ackLatency.summary(),
+      achievedDeliveriesPerSec: Math.round(r.delivered / span),
+      sent: r.sent, notSent: r.notSent, acked: r.acked, expected: r.expected, delivered: r.delivered, lost,
+      latencyUs: latency.summary(),
+      ackLatencyUs: Histogram.fromSparse(r.ackLatency).summary(),
       sloUs,
       sendLagP99Ms: Math.round(lag.percentile(99) / 10) / 100,
-      generatorCpu: Math.round(genCpu * 100) / 100,
+      generatorCpu: genCpu,
+      generatorCpuBy: sendShares.length > 1 ? sendShares : undefined,
+      generatorUsPerDelivery: usPerDelivery(cost),
       serverCpu,
+      serverUsPerMsg: serverSec !== undefined && r.acked > 0 ? Math.round((serverSec / r.acked) * 1e7) / 10 : undefined,
       serverCpuBy,
       loadavg: Math.round(loadavg()[0] * 100) / 100,
-      ...otherWork(m0, m1, genCpu, serverCpu),
-      crossing: crossing.has(tag) ? { local: crossing.get(tag)!.local.summary(), remote: crossing.get(tag)!.remote.summary() } : undefined,
+      ...otherWork(m0, m1, r.cpuSend.reduce((a, b) => a + b, 0) / Math.max(1e-9, r.sendSec), serverCpu),
+      crossing: r.crossing ? { local: Histogram.fromSparse(r.crossing.local).summary(), remote: Histogram.fromSparse(r.crossing.remote).summary() } : undefined,
       pass: why === "",
       why: why || undefined,
     });
-    progress.log(`  ${ctx.label}: ${rate} msg/s (${rate * layout.roomSize} deliveries/s offered): p50 ${(st.latency.percentile(50) / 1000).toFixed(2)} ms, p99 ${(st.latency.percentile(99) / 1000).toFixed(2)} ms, lost ${lost}, gen CPU ${(genCpu * 100).toFixed(0)}%${why ? ` ✗ ${why}` : " ✓"}`);
-    const split = steps.at(-1)!.crossing;
-    if (split && split.remote.count) progress.log(`    same node p50/p99 ${(split.local.p50 / 1000).toFixed(2)}/${(split.local.p99 / 1000).toFixed(2)} ms · other node ${(split.remote.p50 / 1000).toFixed(2)}/${(split.remote.p99 / 1000).toFixed(2)} ms · server CPU ${Object.entries(serverCpuBy ?? {}).map(([k, v]) => `${k} ${Math.round(v * 100)}%`).join(", ")} · other work ${Math.round((steps.at(-1)!.otherCpu ?? 0) * 100)}%`);
+    const st = steps.at(-1)!;
+    progress.log(`  ${ctx.label}: ${rate} msg/s (${rate * layout.roomSize} deliveries/s offered): p50 ${(st.latencyUs.p50 / 1000).toFixed(2)} ms, p99 ${(st.latencyUs.p99 / 1000).toFixed(2)} ms, lost ${lost}, gen CPU ${(genCpu * 100).toFixed(0)}%${sendShares.length > 1 ? ` (${sendShares.map((x) => `${Math.round(x * 100)}%`).join(" / ")})` : ""}, ${st.generatorUsPerDelivery ?? "–"} µs/delivery${why ? ` ✗ ${why}` : " ✓"}`);
+    const split = st.crossing;
+    if (split && split.remote.count) progress.log(`    same node p50/p99 ${(split.local.p50 / 1000).toFixed(2)}/${(split.local.p99 / 1000).toFixed(2)} ms · other node ${(split.remote.p50 / 1000).toFixed(2)}/${(split.remote.p99 / 1000).toFixed(2)} ms · server CPU ${Object.entries(serverCpuBy ?? {}).map(([k, v]) => `${k} ${Math.round(v * 100)}%`).join(", ")} · other work ${Math.round((st.otherCpu ?? 0) * 100)}%`);
     // Past the knee higher rates only add queueing: skip to the required ones, if any.
     pastKnee ||= Boolean(why);
     const next = nextStep(rates, k, pastKnee, ctx.requiredRates);
     if (pastKnee && next >= 0) progress.log(`  ${ctx.label}: past the knee; measuring the required ${rates[next]} msg/s next`);
     k = next;
   }
-  closeAll(conns);
-  const audit = await finishAudit(ctx, rec);
+  const finished = await Promise.all(shards.map((s) => s.finish()));
+  const audit = mergeReports(finished.map((f) => f.audit));
   // The knee: the last step of the unbroken passing run from the bottom of the ladder.
   const firstMiss = steps.findIndex((s) => !s.pass);
   const kneeStep = (firstMiss < 0 ? steps : steps.slice(0, firstMiss)).at(-1);
@@ -206,6 +207,7 @@ export async function fanout(ctx: Ctx): Promise<ScenarioResult> {
   const notes = last?.pass ? [`never missed the SLO up to ${last.ratePerSec} msg/s: the knee is above the ladder (raise --rates)`] : [];
   const skipped = rates.filter((r) => !steps.some((s) => s.ratePerSec === r));
   if (skipped.length) notes.push(`not run (past the knee): ${skipped.join(", ")} msg/s`);
+  const total = addCosts(costs);
   return {
     scenario: "fanout",
     target: target.kind,
@@ -217,9 +219,10 @@ export async function fanout(ctx: Ctx): Promise<ScenarioResult> {
       maxAchievedDeliveriesPerSec: metric(Math.max(0, ...steps.map((s) => s.achievedDeliveriesPerSec)), "deliveries/s", "higher"),
     },
     steps,
-    details: { ...(cluster ? { topology: cluster.topology, nodes: cluster.nodeNames, placement } : {}), connections: plan.connections, roomSize: layout.roomSize, rooms: roomsInUse(layout, plan.connections), senders: plan.senders, stepMs: plan.stepMs, knee: knee.text, notes, drops: conns.reduce((n, c) => n + c.drops, 0) },
+    details: { ...(cluster ? { topology: cluster.topology, nodes: cluster.nodeNames, placement } : {}), connections: plan.connections, roomSize: layout.roomSize, rooms: roomsInUse(layout, plan.connections), senders: plan.senders, stepMs: plan.stepMs, workers: shards.length, knee: knee.text, notes, drops: finished.reduce((n, f) => n + f.drops, 0) },
     audit,
     generatorCpu: Math.max(0, ...steps.map((s) => s.generatorCpu)),
+    generatorCost: generatorSummary(total),
     invalid,
   };
 }

@@ -1,11 +1,11 @@
 // Closed-loop scenarios (each sender keeps W sends outstanding, the next one on ack): `throughput` finds peak deliveries/s in rooms of K;
 // `commit` (P4) puts each of S senders alone in its own room, so every message is one durable commit plus its own echo and the acked rate is the figure.
 import type { Conn } from "../lib/client";
-import { CpuMeter } from "../lib/progress";
+import { costOf, CpuMeter, type GeneratorCost } from "../lib/progress";
 import { closeAll, connectAll, Recorder, senderSlot } from "../lib/recorder";
 import { clientMsgId, nowMs, stampBody } from "../lib/schedule";
 import { cpuSeconds } from "../lib/target";
-import { boundNote, drain, finishAudit } from "./common";
+import { boundNote, drain, finishAudit, generatorSummary } from "./common";
 import { type Ctx, metric, type ScenarioResult } from "./types";
 
 interface LoopResult {
@@ -13,6 +13,7 @@ interface LoopResult {
   delivered: number;
   acked: number;
   genCpu: number;
+  cost: GeneratorCost;
   serverCpu?: number;
   rec: Recorder;
   lost: number;
@@ -43,6 +44,7 @@ async function closedLoop(ctx: Ctx, tag: string, connections: number, senders: M
   await Bun.sleep(warmMs);
   const d0 = st.delivered;
   const a0 = st.acked;
+  const received0 = rec.audit.delivered;
   const t0 = performance.now();
   const srv0 = cpuSeconds(target.pid);
   cpu.restart();
@@ -56,12 +58,14 @@ async function closedLoop(ctx: Ctx, tag: string, connections: number, senders: M
   const delivered = st.delivered - d0;
   const acked = st.acked - a0;
   const genCpu = cpu.read();
+  const used = cpu.sample();
+  const cost = costOf([used.cpuSec], used.wallSec, rec.audit.delivered - received0);
   const srv1 = cpuSeconds(target.pid);
   running = false;
   await drain(st, () => st.acked, plan.drainQuietMs, 60_000);
   closeAll(conns);
   return {
-    secs, delivered, acked, genCpu, rec,
+    secs, delivered, acked, genCpu, cost, rec,
     serverCpu: srv0 !== undefined && srv1 !== undefined ? Math.round(((srv1 - srv0) / secs) * 100) / 100 : undefined,
     lost: Math.max(0, st.expected - st.delivered),
   };
@@ -93,6 +97,7 @@ export async function throughput(ctx: Ctx): Promise<ScenarioResult> {
     },
     audit,
     generatorCpu: Math.round(r.genCpu * 100) / 100,
+    generatorCost: generatorSummary(r.cost),
     invalid: [],
     generatorBound: bound.generatorBound,
   };
@@ -126,6 +131,7 @@ export async function commit(ctx: Ctx): Promise<ScenarioResult> {
     },
     audit,
     generatorCpu: Math.round(r.genCpu * 100) / 100,
+    generatorCost: generatorSummary(r.cost),
     invalid: [],
     generatorBound: bound.generatorBound,
   };

@@ -64,6 +64,8 @@ export interface Ctx {
   /** Offered msgs/s the fanout ladder must measure even past the knee (the SLOs' and targets' loads). */
   requiredRates: number[];
   label: string;
+  /** Generator processes for fanout (--workers): each owns whole rooms. */
+  workers: number;
 }
 
 export interface FanoutStep {
@@ -83,6 +85,12 @@ export interface FanoutStep {
   /** How late the generator put sends on the wire vs their schedule (its own health). */
   sendLagP99Ms: number;
   generatorCpu: number;
+  /** --workers: share of its core of each generator process while sending (generatorCpu is the highest). */
+  generatorCpuBy?: number[];
+  /** Generator CPU-seconds (all its processes) ÷ deliveries received, from the step's first send to the end of its drain, in µs. */
+  generatorUsPerDelivery?: number | null;
+  /** Server CPU-seconds ÷ messages acked in the step, µs. */
+  serverUsPerMsg?: number;
   /** Server CPU share (one core = 1); with --nodes the sum over serverCpuBy. */
   serverCpu?: number;
   /** --nodes: CPU share of each server-side process group (node1…, haproxy, redis, postgres). */
@@ -110,6 +118,8 @@ export interface ScenarioResult {
   audit?: AuditReport;
   /** Highest generator CPU share (one core = 1) seen while measuring. */
   generatorCpu: number;
+  /** The generator's cost over the measured phase: CPU per delivery received, its processes, and whether one of them was the limit. */
+  generatorCost?: { usPerDelivery: number | null; cpuSec: number; deliveries: number; processes: number; shares: number[]; limited: boolean };
   invalid: string[];
   /** A closed loop limited by the generator's CPU: its rates are lower bounds (see boundNote). */
   generatorBound?: boolean;

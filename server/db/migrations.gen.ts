@@ -6,6 +6,8 @@ import m3 from "../../drizzle/0003_idempotency_without_rowid.sql" with { type: "
 import m4 from "../../drizzle/0004_search_indexed_later.sql" with { type: "text" };
 import m5 from "../../drizzle/0005_server_secrets.sql" with { type: "text" };
 import m6 from "../../drizzle/0006_upload_blobs.sql" with { type: "text" };
+import m7 from "../../drizzle/0007_running_a_team.sql" with { type: "text" };
+import m8 from "../../drizzle/0008_magical_shinobi_shaw.sql" with { type: "text" };
 
 export const MIGRATIONS: { tag: string; sql: string }[] = [
   { tag: "0000_init", sql: m0 },
@@ -15,4 +17,6 @@ export const MIGRATIONS: { tag: string; sql: string }[] = [
   { tag: "0004_search_indexed_later", sql: m4 },
   { tag: "0005_server_secrets", sql: m5 },
   { tag: "0006_upload_blobs", sql: m6 },
+  { tag: "0007_running_a_team", sql: m7 },
+  { tag: "0008_magical_shinobi_shaw", sql: m8 },
 ];

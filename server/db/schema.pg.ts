@@ -20,6 +20,8 @@ export const users = pgTable("users", {
   createdAt: ms("created_at").notNull(),
   /** Written when the last connection closes, not on every heartbeat. */
   lastSeen: ms("last_seen"),
+  /** The avatar's blob id (its bytes are kept like an upload's); null when none. */
+  avatarId: text("avatar_id"),
 });
 
 /** One row per issued refresh token; a family is one login's chain of rotations. */
@@ -36,6 +38,44 @@ export const refreshTokens = pgTable(
   },
   (t) => [index("refresh_family_idx").on(t.familyId)],
 );
+
+/** One row per session (a refresh-token family: one login and its rotations). */
+export const sessions = pgTable(
+  "sessions",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id").notNull(),
+    createdAt: ms("created_at").notNull(),
+    lastUsedAt: ms("last_used_at").notNull(),
+    userAgent: text("user_agent").notNull().default(""),
+    ip: text("ip").notNull().default(""),
+    /** Set when the session ended (logout, password change, deleted, reset, deactivation). */
+    endedAt: ms("ended_at"),
+  },
+  (t) => [index("sessions_user_idx").on(t.userId), index("sessions_ended_idx").on(t.endedAt)],
+);
+
+/** Sign-up invites: a code usable maxUses times until expiresAt, joining its rooms. */
+export const invites = pgTable("invites", {
+  code: text("code").primaryKey(),
+  maxUses: integer("max_uses").notNull(),
+  uses: integer("uses").notNull().default(0),
+  expiresAt: ms("expires_at").notNull(),
+  /** Room ids as a JSON array. */
+  rooms: text("rooms").notNull().default("[]"),
+  createdBy: text("created_by").notNull(),
+  createdAt: ms("created_at").notNull(),
+  revokedAt: ms("revoked_at"),
+});
+
+/** One-time password-reset codes, kept as their SHA-256 only. */
+export const passwordResets = pgTable("password_resets", {
+  codeHash: text("code_hash").primaryKey(),
+  userId: text("user_id").notNull(),
+  createdAt: ms("created_at").notNull(),
+  expiresAt: ms("expires_at").notNull(),
+  usedAt: ms("used_at"),
+});
 
 export const rooms = pgTable("rooms", {
   id: text("id").primaryKey(),
@@ -181,3 +221,15 @@ export const serverSecrets = pgTable("server_secrets", {
   value: text("value").notNull(),
   createdAt: ms("created_at").notNull(),
 });
+
+/** Single sign-on: the provider's account (issuer, subject) → our user. Never matched by e-mail. */
+export const oidcIdentities = pgTable(
+  "oidc_identities",
+  {
+    issuer: text("issuer").notNull(),
+    subject: text("subject").notNull(),
+    userId: text("user_id").notNull(),
+    createdAt: ms("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.issuer, t.subject] }), index("oidc_identities_user_idx").on(t.userId)],
+);

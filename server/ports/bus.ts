@@ -24,6 +24,8 @@ export type BusMessage =
   | { kind: "close"; user: string; code: number; reason: string }
   /** The room's send policy changed in the store (mute, slow mode): every node drops its cached copy. */
   | { kind: "policy"; room: string }
+  /** These sessions of the user ended: every node refuses their access tokens and closes their sockets (4001). */
+  | { kind: "ended"; user: string; sessions: string[] }
   /**
    * A node's presence reports (realtime/presence.ts): every node keeps every node's view. `full`: the
    * node's whole list (users it no longer names left it); `ask`: answer with your own whole list.
@@ -34,7 +36,7 @@ export type BusMessage =
  * Delivery, per node: a node's handler gets
  * - `event` while the node watches its room, and also while it watches `member.userId` (a joining
  *   user's sockets may sit on a node that does not watch the room yet);
- * - `room` while it watches the room; `user` and `close` while it watches the user; `policy` and `presence` always;
+ * - `room` while it watches the room; `user` and `close` while it watches the user; `policy`, `ended` and `presence` always;
  * - each publish at most once (a member event sent on two channels still arrives once), in the order
  *   one publisher published (per-publisher order; no order between publishers).
  * The publishing node's own handler gets a message synchronously inside `publish` when it watches

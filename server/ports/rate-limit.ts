@@ -11,7 +11,8 @@ export interface BucketRule {
  * Guarantees, each checked by the contract suite under its rule id:
  * - RATE-1 a key starts full; `take(key, cost)` spends `cost` tokens and answers 0 when that many are
  *   there, else spends nothing and answers the ms until they will be (refill is continuous).
- * - RATE-2 keys are independent, and `reset(key)` makes a key full again.
+ * - RATE-2 keys are independent, and `reset(key)` makes a key full again; `give(key, cost)` puts
+ *   `cost` tokens back, never past `burst` (a take that turned out not to count is undone).
  * - RATE-3 with a shared adapter every node that shares the backend spends from one budget,
  *   atomically: no token is spent twice, so `--write-burst` means the same on one node or ten.
  * - RATE-4 answers never fail: when the shared backend is unreachable the adapter answers from a
@@ -27,6 +28,11 @@ export interface RateLimiter {
   take(key: string, cost?: number): number | Promise<number>;
   /** Peeks without spending: ms until `cost` tokens are there (0 = now). */
   wait(key: string, cost?: number): number | Promise<number>;
+  /**
+   * Puts `cost` (default 1) spent tokens back, up to `burst`: a guess takes its token before the
+   * password is checked, and a right password gives it back.
+   */
+  give(key: string, cost?: number): void | Promise<void>;
   /** Makes the key full again (a successful login clears its failures). */
   reset(key: string): void | Promise<void>;
 }

@@ -4,6 +4,7 @@ import type { EventKind, Role, RoomEvent, RoomKind, SearchResult } from "../prot
 import type { UploadBlobs } from "./blobs";
 import type { UploadsStore } from "./uploads";
 import type { PushStore } from "./push";
+import type { IdentitiesStore } from "./identities";
 
 export interface UserRow {
   id: string;
@@ -14,6 +15,45 @@ export interface UserRow {
   deactivatedAt: number | null;
   createdAt: number;
   lastSeen: number | null;
+  /** The avatar's blob id; null when none. */
+  avatarId: string | null;
+}
+
+/** An account without a password (single sign-on) stores this as its passwordHash: no password verifies against it. */
+export const NO_PASSWORD = "";
+
+/** The fields of an account that change after it is created (STORE-69). */
+export type UserPatch = Partial<Pick<UserRow, "displayName" | "passwordHash" | "isAdmin" | "avatarId" | "deactivatedAt">>;
+
+/** A session: one login (a refresh-token family, same id) with what its owner sees in the sessions list. */
+export interface SessionRow {
+  id: string;
+  userId: string;
+  createdAt: number;
+  lastUsedAt: number;
+  userAgent: string;
+  ip: string;
+  endedAt: number | null;
+}
+
+export interface InviteRow {
+  code: string;
+  maxUses: number;
+  uses: number;
+  expiresAt: number;
+  rooms: string[];
+  createdBy: string;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+export interface PasswordResetRow {
+  /** SHA-256 of the code; the code itself is never stored. */
+  codeHash: string;
+  userId: string;
+  createdAt: number;
+  expiresAt: number;
+  usedAt: number | null;
 }
 
 export interface RefreshRow {
@@ -141,6 +181,8 @@ export interface Store {
   blobs: UploadBlobs;
   /** Web Push subscriptions; its port states the guarantees (STORE-54..58; across processes STORE-67). */
   push: PushStore;
+  /** Single-sign-on links (issuer, subject) → user; its port states the guarantees (STORE-90..92). */
+  identities: IdentitiesStore;
   /**
    * Applies the bundled migrations not yet applied, each exactly once even when several nodes start
    * at the same moment. Throws when the database lists a migration this binary does not know (its
@@ -176,7 +218,8 @@ export interface Store {
   usersByNames(usernames: string[]): Promise<UserRow[]>;
   /**
    * Sets deactivatedAt and, in the same transaction, revokes (revokedAt = at) every refresh token of
-   * the user not revoked yet; earlier revocations keep their time (STORE-45).
+   * the user not revoked yet; earlier revocations keep their time (STORE-45), and ends their sessions
+   * not ended yet (STORE-73).
    */
   deactivateUser(id: string, at: number): Promise<void>;
   /**
@@ -184,6 +227,55 @@ export interface Store {
    * in the map and unknown ids change nothing; an empty map is a no-op (STORE-46).
    */
   setLastSeen(seen: Map<string, number>): Promise<void>;
+  /** Changes only the fields given ({} changes nothing); an unknown id changes nothing (STORE-69). */
+  updateUser(id: string, patch: UserPatch): Promise<void>;
+  /**
+   * Accounts ordered by username, after the username `after` (a cursor), at most `limit`. `search`
+   * keeps those whose username or display name contains it, case-insensitively, as literal text (% and
+   * _ match only themselves); `activeOnly` drops deactivated accounts (STORE-70).
+   */
+  listUsers(q: { search?: string; after?: string; limit: number; activeOnly?: boolean }): Promise<UserRow[]>;
+  /** Server admins whose account is not deactivated (STORE-71). */
+  countAdmins(): Promise<number>;
+
+  /** Stores a new session as given (STORE-72). */
+  insertSession(s: SessionRow): Promise<void>;
+  /** undefined when none (STORE-72). */
+  sessionById(id: string): Promise<SessionRow | undefined>;
+  /** The user's sessions not ended, most recently used first (STORE-72). */
+  sessionsOf(userId: string): Promise<SessionRow[]>;
+  /** Sets lastUsedAt; an ended or unknown session changes nothing (STORE-72). */
+  touchSession(id: string, at: number): Promise<void>;
+  /**
+   * Ends the user's sessions not ended yet — only `only` when given, every one but `except` when given
+   * — and, in the same transaction, revokes their refresh tokens not revoked yet. Returns the ids it
+   * ended ([] when none: a session of another user is never ended) (STORE-73).
+   */
+  endSessions(userId: string, at: number, which?: { only?: string; except?: string }): Promise<string[]>;
+  /** Sessions ended at or after `since`, with their user (a starting node fills its refusal list) (STORE-73). */
+  endedSessionsSince(since: number): Promise<{ id: string; userId: string }[]>;
+
+  /** Stores a new invite as given (STORE-74). */
+  insertInvite(i: InviteRow): Promise<void>;
+  /** undefined when none (STORE-74). */
+  inviteByCode(code: string): Promise<InviteRow | undefined>;
+  /** Invites not revoked and not expired at `now`, used up or not, newest first (STORE-74). */
+  liveInvites(now: number): Promise<InviteRow[]>;
+  /** Sets revokedAt; false when unknown or already revoked (STORE-74). */
+  revokeInvite(code: string, at: number): Promise<boolean>;
+  /**
+   * Takes one use of a usable invite (not revoked, expiresAt > now, uses < maxUses) and returns it
+   * after the use; undefined otherwise. Atomic: concurrent calls never take more than maxUses (STORE-75).
+   */
+  consumeInvite(code: string, now: number): Promise<InviteRow | undefined>;
+
+  /** Stores a new reset code as given (STORE-76). */
+  insertPasswordReset(r: PasswordResetRow): Promise<void>;
+  /**
+   * Marks an unused code whose expiresAt > now used and returns its user id; undefined otherwise.
+   * Atomic: of concurrent calls exactly one gets the user (STORE-76).
+   */
+  consumePasswordReset(codeHash: string, now: number): Promise<string | undefined>;
 
   /** Stores a new token row as given (STORE-47). */
   insertRefresh(r: RefreshRow): Promise<void>;

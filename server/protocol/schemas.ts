@@ -4,9 +4,62 @@
 // TypeBox stays out of the browser bundle. Property order inside each schema is the order the errors
 // are looked for in: `firstError` names the first, so reordering changes the `invalid_request` text.
 
-import { Type as T, type Static } from "@sinclair/typebox";
+import { FormatRegistry, Type as T, type Static } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { LIMITS } from "./types";
+
+// ---- Text: the one check every string from a client passes (docs/protocol.md, "Text") ----------
+
+/** C0 controls except tab (U+0009) and line feed (U+000A), DEL, and the C1 controls. CR is refused too: line ends are LF. */
+const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/;
+/** Bidi embedding, override and isolate controls (U+202A–U+202E, U+2066–U+2069): refused in names. */
+const BIDI_CONTROL = /[\u202A-\u202E\u2066-\u2069]/;
+/** Arrays and objects inside each other deeper than this are refused before any schema sees them. */
+export const INPUT_DEPTH_MAX = 32;
+
+/**
+ * Why a string cannot be stored as sent, or undefined when it can. Lone surrogates would come back
+ * as U+FFFD and a NUL cut the text short on read, so the ack would promise what history does not keep.
+ */
+export function textProblem(s: string): string | undefined {
+  if (!s.isWellFormed()) return "must be valid Unicode text (no lone surrogates)";
+  if (CONTROL.test(s)) return "must not contain control characters other than tab and newline";
+  return undefined;
+}
+
+/**
+ * The check every client input passes before its schema: a parsed JSON body, a query, a WebSocket
+ * frame. Every string in it, keys included, must pass `textProblem`, and nesting stays within
+ * INPUT_DEPTH_MAX (a 10,000-level array overflowed the stack of the validator's error path).
+ * Returns "path: problem" for the first offence, or undefined. New routes and frames get it without
+ * doing anything: the app and the gateway run it on every input.
+ */
+export function inputProblem(value: unknown, path = "", depth = 0): string | undefined {
+  if (typeof value === "string") {
+    const p = textProblem(value);
+    return p && `${path || "value"}: ${p}`;
+  }
+  if (typeof value !== "object" || value === null) return undefined;
+  if (depth >= INPUT_DEPTH_MAX) return `${path || "value"}: nested too deeply`;
+  for (const [k, v] of Object.entries(value)) {
+    const at = path ? `${path}/${k}` : k;
+    const p = textProblem(k);
+    if (p) return `${at}: key ${p}`;
+    const inner = inputProblem(v, at, depth + 1);
+    if (inner) return inner;
+  }
+  return undefined;
+}
+
+/** Format of names people see (display names, room names): no bidi controls that could reorder what follows. */
+FormatRegistry.Set("name", (s) => !BIDI_CONTROL.test(s));
+
+/**
+ * A name shown to other people: usernames' display names, room names. Use it (through Elysia's `t`,
+ * which is this TypeBox) for every such field; `validationMessage` in app.ts words its error.
+ */
+export const Name = (opts: { minLength?: number; maxLength: number }) => T.String({ ...opts, format: "name" });
+export const NAME_FORMAT_MESSAGE = "must not contain bidirectional override or isolate controls (U+202A–U+202E, U+2066–U+2069)";
 
 const Id = T.Optional(T.String({ maxLength: LIMITS.REQUEST_ID_MAX }));
 const RoomId = T.String({ minLength: 1, maxLength: LIMITS.ID_MAX });

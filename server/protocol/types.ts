@@ -3,12 +3,15 @@
 export type RoomKind = "public" | "private" | "dm";
 export type Role = "owner" | "admin" | "member";
 export type PresenceStatus = "online" | "away" | "dnd" | "offline";
-export type MemberChange = "join" | "leave" | "kick" | "invite" | "ban" | "unban" | "mute";
+export type MemberChange = "join" | "leave" | "kick" | "invite" | "ban" | "unban" | "mute" | "role";
 
 export interface User {
   id: string;
   username: string;
   displayName: string;
+  /** A URL an <img> can load (no auth needed); absent when the user has no avatar. */
+  avatarUrl?: string;
+  isAdmin: boolean;
 }
 
 export interface Room {
@@ -84,6 +87,8 @@ export interface MemberEvent extends EventBase {
   user?: User;
   /** change "mute": may not send until then (ms); null lifts it. */
   until?: number | null;
+  /** change "role": the member's role from this event on. */
+  role?: Role;
 }
 export interface RoomChangeEvent extends EventBase {
   kind: "room";
@@ -137,7 +142,9 @@ export type ServerFrame =
   | { type: "receipt"; room: string; userId: string; seq: number }
   | ({ type: "presence" } & PresenceInfo)
   | { type: "pong"; id?: string; serverTime: number }
-  | { type: "notification"; kind: "mention" | "dm"; room: string; seq: number; sender: string; body: string };
+  | { type: "notification"; kind: "mention" | "dm"; room: string; seq: number; sender: string; body: string }
+  /** A user's profile changed (display name, avatar): sent to the user and everyone sharing a room with them. */
+  | { type: "user"; user: User };
 
 export type ErrorCode =
   | "invalid_request"
@@ -150,6 +157,10 @@ export type ErrorCode =
   | "too_large"
   | "unsupported_type"
   | "rate_limited"
+  | "registration_closed"
+  | "invite_required"
+  | "invalid_invite"
+  | "last_admin"
   | "internal";
 
 export const LIMITS = {

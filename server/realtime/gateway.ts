@@ -4,8 +4,9 @@ import type { Server, WebSocketHandler } from "bun";
 import { AppError, errorResponse } from "../errors";
 import type { Context } from "../context";
 import { CLOSE, LIMITS, type ErrorCode } from "../protocol/types";
-import { firstError, isFrame, isFrameType, type ClientFrame, type ClientFrameOf } from "../protocol/schemas";
+import { firstError, inputProblem, isFrame, isFrameType, type ClientFrame, type ClientFrameOf } from "../protocol/schemas";
 import { verifyAccess } from "../features/auth/tokens";
+import { publicUser } from "../features/auth/service";
 import { requestAddress } from "../features/auth/client-address";
 import { requireMember, type Rooms } from "../features/rooms/service";
 import type { Messages } from "../features/messages/service";
@@ -94,8 +95,9 @@ export function createGateway(ctx: Context, deps: GatewayDeps) {
   async function hello(ws: WS, f: ClientFrameOf<"hello">) {
     const c = ws.data as Conn;
     let userId: string;
+    let sid: string;
     try {
-      userId = await verifyAccess(ctx, f.token);
+      ({ userId, sid } = await verifyAccess(ctx, f.token));
     } catch (e) {
       return ws.close(CLOSE.UNAUTHENTICATED, (e as AppError).code === "token_expired" ? "token expired" : "invalid token");
     }
@@ -107,18 +109,22 @@ export function createGateway(ctx: Context, deps: GatewayDeps) {
     const user = await store.userById(userId);
     if (!user) return ws.close(CLOSE.UNAUTHENTICATED, "unknown user");
     if (user.deactivatedAt) return ws.close(CLOSE.BANNED, "account deactivated");
+    if (ctx.endedSessions.has(sid)) return ws.close(CLOSE.UNAUTHENTICATED, "session ended");
     if (c.closed) return;
     clearTimeout(c.helloTimer);
     c.helloTimer = undefined;
     c.userId = user.id;
+    c.authSession = sid;
     const epoch = hub.epoch(user.id);
     const [rooms, peers] = await Promise.all([deps.rooms.mine(user.id), store.coMembers(user.id)]);
     if (c.closed) return;
     ws.send(welcomeFrame({
-      user: { id: user.id, username: user.username, displayName: user.displayName }, sessionId: c.sessionId,
+      user: publicUser(user), sessionId: c.sessionId,
       serverTime: clock.now(), rooms, presence: ctx.presence.snapshot(peers),
     }));
     hub.addSocket(ws);
+    // The session may have ended while this hello was reading: its `ended` message found no socket here.
+    if (ctx.endedSessions.has(sid)) return ws.close(CLOSE.UNAUTHENTICATED, "session ended");
     const since = f.since ?? {};
     const resumes = rooms.map((r) =>
       since[r.id] !== undefined ? hub.catchUp(ws, r.id, since[r.id], config.replayLimit) : hub.catchUp(ws, r.id, r.lastSeq),
@@ -174,6 +180,8 @@ export function createGateway(ctx: Context, deps: GatewayDeps) {
     }
     if (!isFrameType(type)) return reject(ws, id, "invalid_request", `unknown frame type ${JSON.stringify(String(type)).slice(0, 40)}`);
     if (type === "hello") return reject(ws, id, "invalid_request", "already authenticated");
+    const problem = inputProblem(f);
+    if (problem) return reject(ws, id, "invalid_request", problem);
     if (!isFrame(type, f)) return reject(ws, id, "invalid_request", firstError(type, f));
     countFrame(type);
     const userId = c.userId!;

@@ -13,6 +13,8 @@ export interface SocketData {
   sessionId: string;
   ip: string;
   userId?: string;
+  /** The login session (refresh-token family) whose access token opened this socket; ending it closes the socket. */
+  authSession?: string;
   /** Rooms this socket may act in; kept in step with member events. */
   rooms: Set<string>;
   helloTimer?: ReturnType<typeof setTimeout>;
@@ -53,6 +55,7 @@ export class Hub {
   private readonly memberEpochs = new Map<string, number>();
   private readonly policyListeners: ((room: string) => void)[] = [];
   private readonly presenceListeners: ((msg: Extract<BusMessage, { kind: "presence" }>) => void)[] = [];
+  private readonly endedListeners: ((sessions: string[]) => void)[] = [];
   private readonly checkTimer?: ReturnType<typeof setInterval>;
   private churned = 0;
   private churnTimer?: ReturnType<typeof setTimeout>;
@@ -102,6 +105,11 @@ export class Hub {
   /** `fn` gets every node's presence reports (realtime/presence.ts keeps the cluster's view). */
   onPresence(fn: (msg: Extract<BusMessage, { kind: "presence" }>) => void) {
     this.presenceListeners.push(fn);
+  }
+
+  /** `fn(sessions)` runs on this node whenever any node ended sessions, before their sockets here close. */
+  onSessionsEnded(fn: (sessions: string[]) => void) {
+    this.endedListeners.push(fn);
   }
 
   /** `fn(room)` runs on this node whenever any node changed the room's send policy. */
@@ -192,6 +200,12 @@ export class Hub {
       case "policy":
         for (const fn of this.policyListeners) fn(msg.room);
         return;
+      case "ended": {
+        for (const fn of this.endedListeners) fn(msg.sessions);
+        const ended = new Set(msg.sessions);
+        for (const ws of [...this.socketsOf(msg.user)]) if (ws.data.authSession && ended.has(ws.data.authSession)) ws.close(CLOSE.UNAUTHENTICATED, "session ended");
+        return;
+      }
       case "presence":
         for (const fn of this.presenceListeners) fn(msg);
         return;

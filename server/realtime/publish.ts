@@ -29,6 +29,8 @@ export const presenceFrame = (p: PresenceInfo) => frame<"presence">({ type: "pre
 export const notificationFrame = (n: Fields<"notification">) =>
   frame<"notification">({ type: "notification", kind: n.kind, room: n.room, seq: n.seq, sender: n.sender, body: n.body });
 
+export const userFrame = (user: Fields<"user">["user"]) => frame<"user">({ type: "user", user });
+
 export const welcomeFrame = (w: Fields<"welcome">) => frame<"welcome">({ type: "welcome", ...w });
 
 export function errorFrame(id: string | undefined, code: ErrorCode, message: string, more: { retryAfterMs?: number; room?: string } = {}): FrameJson {
@@ -80,6 +82,11 @@ export function publishUserSignal(bus: Bus, user: string, json: FrameJson): void
 /** Closes every socket of the user on every node. */
 export function closeUser(bus: Bus, user: string, code: number, reason: string): void {
   bus.publish({ kind: "close", user, code, reason });
+}
+
+/** These sessions of the user ended: every node refuses their access tokens and closes their sockets. */
+export function sessionsEnded(bus: Bus, user: string, sessions: string[]): void {
+  if (sessions.length > 0) bus.publish({ kind: "ended", user, sessions });
 }
 
 /**

@@ -172,7 +172,9 @@ describe("history", () => {
     const big = await api(s.url, "GET", `/api/rooms/${room}/messages?limit=1000`, undefined, alice.accessToken);
     expect(big.body.events).toHaveLength(200);
     expect((await api(s.url, "GET", `/api/rooms/${room}/messages?limit=abc`, undefined, alice.accessToken)).status).toBe(400);
-    expect((await api(s.url, "GET", `/api/rooms/${room}/messages?before=-3`, undefined, alice.accessToken)).status).toBe(400);
+    for (const bad of ["before=-3", "before=-1", "after=-1", "limit=0", "limit=-2"]) {
+      expect((await api(s.url, "GET", `/api/rooms/${room}/messages?${bad}`, undefined, alice.accessToken)).status).toBe(400);
+    }
     const eve = await register(s.url);
     expect((await api(s.url, "GET", `/api/rooms/${room}/messages`, undefined, eve.accessToken)).status).toBe(403);
     const priv = await createRoom(s.url, alice, "private");

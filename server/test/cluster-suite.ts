@@ -112,7 +112,7 @@ export class Traffic {
   }
 }
 
-export type RuleId = "1" | "2" | "3" | "4" | "5" | "7" | "8" | "10" | "11";
+export type RuleId = "1" | "2" | "3" | "4" | "5" | "7" | "8" | "10" | "11" | "12";
 
 /**
  * The main cluster's rules on `bus`: three nodes of dist/parley on one PostgreSQL database, behind
@@ -326,6 +326,31 @@ export function clusterRules(bus: BusKind, rules: RuleId[]) {
       await again.opened;
       again.send({ type: "hello", token: deactivated.accessToken });
       expect([4001, 4003]).toContain((await again.closed).code);
+    });
+
+    rule("12", "CLUSTER-12 a password change through node A ends the user's other session everywhere: its socket on node B closes with 4001, its access token is refused on node C; the changing session keeps working on C", async () => {
+      const { nodes } = cl;
+      const user = await register(nodes[0].url);
+      const login = await api(nodes[0].url, "POST", "/api/auth/login", { username: user.user.username, password: "correct horse battery" });
+      expect(login.status).toBe(200);
+      const other: Session = login.body;
+      const onB = await connect(nodes[1], other);
+      const mineOnC = await connect(nodes[2], user);
+      expect((await api(nodes[2].url, "GET", "/api/me", undefined, other.accessToken)).status).toBe(200);
+      const r = await api(nodes[0].url, "POST", "/api/me/password", { currentPassword: "correct horse battery", newPassword: "changed on node A" }, user.accessToken);
+      expect(r.status).toBe(204);
+      const closed = await Promise.race([onB.closed, Bun.sleep(WAIT_MS).then(() => ({ code: -1, reason: "still open" }))]);
+      expect(closed.code).toBe(4001);
+      // Node C learns of it from the bus (milliseconds after node A answered).
+      await until("node C refuses the ended session's access token", async () => (await api(nodes[2].url, "GET", "/api/me", undefined, other.accessToken)).status === 401, WAIT_MS);
+      expect((await api(nodes[2].url, "POST", "/api/auth/refresh", { refreshToken: other.refreshToken })).status).toBe(401);
+      const hello = new Client(nodes[1].wsUrl);
+      open.push(hello);
+      await hello.opened;
+      hello.send({ type: "hello", token: other.accessToken });
+      expect((await hello.closed).code).toBe(4001);
+      expect((await api(nodes[2].url, "GET", "/api/me", undefined, user.accessToken)).status).toBe(200);
+      expect((await mineOnC.request({ type: "ping" })).type).toBe("pong");
     });
 
     rule("7", "CLUSTER-7 typing and read receipts reach members on the other nodes", async () => {

@@ -155,7 +155,7 @@ export interface Node {
 export function nodeArgs(opts: { db: string; bus: string; jwtSecret?: string; extra?: string[] }): string[] {
   return [
     "--host", "127.0.0.1", "--port", "0", "--db", opts.db, "--bus", opts.bus, ...(opts.jwtSecret ? ["--jwt-secret", opts.jwtSecret] : []),
-    "--hash-memory", "4096", "--hash-time", "1", "--register-limit", "100000", "--http-burst", "100000", "--http-rate", "100000",
+    "--hash-memory", "4096", "--hash-time", "1", "--registration", "open", "--register-limit", "100000", "--http-burst", "100000", "--http-rate", "100000",
     // "info": the node announces its URL with the "listening" line.
     "--trust-proxy", "127.0.0.1", "--log-level", "info", ...(opts.extra ?? []),
   ];

@@ -2,8 +2,8 @@
 
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { defaultConfig, type Config } from "../config";
+import { dirname, join } from "node:path";
+import { defaultConfig, SETTINGS, type Config } from "../config";
 import { createContext, type Context } from "../context";
 import type { Clock } from "../ports/runtime";
 import { listen } from "../serve";
@@ -21,17 +21,58 @@ export function tempDir(prefix = "parley-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-/** Cheap hashing and no registration cap so suites stay fast; everything else is the real default. */
+/**
+ * Cheap hashing, no registration cap and open registration (suites register many users; the team
+ * tests turn invite mode back on) so suites stay fast; everything else is the real default.
+ */
 export const TEST_CONFIG: Partial<Config> = {
-  port: 0, host: "127.0.0.1", logLevel: "error", hashMemoryKiB: 4096, hashTimeCost: 1, registerPerIpPer10Min: 100_000, httpBurst: 100_000, httpRatePerSec: 100_000,
+  registration: "open", port: 0, host: "127.0.0.1", logLevel: "error", hashMemoryKiB: 4096, hashTimeCost: 1, registerPerIpPer10Min: 100_000, httpBurst: 100_000, httpRatePerSec: 100_000,
 };
 
-/** `clock` lets a test move time (token expiry, mutes, slow mode, away). */
+/**
+ * `clock` lets a test move time (token expiry, mutes, slow mode, away). With PARLEY_TEST_BINARY set
+ * (`1`: built once per process, as the cluster tests do; or the path of a built binary) the server is
+ * the compiled binary in a child process instead, so a suite that speaks only HTTP/WebSocket checks
+ * what ships (`make test` runs a chosen set of them so); `ctx` and `clock` do not exist there.
+ */
 export async function startServer(opts: { dataDir?: string; config?: Partial<Config>; clock?: Clock } = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? tempDir();
+  if (process.env.PARLEY_TEST_BINARY) return startBinary(dataDir, opts);
   const ctx = await createContext(defaultConfig({ ...TEST_CONFIG, dataDir, ...opts.config }), opts.clock ? { clock: opts.clock } : {});
   const r = listen(ctx);
   return { ctx, url: r.url, wsUrl: r.url.replace("http", "ws") + "/ws", dataDir, stop: r.stop };
+}
+
+/** The command that runs the server in a child process: the binary under test (PARLEY_TEST_BINARY), else the source. */
+export async function serverCommand(): Promise<string[]> {
+  const which = process.env.PARLEY_TEST_BINARY;
+  if (!which) return [process.execPath, join(import.meta.dir, "..", "main.ts")];
+  return [which === "1" ? await (await import("./cluster")).parleyBinary() : which];
+}
+
+async function startBinary(dataDir: string, opts: { config?: Partial<Config>; clock?: Clock }): Promise<TestServer> {
+  if (opts.clock) throw new Error("a test that moves the clock cannot run against the binary (PARLEY_TEST_BINARY)");
+  // Every setting as its flag; "info" so the binary announces its URL. The environment's settings are blanked.
+  const args: string[] = [];
+  for (const [key, v] of Object.entries({ ...TEST_CONFIG, logLevel: "info", ...opts.config, dataDir })) {
+    const s = SETTINGS.find((x) => x.key === key);
+    if (!s) throw new Error(`config.${key} has no flag: the binary cannot be given it`);
+    args.push(...(s.kind === "bool" ? [`${s.flag}=${v}`] : [s.flag, Array.isArray(v) ? v.join(",") : String(v)]));
+  }
+  const env = Object.fromEntries(SETTINGS.map((s) => [s.env, ""]));
+  const child = await spawnServer([...(await serverCommand()), ...args], env, dirname(dataDir)); // the server makes dataDir
+  const ctx = new Proxy({} as Context, {
+    get: () => {
+      throw new Error("ctx is not available when testing the compiled binary (PARLEY_TEST_BINARY): keep this suite out of the Makefile's binary list");
+    },
+  });
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      child.proc.kill("SIGTERM");
+      if ((await child.proc.exited) !== 0) throw new Error(`the binary did not stop cleanly (${child.proc.exitCode}): ${child.output().slice(-2000)}`);
+    })());
+  return { ctx, url: child.url, wsUrl: child.wsUrl, dataDir, stop };
 }
 
 export interface Session {

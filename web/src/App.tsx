@@ -1,10 +1,14 @@
 // App shell: auth screen or the two-pane chat layout (one pane on phones), plus banners and toasts.
-import { createEffect, Match, Show, Switch } from "solid-js";
+import { Match, Show, Switch } from "solid-js";
 import { ConnectionBanner } from "./features/ConnectionBanner";
+import { AccountPage } from "./features/account/AccountPage";
+import { AdminPage } from "./features/admin/AdminPage";
 import { AuthScreen } from "./features/auth/AuthScreen";
 import { Conversation } from "./features/conversation/Conversation";
 import { Sidebar } from "./features/sidebar/Sidebar";
-import { currentRoom } from "./state/route";
+import { trackUnread } from "./features/pwa/badge";
+import { ShareDialog, UpdateBar } from "./features/pwa/PwaUi";
+import { currentPage, currentRoom } from "./state/route";
 import { sortedRooms } from "./state/rooms";
 import { me } from "./state/session";
 import { Toasts } from "./ui/Toast";
@@ -24,11 +28,8 @@ function Welcome() {
 }
 
 export function App() {
-  // Unread total in the tab title.
-  createEffect(() => {
-    const n = me() ? sortedRooms().reduce((sum, r) => sum + (r.id === currentRoom() ? 0 : (r.unread ?? 0)), 0) : 0;
-    document.title = n ? `(${n > 99 ? "99+" : n}) Parley` : "Parley";
-  });
+  // Unread total on the app icon and in the title.
+  trackUnread();
   return (
     <>
       <Switch>
@@ -36,17 +37,27 @@ export function App() {
           <AuthScreen />
         </Match>
         <Match when={me()}>
-          <div class="shell" classList={{ "has-room": !!currentRoom() }}>
+          <div class="shell" classList={{ "has-room": !!currentRoom() || !!currentPage() }}>
             <ConnectionBanner />
+            <UpdateBar />
             <div class="panes">
               <Sidebar />
-              <Show when={currentRoom()} keyed fallback={<Welcome />}>
-                {(id) => <Conversation roomId={id} />}
-              </Show>
+              <Switch fallback={<Welcome />}>
+                <Match when={currentPage() === "account"}>
+                  <AccountPage />
+                </Match>
+                <Match when={currentPage() === "admin"}>
+                  <AdminPage />
+                </Match>
+                <Match when={currentRoom()} keyed>
+                  {(id) => <Conversation roomId={id} />}
+                </Match>
+              </Switch>
             </div>
           </div>
         </Match>
       </Switch>
+      <ShareDialog />
       <Toasts />
     </>
   );

@@ -1,12 +1,14 @@
 // Entry point: mount the app and resume a stored session.
 import { render } from "solid-js/web";
 import { App } from "./App";
-import { onOpenRoom } from "./state/push";
-import { navigate } from "./state/route";
+import { listenForOpen, registerApp } from "./features/pwa/app";
+import { receiveShare } from "./features/pwa/share";
 import { boot } from "./state/session";
 import "./styles.css";
 import "./features.css";
 
 boot();
-onOpenRoom((room) => navigate(room));
+listenForOpen();
+void registerApp();
+void receiveShare();
 render(() => <App />, document.getElementById("root")!);

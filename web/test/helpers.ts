@@ -18,9 +18,10 @@ export function buildClient(): Promise<void> {
   return built;
 }
 
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+export const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+export const BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"];
 /** Chromium as every browser test starts it. */
-export const launchBrowser = () => chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
+export const launchBrowser = () => chromium.launch({ executablePath: CHROMIUM, args: BROWSER_ARGS });
 let launchable: Promise<string | undefined> | undefined;
 
 /**

@@ -95,8 +95,9 @@ test("MOD-MUTE-1 / MOD-BAN-1: an admin mutes, removes and bans a member from the
   await alice.page.getByRole("button", { name: /^Members/ }).click();
   const dlg = alice.page.getByRole("dialog", { name: "Members of #crew-hq" });
   const row = dlg.locator(".member", { hasText: "Bob" });
-  await row.getByText("owner").count().then((n) => expect(n).toBe(0));
-  await dlg.locator(".member", { hasText: "(you)" }).getByText("owner").waitFor();
+  // The role badge (exact text): Bob's row also has a "Make owner" button now.
+  await row.getByText("owner", { exact: true }).count().then((n) => expect(n).toBe(0));
+  await dlg.locator(".member", { hasText: "(you)" }).getByText("owner", { exact: true }).waitFor();
   await row.getByLabel("Mute Bob").selectOption(String(15 * 60));
   await row.getByText(/muted until/).waitFor();
   await bob.page.getByText(/You're muted in this room until/).waitFor();

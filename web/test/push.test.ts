@@ -32,8 +32,9 @@ test("PUSH-E2E-1 (client side): the bell registers /sw.js and posts a subscripti
     posted = route.request().postDataJSON();
     await route.fulfill({ status: 201, contentType: "application/json", body: "{}" });
   });
-  // Nothing was asked or registered on load.
-  expect(await p.page.evaluate(() => navigator.serviceWorker.getRegistration("/").then((r) => !!r))).toBe(false);
+  // Nothing was asked on load: the worker is registered (the offline app shell) but holds no push subscription.
+  expect(await p.page.evaluate(() => navigator.serviceWorker.ready.then(async (r) => !!(await r.pushManager.getSubscription())))).toBe(false);
+  expect(posted).toBeUndefined();
   await p.page.getByRole("button", { name: "Enable notifications" }).click();
   await p.page.locator(".toast", { hasText: "Notifications are on" }).waitFor();
   expect(posted).toEqual({ endpoint: "https://push.example.test/sub/1", expirationTime: null, keys: { p256dh: "p", auth: "a" } });

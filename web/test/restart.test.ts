@@ -8,7 +8,7 @@ await requireBrowser(import.meta.path);
 
 const MAIN = new URL("../../server/main.ts", import.meta.url).pathname;
 const data = tempDir();
-const args = (port: string) => [process.execPath, MAIN, "--host", "127.0.0.1", "--port", port, "--data", data, "--hash-memory", "4096", "--hash-time", "1"];
+const args = (port: string) => [process.execPath, MAIN, "--host", "127.0.0.1", "--port", port, "--data", data, "--hash-memory", "4096", "--hash-time", "1", "--registration", "open"];
 
 let srv: Awaited<ReturnType<typeof spawnServer>>;
 let browser: Browser;

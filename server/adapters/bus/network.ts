@@ -74,6 +74,7 @@ export async function createNetworkBus(sep: string, log: Logger, open: (events: 
         return users.has(m.user);
       case "policy":
       case "presence":
+      case "ended":
         return true;
     }
   };
@@ -157,6 +158,7 @@ export async function createNetworkBus(sep: string, log: Logger, open: (events: 
           break;
         case "policy":
         case "presence":
+        case "ended":
           send(ALL, data);
           break;
         default:
@@ -197,6 +199,8 @@ function encode(node: string, id: number, m: BusMessage): string {
       return JSON.stringify([node, id, m.kind, m.user, m.code, m.reason]) + "\n";
     case "policy":
       return JSON.stringify([node, id, m.kind, m.room]) + "\n";
+    case "ended":
+      return JSON.stringify([node, id, m.kind, m.user]) + "\n" + JSON.stringify(m.sessions);
     case "presence":
       return JSON.stringify([node, id, m.kind, m.node, m.full, m.ask]) + "\n" + JSON.stringify(m.users);
   }
@@ -236,6 +240,16 @@ function decode(data: string): { node: string; id: number; msg: BusMessage | typ
     case "policy":
       msg = s(3) !== undefined ? { kind, room: s(3)! } : undefined;
       break;
+    case "ended": {
+      let sessions: unknown;
+      try {
+        sessions = JSON.parse(json);
+      } catch {
+        return undefined;
+      }
+      msg = s(3) !== undefined && Array.isArray(sessions) && sessions.every((x) => typeof x === "string") ? { kind, user: s(3)!, sessions } : undefined;
+      break;
+    }
     case "presence": {
       let users: unknown;
       try {

@@ -39,6 +39,14 @@ export class LocalBuckets implements RateLimiter {
     return tokens >= cost ? 0 : Math.ceil(((cost - tokens) / this.perSec) * 1000);
   }
 
+  give(key: string, cost = 1): void {
+    const b = this.buckets.get(key);
+    if (!b) return; // a missing key is full
+    const now = this.clock.now();
+    b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 1000) * this.perSec + cost);
+    b.at = now;
+  }
+
   reset(key: string): void {
     this.buckets.delete(key);
   }

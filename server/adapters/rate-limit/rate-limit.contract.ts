@@ -70,6 +70,21 @@ export function rateLimiterContract(name: string, factory: LimiterFactory) {
       expect(await l.take("a")).toBeGreaterThan(0);
     });
 
+    test("RATE-2 give puts spent tokens back, never past burst; giving to a full or unknown key changes nothing", async () => {
+      const l = factory.make(RULE);
+      for (let i = 0; i < RULE.burst; i++) expect(await l.take("k")).toBe(0);
+      expect(await l.take("k")).toBeGreaterThan(0);
+      await l.give("k");
+      expect(await l.take("k")).toBe(0);
+      expect(await l.take("k")).toBeGreaterThan(0);
+      await l.give("k", RULE.burst + 5);
+      for (let i = 0; i < RULE.burst; i++) expect(await l.take("k")).toBe(0);
+      expect(await l.take("k")).toBeGreaterThan(0);
+      await l.give("fresh", 2);
+      for (let i = 0; i < RULE.burst; i++) expect(await l.take("fresh")).toBe(0);
+      expect(await l.take("fresh")).toBeGreaterThan(0);
+    });
+
     test("RATE-2 limiters of different names do not share budgets", async () => {
       const one = factory.make(RULE);
       const two = factory.make(RULE);

@@ -7,7 +7,8 @@ import { LocalBuckets } from "./local";
 
 /**
  * KEYS[1] the bucket (a hash: t = tokens, at = ms of the last spend); ARGV burst, perSec, cost,
- * ttlMs, peek ("1" = answer without spending). Returns ms to wait: 0 = allowed, -1 = never.
+ * ttlMs, mode ("0" = take, "1" = peek: answer without spending, "2" = give: put `cost` back, up to
+ * burst, and answer 0). Returns ms to wait: 0 = allowed, -1 = never.
  * Time comes from Redis (TIME), not from the nodes, so clock skew between nodes cannot mint tokens.
  * A refused take writes nothing: the refill is a function of (t, at, now), so skipping the write
  * changes no later answer. The TTL outlasts a full refill, and a missing key reads as full: an idle
@@ -21,6 +22,13 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local b = redis.call('HMGET', KEYS[1], 't', 'at')
 local tokens = burst
 if b[1] then tokens = math.min(burst, tonumber(b[1]) + math.max(0, now - tonumber(b[2])) * rate / 1000) end
+if ARGV[5] == '2' then
+  if b[1] then
+    redis.call('HSET', KEYS[1], 't', string.format('%.6f', math.min(burst, tokens + cost)), 'at', string.format('%d', now))
+    if tonumber(ARGV[4]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[4]) end
+  end
+  return 0
+end
 if tokens >= cost then
   if ARGV[5] ~= '1' then
     redis.call('HSET', KEYS[1], 't', string.format('%.6f', tokens - cost), 'at', string.format('%d', now))
@@ -46,7 +54,8 @@ const RECONNECT_MAX_MS = 1_000;
 /** How much longer than a full refill an idle key lives. */
 const TTL_SLACK_MS = 1_000;
 
-type BucketCommand = (key: string, burst: number, perSec: number, cost: number, ttlMs: number, peek: "0" | "1") => Promise<number>;
+type Mode = "0" | "1" | "2";
+type BucketCommand = (key: string, burst: number, perSec: number, cost: number, ttlMs: number, mode: Mode) => Promise<number>;
 
 export interface RedisRateLimiters extends RateLimiters {
   /** Resolves true once connected, false after `timeoutMs`: startup and tests wait for the shared budget with it. */
@@ -97,16 +106,24 @@ export function createRedisRateLimiters(url: string, deps: { clock: Clock; log: 
     const fallback = new LocalBuckets(rule, clock);
     const ttlMs = rule.perSec > 0 ? Math.ceil((rule.burst / rule.perSec) * 1000) + TTL_SLACK_MS : 0;
     const keyOf = (key: string) => `${prefix}${name}:${key}`;
-    const ask = (key: string, cost: number, peek: "0" | "1"): number | Promise<number> => {
-      if (!usable()) return peek === "1" ? fallback.wait(key, cost) : fallback.take(key, cost);
-      return bucket(keyOf(key), rule.burst, rule.perSec, cost, ttlMs, peek).then(
+    const local = (key: string, cost: number, mode: Mode): number => {
+      if (mode === "2") return fallback.give(key, cost), 0;
+      return mode === "1" ? fallback.wait(key, cost) : fallback.take(key, cost);
+    };
+    const ask = (key: string, cost: number, mode: Mode): number | Promise<number> => {
+      if (!usable()) return local(key, cost, mode);
+      return bucket(keyOf(key), rule.burst, rule.perSec, cost, ttlMs, mode).then(
         (ms) => (up(), ms < 0 ? Infinity : ms),
-        (err) => (down(err), peek === "1" ? fallback.wait(key, cost) : fallback.take(key, cost)),
+        (err) => (down(err), local(key, cost, mode)),
       );
     };
     return {
       take: (key, cost = 1) => ask(key, cost, "0"),
       wait: (key, cost = 1) => ask(key, cost, "1"),
+      give(key, cost = 1) {
+        const r = ask(key, cost, "2");
+        if (typeof r !== "number") return r.then(() => undefined);
+      },
       reset(key) {
         fallback.reset(key);
         if (!usable()) return;

@@ -6,7 +6,7 @@ import type { NewEvent, Store } from "../../ports/store";
 export async function seedBenchRooms(store: Store, roomCount: number, now: number): Promise<string[]> {
   const rooms = Array.from({ length: roomCount }, (_, i) => `room${i}`);
   for (const id of rooms) {
-    await store.insertUser({ id: "u" + id, username: "u" + id, displayName: "u", passwordHash: "x", isAdmin: false, deactivatedAt: null, createdAt: now, lastSeen: null });
+    await store.insertUser({ id: "u" + id, username: "u" + id, displayName: "u", passwordHash: "x", isAdmin: false, deactivatedAt: null, createdAt: now, lastSeen: null, avatarId: null });
   }
   await store.append(rooms.map((id) => ({
     room: id, kind: "member", sender: "u" + id, ts: now, data: { userId: "u" + id, change: "join" },

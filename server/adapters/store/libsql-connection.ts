@@ -1,6 +1,7 @@
 // The libSQL store's connection: a local file through libsql's native driver with statements kept prepared; a remote URL through @libsql/client.
 
 import Database from "libsql";
+import { chmodSync, closeSync, existsSync, openSync } from "node:fs";
 import { createClient, type Client, type InArgs, type InStatement, type ResultSet } from "@libsql/client";
 
 /** A row: the values by position (drizzle reads them so) and by column name (hand-written SQL does). */
@@ -13,16 +14,35 @@ export interface Connection {
   all(sql: string, args: InArgs): Promise<Row[]>;
   /** The statements in one write transaction, in order; rolled back as a whole on an error. */
   write(stmts: InStatement[]): Promise<void>;
-  close(): void;
+  /** A local file: checkpointed into the main file (TRUNCATE) and closed, so `parley.db` alone holds everything. */
+  close(): Promise<void>;
 }
+
+/**
+ * "full": SQLite's synchronous=FULL, one fsync of the WAL per group commit, before its acks (the
+ * contract's "durably stored"). "normal": no fsync at commit; a power cut or an OS crash can lose
+ * the last acked commits (a process crash cannot: the page cache survives it).
+ */
+export type Durability = "full" | "normal";
+
 
 /** Distinct statement texts kept prepared (the hot paths use a few dozen: multi-row statements come in fixed chunk sizes). */
 const STATEMENT_CACHE_MAX = 1024;
 const BUSY_TIMEOUT_MS = 5_000;
 
-export function openConnection(url: string): Connection {
+export function openConnection(url: string, opts: { durability?: Durability } = {}): Connection {
   const path = localPath(url);
-  return path === undefined ? remote(createClient({ url })) : local(path);
+  return path === undefined ? remote(createClient({ url })) : local(path, opts.durability ?? "full");
+}
+
+/**
+ * The database holds password hashes, token hashes and every message: owner-only whatever the umask.
+ * Created 0600 before SQLite opens it (SQLite gives -wal and -shm the main file's mode); an older
+ * file made under a looser umask is tightened.
+ */
+function ownerOnly(path: string) {
+  closeSync(openSync(path, "a", 0o600));
+  for (const f of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
 }
 
 /** The file a `file:` URL names; undefined for :memory: and remote URLs. */
@@ -44,9 +64,10 @@ interface Prepared {
  * authenticated GET, 9–12 % of the server's under message load: docs/benchmarks.md). All calls are
  * synchronous underneath, so a transaction never spans an await and never interleaves with another.
  */
-function local(path: string): Connection {
+function local(path: string, durability: Durability): Connection {
+  ownerOnly(path);
   const db = new Database(path);
-  db.exec(`PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=${BUSY_TIMEOUT_MS}`);
+  db.exec(`PRAGMA journal_mode=WAL; PRAGMA synchronous=${durability.toUpperCase()}; PRAGMA busy_timeout=${BUSY_TIMEOUT_MS}`);
   const cache = new Map<string, Prepared>();
   const prepare = (sql: string): Prepared => {
     let p = cache.get(sql);
@@ -123,9 +144,16 @@ function local(path: string): Connection {
     async write(stmts) {
       transaction("BEGIN IMMEDIATE", () => stmts.forEach(execute));
     },
-    close() {
+    async close() {
+      if (!db.open) return;
+      // The driver has no finalize: its close only lets go of the connection, and SQLite closes it
+      // (and removes -wal and -shm) once the last prepared statement is garbage-collected. So the
+      // checkpoint comes first, and makes the main file complete whatever happens next.
+      db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
       cache.clear();
-      client.close();
+      db.close();
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      Bun.gc(true); // the statements are unreachable now: collecting them closes the file for real
     },
   };
 }
@@ -146,7 +174,7 @@ function remote(client: Client): Connection {
     async write(stmts) {
       await client.batch(stmts, "write");
     },
-    close() {
+    async close() {
       client.close();
     },
   };

@@ -2,20 +2,22 @@
 
 import { and, eq, inArray, isNull, sql } from "drizzle-orm";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
-import { existsSync } from "node:fs";
+import { closeSync, existsSync, openSync } from "node:fs";
 import { AppError } from "../../errors";
 import { MIGRATIONS } from "../../db/migrations.gen";
 import { assertKnownMigrations } from "../../db/schema-version";
 import * as schema from "../../db/schema";
-import { refreshTokens, serverSecrets, users } from "../../db/schema";
+import { refreshTokens, serverSecrets, sessions, users } from "../../db/schema";
 import type { Store } from "../../ports/store";
 import { createLibsqlLog } from "./libsql-log";
 import { createLibsqlRooms } from "./libsql-rooms";
 import { createLibsqlUploads } from "./libsql-uploads";
 import { createLibsqlBlobs } from "./libsql-blobs";
 import { createLibsqlPush } from "./libsql-push";
-import { openConnection } from "./libsql-connection";
+import { createLibsqlIdentities } from "./libsql-identities";
+import { openConnection, type Durability } from "./libsql-connection";
 import { createLibsqlSearch } from "./libsql-search";
+import { createLibsqlAccounts } from "./libsql-accounts";
 
 export type Db = LibSQLDatabase<typeof schema>;
 
@@ -25,8 +27,8 @@ function violates(e: unknown, constraint: string): boolean {
   return false;
 }
 
-export async function createLibsqlStore(url: string): Promise<Store> {
-  const conn = openConnection(url);
+export async function createLibsqlStore(url: string, opts: { durability?: Durability } = {}): Promise<Store> {
+  const conn = openConnection(url, opts);
   const client = conn.client;
   const db: Db = drizzle(client, { schema });
   const { committed, close: closeSearch, search } = createLibsqlSearch(db, conn);
@@ -37,6 +39,7 @@ export async function createLibsqlStore(url: string): Promise<Store> {
     uploads: createLibsqlUploads(db),
     blobs: createLibsqlBlobs(db),
     push: createLibsqlPush(db),
+    identities: createLibsqlIdentities(db),
     async migrate() {
       await client.execute("CREATE TABLE IF NOT EXISTS parley_migrations (tag TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)");
       const done = new Set((await client.execute("SELECT tag FROM parley_migrations")).rows.map((r) => String(r.tag)));
@@ -49,7 +52,7 @@ export async function createLibsqlStore(url: string): Promise<Store> {
     },
     async close() {
       await closeSearch();
-      conn.close();
+      await conn.close();
     },
     async sharedSecret(name, generate) {
       const read = async () => (await db.select({ v: serverSecrets.value }).from(serverSecrets).where(eq(serverSecrets.name, name)))[0]?.v;
@@ -62,6 +65,8 @@ export async function createLibsqlStore(url: string): Promise<Store> {
     async backup(target) {
       if (!url.startsWith("file:")) throw new Error("backup copies a local database file; back up a remote libSQL server with its own tools");
       if (existsSync(target)) throw new Error(`${target} already exists`);
+      // Owner-only like the database it copies (VACUUM INTO takes an empty file, and keeps its mode).
+      closeSync(openSync(target, "wx", 0o600));
       // WAL readers do not block the writer: the running server carries on while this reads a snapshot.
       await client.execute({ sql: "VACUUM INTO ?", args: [target] });
     },
@@ -94,6 +99,7 @@ export async function createLibsqlStore(url: string): Promise<Store> {
       await db.batch([
         db.update(users).set({ deactivatedAt: at }).where(eq(users.id, id)),
         db.update(refreshTokens).set({ revokedAt: at }).where(and(eq(refreshTokens.userId, id), isNull(refreshTokens.revokedAt))),
+        db.update(sessions).set({ endedAt: at }).where(and(eq(sessions.userId, id), isNull(sessions.endedAt))),
       ]);
     },
     async setLastSeen(seen) {
@@ -120,6 +126,7 @@ export async function createLibsqlStore(url: string): Promise<Store> {
       await db.update(refreshTokens).set({ revokedAt: at }).where(and(eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokedAt)));
     },
 
+    ...createLibsqlAccounts(db),
     ...createLibsqlRooms(db),
     ...createLibsqlLog(db, conn, committed),
     search,

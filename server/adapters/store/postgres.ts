@@ -6,24 +6,27 @@ import { drizzle, type BunSQLDatabase } from "drizzle-orm/bun-sql";
 import { AppError } from "../../errors";
 import { MIGRATIONS } from "../../db/migrations-pg.gen";
 import * as schema from "../../db/schema.pg";
-import { refreshTokens, serverSecrets, users } from "../../db/schema.pg";
+import { refreshTokens, serverSecrets, sessions, users } from "../../db/schema.pg";
 import type { Store, UserRow } from "../../ports/store";
 import { pgText, sqlState } from "./postgres-effects";
 import { createPostgresLog } from "./postgres-log";
 import { migratePostgres } from "./postgres-migrate";
 import { createPostgresBlobs } from "./postgres-blobs";
 import { createPostgresPush } from "./postgres-push";
+import { createPostgresIdentities } from "./postgres-identities";
 import { createPostgresRooms } from "./postgres-rooms";
 import { createPostgresSearch } from "./postgres-search";
 import { createPostgresUploads } from "./postgres-uploads";
+import { createPostgresAccounts } from "./postgres-accounts";
 
 export type PgDb = BunSQLDatabase<typeof schema>;
 
-const USER_BY_ID = "SELECT id, username, display_name, password_hash, is_admin, deactivated_at, created_at, last_seen FROM users WHERE id = $1";
+const USER_BY_ID = "SELECT id, username, display_name, password_hash, is_admin, deactivated_at, created_at, last_seen, avatar_id FROM users WHERE id = $1";
 const num = (v: unknown): number | null => (v === null ? null : Number(v));
 const userRow = (r: Record<string, unknown>): UserRow => ({
   id: r.id as string, username: r.username as string, displayName: r.display_name as string, passwordHash: r.password_hash as string,
   isAdmin: r.is_admin as boolean, deactivatedAt: num(r.deactivated_at), createdAt: Number(r.created_at), lastSeen: num(r.last_seen),
+  avatarId: (r.avatar_id as string | null) ?? null,
 });
 
 export interface PostgresOptions {
@@ -43,6 +46,7 @@ export async function createPostgresStore(url: string, opts: PostgresOptions = {
     uploads: createPostgresUploads(db),
     blobs: createPostgresBlobs(db),
     push: createPostgresPush(db),
+    identities: createPostgresIdentities(db),
     async migrate() {
       await migratePostgres(client, opts.migrations ?? MIGRATIONS);
     },
@@ -91,6 +95,7 @@ export async function createPostgresStore(url: string, opts: PostgresOptions = {
       await db.transaction(async (tx) => {
         await tx.update(users).set({ deactivatedAt: at }).where(eq(users.id, id));
         await tx.update(refreshTokens).set({ revokedAt: at }).where(and(eq(refreshTokens.userId, id), isNull(refreshTokens.revokedAt)));
+        await tx.update(sessions).set({ endedAt: at }).where(and(eq(sessions.userId, id), isNull(sessions.endedAt)));
       });
     },
     async setLastSeen(seen) {
@@ -119,6 +124,7 @@ export async function createPostgresStore(url: string, opts: PostgresOptions = {
       await db.update(refreshTokens).set({ revokedAt: at }).where(and(eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokedAt)));
     },
 
+    ...createPostgresAccounts(db),
     ...createPostgresRooms(db, client),
     ...createPostgresLog(db, client),
     ...createPostgresSearch(client),

@@ -7,9 +7,10 @@ import type { Context } from "../../context";
 const ISSUER = "parley";
 const AUDIENCE = "parley";
 
-export async function signAccess(ctx: Context, userId: string): Promise<string> {
+/** `sid`: the session (refresh-token family) the token belongs to; ending the session refuses the token. */
+export async function signAccess(ctx: Context, userId: string, sid: string): Promise<string> {
   const now = Math.floor(ctx.clock.now() / 1000);
-  return new SignJWT({})
+  return new SignJWT({ sid })
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
     .setSubject(userId)
     .setIssuer(ISSUER)
@@ -19,21 +20,30 @@ export async function signAccess(ctx: Context, userId: string): Promise<string> 
     .sign(ctx.jwtKey);
 }
 
-/** Returns the user id of a valid access token; AppError(unauthenticated | token_expired) otherwise. */
-export async function verifyAccess(ctx: Context, token: string): Promise<string> {
+/**
+ * The user and session of a valid access token; AppError(unauthenticated | token_expired) otherwise.
+ * Callers then check the account (deactivated: 403 / 4003) and the session (ended: 401 / 4001, a
+ * lookup in this node's list, features/auth/ended.ts), in that order.
+ */
+export async function verifyAccess(ctx: Context, token: string): Promise<{ userId: string; sid: string }> {
+  let userId: string;
+  let sid: unknown;
   try {
     const { payload } = await jwtVerify(token, ctx.jwtKey, {
       algorithms: ["HS256"],
       issuer: ISSUER,
       audience: AUDIENCE,
       currentDate: new Date(ctx.clock.now()),
-      requiredClaims: ["sub", "exp"],
+      requiredClaims: ["sub", "exp", "sid"],
     });
-    return payload.sub!;
+    userId = payload.sub!;
+    sid = payload.sid;
   } catch (e) {
     if (e instanceof errors.JWTExpired) throw new AppError("token_expired", "access token expired");
     throw new AppError("unauthenticated", "invalid access token");
   }
+  if (typeof sid !== "string") throw new AppError("unauthenticated", "invalid access token");
+  return { userId, sid };
 }
 
 export function hashSecret(secret: string): string {

@@ -1,4 +1,6 @@
-// Send policy per room: moderation silences and slow mode, cached in memory off the hot path.
+// Posting policy per room: moderation silences and slow mode, cached in memory off the hot path.
+// It applies to every frame that puts new text or a reaction in front of the room: send, edit, and
+// react with on=true (service.ts); one slow-mode turn per member covers all three.
 
 import { AppError } from "../../errors";
 import type { Context } from "../../context";

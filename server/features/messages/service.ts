@@ -126,6 +126,7 @@ export function createMessages(ctx: Context, hooks: MessageHooks = {}) {
       checkBody(f.body);
       const m = await target(f.room, f.msgSeq);
       if (m.sender !== sender) throw new AppError("forbidden", "only the sender can edit a message");
+      await policy.admit(f.room, sender); // an edit puts new text in front of the room: mute and slow mode apply
       const mentions = await parseMentions(f.room, f.body);
       return writer.append({
         room: f.room, kind: "edit", sender, ts: clock.now(), body: f.body, data: { msgSeq: f.msgSeq, ...(mentions.length ? { mentions } : {}) },
@@ -151,6 +152,7 @@ export function createMessages(ctx: Context, hooks: MessageHooks = {}) {
       if (/\s/.test(f.emoji)) throw new AppError("invalid_request", "emoji must not contain whitespace");
       await target(f.room, f.msgSeq);
       if ((await store.hasReaction(f.room, f.msgSeq, f.emoji, sender)) === f.on) return undefined;
+      if (f.on) await policy.admit(f.room, sender); // adding a reaction is posting; taking one back is not
       return writer.append({
         room: f.room, kind: "reaction", sender, ts: clock.now(), data: { msgSeq: f.msgSeq, emoji: f.emoji, on: f.on },
         effects: [{ type: "reaction.set", msgSeq: f.msgSeq, emoji: f.emoji, userId: sender, on: f.on }],

@@ -20,11 +20,15 @@ interface Job {
 const MAX_BATCH_EVENTS = 2048;
 
 export interface Writer {
-  /** Resolves once the event is committed (never before); the bus gets it right after. */
+  /**
+   * Resolves once the event is committed (never before). The bus gets it one macrotask turn later,
+   * so the caller's continuations (the gateway's ack) run first: the sender sees its `ok` before
+   * its own `event`.
+   */
   append(e: NewEvent): Promise<Written>;
   /** Several events in one transaction (a room with its first members, for instance). */
   appendAll(es: NewEvent[]): Promise<Written[]>;
-  /** Resolves when everything queued so far is committed. */
+  /** Resolves when everything queued so far is committed, acked and published. */
   drain(): Promise<void>;
   readonly stats: { batches: number; events: number; readonly queued: number };
 }
@@ -33,6 +37,7 @@ export function createWriter(store: Store, bus: Bus, log: Logger): Writer {
   let queue: Job[] = [];
   let running = false;
   let idle: (() => void)[] = [];
+  let published: Promise<void> = Promise.resolve();
   const stats = {
     batches: 0,
     events: 0,
@@ -49,14 +54,17 @@ export function createWriter(store: Store, bus: Bus, log: Logger): Writer {
   }
 
   async function loop() {
-    while (queue.length > 0) {
-      let n = 0;
-      let take = 0;
-      while (take < queue.length && (take === 0 || n + queue[take].events.length <= MAX_BATCH_EVENTS)) n += queue[take++].events.length;
-      const jobs = queue.slice(0, take);
-      queue = queue.slice(take);
-      await commit(jobs);
-    }
+    do {
+      while (queue.length > 0) {
+        let n = 0;
+        let take = 0;
+        while (take < queue.length && (take === 0 || n + queue[take].events.length <= MAX_BATCH_EVENTS)) n += queue[take++].events.length;
+        const jobs = queue.slice(0, take);
+        queue = queue.slice(take);
+        await commit(jobs);
+      }
+      await published; // idle means published too; appends made meanwhile are taken by this loop
+    } while (queue.length > 0);
     running = false;
     for (const f of idle.splice(0)) f();
   }
@@ -76,9 +84,22 @@ export function createWriter(store: Store, bus: Bus, log: Logger): Writer {
     stats.events += results.length;
     let k = 0;
     const out: Written[][] = jobs.map((j) => j.events.map(() => toWritten(results[k++])));
-    // Acks first (the caller learns its seq), then fan-out in seq order.
+    // Acks first: resolving runs every caller's continuation (service, then the gateway's ok) as
+    // microtasks, all before the next macrotask, where the fan-out goes out in seq order (setImmediate
+    // keeps batches in commit order). A client that crashes between the two has its ok, so less to
+    // reconcile. Only a reply that awaits more I/O after the commit can come after its event.
     jobs.forEach((j, i) => j.resolve(out[i]));
-    for (const w of out.flat()) if (!w.duplicate) publishEvent(bus, w);
+    published = new Promise<void>((done) =>
+      setImmediate(() => {
+        try {
+          for (const w of out.flat()) if (!w.duplicate) publishEvent(bus, w);
+        } catch (e) {
+          log.error("fan-out failed", { err: String(e) });
+        } finally {
+          done();
+        }
+      }),
+    );
   }
 
   function enqueue(events: NewEvent[]): Promise<Written[]> {

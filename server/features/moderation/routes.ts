@@ -2,6 +2,7 @@
 
 import { Elysia, t } from "elysia";
 import type { Context } from "../../context";
+import { Name } from "../../protocol/schemas";
 import { authUser } from "../auth/guard";
 import type { Rooms } from "../rooms/service";
 import type { Moderation } from "./service";
@@ -11,7 +12,7 @@ export function moderationRoutes(ctx: Context, mod: Moderation, rooms: Rooms) {
   return new Elysia({ name: "moderation-routes" })
     .get("/api/rooms/:id/members", async ({ request, params }) => ({ members: await rooms.membersOf(await me(request), params.id) }))
     .patch("/api/rooms/:id", async ({ request, params, body }) => ({ room: await mod.update(await me(request), params.id, body) }), {
-      body: t.Object({ name: t.Optional(t.String({ maxLength: 200 })), topic: t.Optional(t.String({ maxLength: 1000 })), slowModeSec: t.Optional(t.Integer({ minimum: 0 })) }),
+      body: t.Object({ name: t.Optional(Name({ maxLength: 200 })), topic: t.Optional(t.String({ maxLength: 1000 })), slowModeSec: t.Optional(t.Integer({ minimum: 0 })) }),
     })
     .post(
       "/api/rooms/:id/bans",

@@ -2,12 +2,14 @@
 
 import { Elysia, t } from "elysia";
 import type { Context } from "../../context";
+import { Name } from "../../protocol/schemas";
 import { authUser } from "../auth/guard";
 import { publicUser } from "../auth/service";
 import type { Messages } from "../messages/service";
 import type { Rooms } from "./service";
 
-const SeqQuery = t.Optional(t.Numeric({ minimum: 0 }));
+// Whole numbers only: a fractional value reached the database and failed there (500).
+const SeqQuery = t.Optional(t.Integer({ minimum: 0 }));
 
 export function roomRoutes(ctx: Context, rooms: Rooms, messages: Messages) {
   const me = async (request: Request) => publicUser(await authUser(ctx, request));
@@ -24,7 +26,7 @@ export function roomRoutes(ctx: Context, rooms: Rooms, messages: Messages) {
         set.status = 201;
         return { room };
       },
-      { body: t.Object({ name: t.String({ maxLength: 200 }), kind: t.Union([t.Literal("public"), t.Literal("private")]), topic: t.Optional(t.String({ maxLength: 1000 })) }) },
+      { body: t.Object({ name: Name({ maxLength: 200 }), kind: t.Union([t.Literal("public"), t.Literal("private")]), topic: t.Optional(t.String({ maxLength: 1000 })) }) },
     )
     .post("/api/rooms/:id/join", async ({ request, params }) => ({ room: await rooms.join(await me(request), params.id) }))
     .post("/api/rooms/:id/leave", async ({ request, params, set }) => {
@@ -44,12 +46,28 @@ export function roomRoutes(ctx: Context, rooms: Rooms, messages: Messages) {
       await rooms.kick(await me(request), params.id, params.userId);
       set.status = 204;
     })
+    .put(
+      "/api/rooms/:id/members/:userId/role",
+      async ({ request, params, body }) => {
+        await rooms.setRole(await me(request), params.id, params.userId, body.role);
+        return {};
+      },
+      { body: t.Object({ role: t.Union([t.Literal("admin"), t.Literal("member")]) }) },
+    )
+    .post(
+      "/api/rooms/:id/owner",
+      async ({ request, params, body }) => {
+        await rooms.transferOwnership(await me(request), params.id, body.userId);
+        return {};
+      },
+      { body: t.Object({ userId: t.String({ maxLength: 64 }) }) },
+    )
     .post("/api/dm", async ({ request, body }) => ({ room: await rooms.dm(await me(request), body.username) }), {
       body: t.Object({ username: t.String({ maxLength: 64 }) }),
     })
     .get(
       "/api/rooms/:id/messages",
       async ({ request, params, query }) => messages.history((await me(request)).id, params.id, query),
-      { query: t.Object({ before: SeqQuery, after: SeqQuery, limit: t.Optional(t.Numeric({ minimum: 1 })) }) },
+      { query: t.Object({ before: SeqQuery, after: SeqQuery, limit: t.Optional(t.Integer({ minimum: 1 })) }) },
     );
 }

@@ -5,6 +5,7 @@ import type { Context } from "../../context";
 import type { MemberChange, Role, Room, RoomKind, User } from "../../protocol/types";
 import type { Effect, MemberRow, MyRoomRow, RoomRow } from "../../ports/store";
 import { publicUser } from "../auth/service";
+import { policyChanged } from "../../realtime/publish";
 
 const NAME_MAX = 80;
 const TOPIC_MAX = 500;
@@ -30,7 +31,7 @@ export async function requireMember(ctx: Context, roomId: string, userId: string
 export const isAdmin = (role: Role) => role === "owner" || role === "admin";
 
 /** A membership change as a room event; its effects commit with it. */
-export function memberEvent(ctx: Context, room: string, sender: string, userId: string, change: MemberChange, effects: Effect[], extra: { user?: User; until?: number | null } = {}) {
+export function memberEvent(ctx: Context, room: string, sender: string, userId: string, change: MemberChange, effects: Effect[], extra: { user?: User; until?: number | null; role?: Role } = {}) {
   return { room, kind: "member" as const, sender, ts: ctx.clock.now(), data: { userId, change, ...extra }, effects };
 }
 
@@ -126,6 +127,33 @@ export function createRooms(ctx: Context) {
       if (!target) throw new AppError("not_found", "not a member");
       if (target.role === "owner" || (target.role === "admin" && member.role !== "owner")) throw new AppError("forbidden", "cannot remove this member");
       await writer.append(memberEv(roomId, me.id, userId, "kick", [{ type: "member.remove", userId }]));
+    },
+
+    /** The owner sets anyone's role; an admin may only make a member an admin. A `member` event with change "role". */
+    async setRole(me: User, roomId: string, userId: string, role: "admin" | "member"): Promise<void> {
+      const { room, member } = await requireMember(ctx, roomId, me.id);
+      if (room.kind === "dm") throw new AppError("forbidden", "a direct message has no roles");
+      if (!isAdmin(member.role)) throw new AppError("forbidden", "only the owner and admins can change roles");
+      const target = await store.member(roomId, userId);
+      if (!target) throw new AppError("not_found", "not a member");
+      if (target.role === "owner") throw new AppError("forbidden", "the owner's role changes only by handing over ownership");
+      if (member.role !== "owner" && !(target.role === "member" && role === "admin")) throw new AppError("forbidden", "an admin may only make members admins");
+      if (target.role === role) return;
+      await writer.append(memberEvent(ctx, roomId, me.id, userId, "role", [{ type: "member.add", userId, role }], { role }));
+      policyChanged(ctx.bus, roomId); // the send policy caches who is an admin (stored with the event, so just after it)
+    },
+
+    /** The owner hands the room to a member, who becomes owner; the old owner becomes an admin. Two `member` events, one commit. */
+    async transferOwnership(me: User, roomId: string, userId: string): Promise<void> {
+      const { room, member } = await requireMember(ctx, roomId, me.id);
+      if (member.role !== "owner" || room.kind === "dm") throw new AppError("forbidden", "only the owner can hand over the room");
+      if (userId === me.id) throw new AppError("invalid_request", "you already own this room");
+      if (!(await store.member(roomId, userId))) throw new AppError("not_found", "not a member");
+      await writer.appendAll([
+        memberEvent(ctx, roomId, me.id, userId, "role", [{ type: "member.add", userId, role: "owner" }], { role: "owner" }),
+        memberEvent(ctx, roomId, me.id, me.id, "role", [{ type: "member.add", userId: me.id, role: "admin" }], { role: "admin" }),
+      ]);
+      policyChanged(ctx.bus, roomId);
     },
 
     /** The one DM room of a pair: created on first call, the same room ever after. */

@@ -28,6 +28,6 @@ export function searchRoutes(ctx: Context) {
         ...(hits.length > limit ? { nextBefore: page[page.length - 1].cursor } : {}),
       };
     },
-    { query: t.Object({ q: t.String(), room: t.Optional(t.String({ maxLength: 64 })), before: t.Optional(t.Numeric({ minimum: 1 })), limit: t.Optional(t.Numeric({ minimum: 1 })) }) },
+    { query: t.Object({ q: t.String(), room: t.Optional(t.String({ maxLength: 64 })), before: t.Optional(t.Integer({ minimum: 1 })), limit: t.Optional(t.Integer({ minimum: 1 })) }) },
   );
 }

@@ -96,5 +96,7 @@ describe("search", () => {
     expect((await search(bob, "x".repeat(201))).status).toBe(400);
     expect((await api(s.url, "GET", "/api/search?q=hello")).status).toBe(401);
     expect((await api(s.url, "GET", "/api/search", undefined, bob.accessToken)).status).toBe(400);
+    // The compiled binary once let these through (limit=-2 answered past the cap, 0 and -1 with 500).
+    for (const bad of ["&limit=-2", "&limit=-1", "&limit=0", "&before=0"]) expect((await search(bob, "pagination", bad)).status).toBe(400);
   });
 });

@@ -5,9 +5,14 @@ import { existsSync } from "node:fs";
 import { join, normalize } from "node:path";
 import type { Context } from "../../context";
 
-/** Scripts only from our origin; no inline script can run even if markup got through. */
+/**
+ * Scripts only from our origin; no inline script can run even if markup got through. `connect-src
+ * 'self'` also covers the WebSocket to the page's own host (CSP Level 3: 'self' matches ws: and wss:
+ * of the same host; Chromium does, the browser tests connect under this policy), so injected markup
+ * cannot open a socket to anyone else's host.
+ */
 export const CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' blob: data:; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' blob: data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
 const DIST = join(import.meta.dir, "../../../web/dist");
 
@@ -29,8 +34,13 @@ export function webRoutes(_ctx: Context) {
     if (!fromDisk) return undefined;
     const p = normalize(join(DIST, path));
     if (!p.startsWith(DIST)) return undefined;
-    const f = Bun.file(p);
-    return (await f.exists()) ? f : undefined;
+    // A path the file system cannot take (Bun.file throws ENAMETOOLONG past 4 KiB) is no asset: the SPA fallback answers.
+    try {
+      const f = Bun.file(p);
+      return (await f.exists()) ? f : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   const headers = (path: string, type: string) => ({
@@ -41,7 +51,11 @@ export function webRoutes(_ctx: Context) {
     "cache-control": path.startsWith("/assets/") ? "public, max-age=31536000, immutable" : "no-cache",
   });
 
-  return new Elysia({ name: "web-routes" }).get("/*", async ({ request, set }) => {
+  return new Elysia({ name: "web-routes" })
+    // The share target (manifest) is answered by the service worker; should none be installed (site data cleared),
+    // open the app instead of an error. The body is never read.
+    .post("/share", () => new Response(null, { status: 303, headers: { location: "/", "cache-control": "no-store" } }), { parse: "none" })
+    .get("/*", async ({ request, set }) => {
     const path = new URL(request.url).pathname;
     if (path.startsWith("/api/") || path === "/ws") {
       set.status = 404;

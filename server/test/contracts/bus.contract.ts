@@ -153,6 +153,14 @@ export function busContract(factory: BusFactory) {
       for (const n of nodes) expect(n.got.filter((m) => m.kind === "policy" && m.room === room)).toHaveLength(1);
     });
 
+    test("BUS-12 an `ended` message (sessions of a user) reaches every node, watching or not, with its session ids", async () => {
+      const nodes = [await node(), await node(), await node()];
+      const user = rid();
+      nodes[1].bus.publish({ kind: "ended", user, sessions: ["s1", "s2"] });
+      for (const n of nodes) await n.until(() => n.got.some((m) => m.kind === "ended" && m.user === user));
+      for (const n of nodes) expect(n.got.filter((m) => m.kind === "ended" && m.user === user)).toEqual([{ kind: "ended", user, sessions: ["s1", "s2"] }]);
+    });
+
     test("BUS-8 after close a node gets nothing more; the others go on", async () => {
       const [a, b, c] = [await node(), await node(), await node()];
       const room = rid();

@@ -1,4 +1,4 @@
-// The Store contract: every rule of ports/store.ts (and its uploads, blobs and push sub-stores) as tests, run against each adapter.
+// The Store contract: every rule of ports/store.ts (and its uploads, blobs, push and identities sub-stores) as tests, run against each adapter.
 
 import { afterAll, describe } from "bun:test";
 import { accountRules } from "./store/accounts";
@@ -11,6 +11,8 @@ import { roomRules } from "./store/rooms";
 import { searchRules } from "./store/search";
 import { secretRules } from "./store/secrets";
 import { sideStoreRules } from "./store/side-stores";
+import { identityRules } from "./store/identities";
+import { teamRules } from "./store/team";
 
 export type { StoreFactory } from "./store/fixtures";
 
@@ -26,7 +28,9 @@ export function storeContract(name: string, factory: StoreFactory) {
     roomRules(factory);
     searchRules(factory);
     accountRules(factory);
+    teamRules(factory);
     sideStoreRules(factory);
+    identityRules(factory);
     secretRules(factory);
     instanceRules(factory);
     afterAll(() => factory.cleanup());

@@ -1,7 +1,26 @@
-// HTTP client for /api: bearer auth, silent token refresh (cross-tab safe), typed errors.
-import type { PresenceInfo, Role, Room, RoomEvent, RoomMember, SearchResult, User } from "../../../server/protocol/types";
+// HTTP client for /api: the session, silent token refresh (cross-tab safe) and the one authenticated request helper.
+import type { Room, RoomEvent, RoomMember, SearchResult, User } from "../../../server/protocol/types";
+import { networkError, parseError } from "./errors";
 
 export type Member = RoomMember;
+export interface SessionInfo {
+  id: string;
+  current: boolean;
+  createdAt: number;
+  lastUsedAt: number;
+  userAgent?: string;
+  ip?: string;
+}
+export interface Invite {
+  code: string;
+  maxUses: number;
+  uses: number;
+  expiresAt: number;
+  /** Room ids the invite joins. */
+  rooms: string[];
+  createdBy: string;
+}
+export type AdminUser = User & { createdAt: number; lastSeen?: number | null; deactivatedAt?: number | null };
 export type SearchHit = SearchResult;
 
 export interface Session {
@@ -10,22 +29,13 @@ export interface Session {
   refreshToken: string;
 }
 
-export class ApiError extends Error {
-  constructor(
-    public status: number,
-    public code: string,
-    message: string,
-    public retryAfter?: number,
-  ) {
-    super(message);
-  }
-}
-
 const KEY = "parley.session";
 let session: Session | null = load();
 let refreshing: Promise<boolean> | null = null;
 let refreshTimer: ReturnType<typeof setTimeout> | undefined;
-const listeners = new Set<(s: Session | null) => void>();
+/** Why the last session ended without the user asking ("" after a chosen logout). */
+export type EndReason = "" | "expired" | "deactivated";
+const listeners = new Set<(s: Session | null, why: EndReason) => void>();
 
 function load(): Session | null {
   try {
@@ -40,17 +50,17 @@ export function getSession(): Session | null {
   return session;
 }
 
-export function onSession(fn: (s: Session | null) => void): () => void {
+export function onSession(fn: (s: Session | null, why: EndReason) => void): () => void {
   listeners.add(fn);
   return () => listeners.delete(fn);
 }
 
-export function setSession(s: Session | null): void {
+export function setSession(s: Session | null, why: EndReason = ""): void {
   session = s;
   if (s) localStorage.setItem(KEY, JSON.stringify(s));
   else localStorage.removeItem(KEY);
   scheduleRefresh();
-  for (const fn of listeners) fn(s);
+  for (const fn of listeners) fn(s, why);
 }
 
 // Another tab may rotate the tokens; adopt its result.
@@ -61,7 +71,7 @@ if (typeof window !== "undefined") {
     if (next?.refreshToken === session?.refreshToken && next?.accessToken === session?.accessToken) return;
     session = next;
     scheduleRefresh();
-    for (const fn of listeners) fn(next);
+    for (const fn of listeners) fn(next, "");
   });
 }
 
@@ -102,7 +112,7 @@ export function refresh(): Promise<boolean> {
       // Another tab already rotated: take its pair.
       session = current;
       scheduleRefresh();
-      for (const fn of listeners) fn(current);
+      for (const fn of listeners) fn(current, "");
       return true;
     }
     try {
@@ -112,7 +122,8 @@ export function refresh(): Promise<boolean> {
         body: JSON.stringify({ refreshToken: current.refreshToken }),
       });
       if (res.status === 401 || res.status === 403 || res.status === 400) {
-        setSession(null);
+        // The session ended on the server (logout elsewhere, password change, deactivation).
+        setSession(null, res.status === 403 ? "deactivated" : "expired");
         return false;
       }
       if (!res.ok) throw new Error(String(res.status));
@@ -138,68 +149,57 @@ export function refresh(): Promise<boolean> {
   return p;
 }
 
-async function parseError(res: Response): Promise<ApiError> {
-  let code = "http_" + res.status;
-  let message = res.statusText || "Request failed";
+/**
+ * The one authenticated call: `call` sends with the current access token; on 401 the pair is
+ * refreshed once and the call repeated with the new token. fetch and XHR uploads both go through it.
+ */
+export async function withAuth<R extends { status: number }>(call: (token: string | undefined) => Promise<R>): Promise<R> {
+  const res = await call(session?.accessToken);
+  if (res.status !== 401 || !session || !(await refresh())) return res;
+  return call(session?.accessToken);
+}
+
+/** An authenticated fetch; network failure becomes ApiError "network". */
+export async function authFetch(path: string, init: RequestInit = {}): Promise<Response> {
   try {
-    const body = await res.json();
-    if (body?.error) {
-      code = body.error.code ?? code;
-      message = body.error.message ?? message;
-    }
+    return await withAuth((token) => {
+      const headers = new Headers(init.headers);
+      if (token) headers.set("authorization", `Bearer ${token}`);
+      return fetch(path, { ...init, headers });
+    });
   } catch {
-    /* not JSON */
+    throw networkError();
   }
-  const ra = res.headers.get("retry-after");
-  const retryAfter = ra ? Number(ra) || undefined : undefined;
-  return new ApiError(res.status, code, message, retryAfter);
+}
+
+/** Throw the answer's ApiError unless it is a success. */
+export async function ensureOk(res: Response): Promise<Response> {
+  if (!res.ok) throw parseError(res.status, res.statusText, await res.text().catch(() => ""), res.headers.get("retry-after"));
+  return res;
 }
 
 export async function request<T>(method: string, path: string, body?: unknown, auth = true): Promise<T> {
-  const go = () => {
-    const headers: Record<string, string> = {};
-    if (body !== undefined) headers["content-type"] = "application/json";
-    if (auth && session) headers.authorization = `Bearer ${session.accessToken}`;
-    return fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  };
-  let res: Response;
-  try {
-    res = await go();
-    if (res.status === 401 && auth && session) {
-      if (await refresh()) res = await go();
-    }
-  } catch {
-    throw new ApiError(0, "network", "Can't reach the server. Check your connection.");
+  const init: RequestInit = { method };
+  if (body instanceof FormData) init.body = body;
+  else if (body !== undefined) {
+    init.headers = { "content-type": "application/json" };
+    init.body = JSON.stringify(body);
   }
-  if (!res.ok) throw await parseError(res);
+  let res: Response;
+  if (auth) res = await authFetch(path, init);
+  else res = await fetch(path, init).catch(() => Promise.reject(networkError()));
+  await ensureOk(res);
   if (res.status === 204) return undefined as T;
   const text = await res.text();
   return (text ? JSON.parse(text) : undefined) as T;
 }
 
-/** A human message for an error, fit to show in the UI. */
-export function describeError(e: unknown): string {
-  if (!(e instanceof ApiError)) return "Something went wrong. Please try again.";
-  switch (e.code) {
-    case "invalid_credentials":
-      return "Wrong username or password.";
-    case "network":
-      return e.message;
-    case "rate_limited":
-      return e.retryAfter
-        ? `Too many attempts. Try again in ${e.retryAfter} second${e.retryAfter === 1 ? "" : "s"}.`
-        : "Too many attempts. Please wait a moment.";
-  }
-  if (e.status === 429) return describeError(new ApiError(429, "rate_limited", "", e.retryAfter));
-  if (e.status === 409) return e.message || "That already exists.";
-  return e.message || `Request failed (${e.status}).`;
-}
-
 const r = encodeURIComponent;
 
 export const api = {
-  register: (username: string, password: string, displayName?: string) =>
-    request<Session>("POST", "/api/auth/register", { username, password, displayName: displayName || undefined }, false),
+  register: (username: string, password: string, displayName?: string, inviteCode?: string) =>
+    request<Session>("POST", "/api/auth/register", { username, password, displayName: displayName || undefined, inviteCode }, false),
+  resetPassword: (code: string, newPassword: string) => request<Session>("POST", "/api/auth/reset", { code, newPassword }, false),
   login: (username: string, password: string) =>
     request<Session>("POST", "/api/auth/login", { username, password }, false),
   logout: (refreshToken: string) => request<void>("POST", "/api/auth/logout", { refreshToken }, false),
@@ -218,6 +218,8 @@ export const api = {
     request<{ room: Room }>("PATCH", `/api/rooms/${r(id)}`, patch),
   kick: (id: string, userId: string) => request<void>("DELETE", `/api/rooms/${r(id)}/members/${r(userId)}`),
   ban: (id: string, userId: string) => request<void>("POST", `/api/rooms/${r(id)}/bans`, { userId }),
+  setRole: (id: string, userId: string, role: "admin" | "member") => request<unknown>("PUT", `/api/rooms/${r(id)}/members/${r(userId)}/role`, { role }),
+  transferOwner: (id: string, userId: string) => request<unknown>("POST", `/api/rooms/${r(id)}/owner`, { userId }),
   mute: (id: string, userId: string, seconds: number) => request<void>("POST", `/api/rooms/${r(id)}/members/${r(userId)}/mute`, { seconds }),
   muteNotifications: (id: string, muted: boolean) => request<void>("PUT", `/api/rooms/${r(id)}/notifications`, { muted }),
   search: (q: string, opts: { room?: string; before?: number; limit?: number } = {}) => {
@@ -227,6 +229,28 @@ export const api = {
     if (opts.limit !== undefined) p.set("limit", String(opts.limit));
     return request<{ results: SearchHit[]; nextBefore?: number }>("GET", `/api/search?${p}`);
   },
+  // Your account (1.1)
+  updateMe: (patch: { displayName?: string }) => request<{ user: User }>("PATCH", "/api/me", patch),
+  setAvatar: (form: FormData) => request<{ user: User }>("PUT", "/api/me/avatar", form),
+  removeAvatar: () => request<{ user: User }>("DELETE", "/api/me/avatar"),
+  changePassword: (currentPassword: string, newPassword: string) => request<void>("POST", "/api/me/password", { currentPassword, newPassword }),
+  sessions: () => request<{ sessions: SessionInfo[] }>("GET", "/api/me/sessions"),
+  endSession: (id: string) => request<void>("DELETE", `/api/me/sessions/${r(id)}`),
+  users: (q: string, limit = 20) => request<{ users: User[] }>("GET", `/api/users?${new URLSearchParams({ q, limit: String(limit) })}`),
+  // Invites and administration (1.1, server admins)
+  inviteInfo: (code: string) => request<{ invite: { expiresAt: number; rooms: { name: string }[] } }>("GET", `/api/invites/${r(code)}`, undefined, false),
+  invites: () => request<{ invites: Invite[] }>("GET", "/api/invites"),
+  createInvite: (body: { maxUses?: number; expiresInSec?: number; rooms?: string[] }) => request<{ invite: Invite }>("POST", "/api/invites", body),
+  revokeInvite: (code: string) => request<void>("DELETE", `/api/invites/${r(code)}`),
+  adminUsers: (q: string, cursor?: string, limit = 25) => {
+    const p = new URLSearchParams({ q, limit: String(limit) });
+    if (cursor) p.set("cursor", cursor);
+    return request<{ users: AdminUser[]; nextCursor?: string }>("GET", `/api/admin/users?${p}`);
+  },
+  deactivate: (id: string) => request<void>("POST", `/api/admin/users/${r(id)}/deactivate`),
+  reactivate: (id: string) => request<void>("POST", `/api/admin/users/${r(id)}/reactivate`),
+  setAdmin: (id: string, isAdmin: boolean) => request<{ user: User }>("PUT", `/api/admin/users/${r(id)}/admin`, { isAdmin }),
+  passwordResetCode: (id: string) => request<{ code: string; expiresAt: number }>("POST", `/api/admin/users/${r(id)}/password-reset`),
   pushKey: () => request<{ publicKey: string }>("GET", "/api/push/key"),
   pushSubscribe: (sub: PushSubscriptionJSON) => request<unknown>("POST", "/api/push/subscriptions", sub),
   pushUnsubscribe: (endpoint: string) => request<void>("DELETE", "/api/push/subscriptions", { endpoint }),

@@ -62,3 +62,10 @@ export function presenceText(status: string, seen?: number): string {
   if (status === "dnd") return "do not disturb";
   return seen ? `last seen ${formatAgo(seen)}` : "offline";
 }
+
+/** "12 KB", "1.5 MB" for file sizes. */
+export function formatSize(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${Math.round(n / 1024)} KB`;
+  return `${(n / 1024 / 1024).toFixed(n < 10 * 1024 * 1024 ? 1 : 0)} MB`;
+}

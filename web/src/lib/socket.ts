@@ -1,16 +1,12 @@
 // WebSocket connection: hello handshake, request/reply by id, heartbeat, jittered exponential reconnect.
 import { createSignal } from "solid-js";
 import type { ClientFrame, ServerFrame } from "../../../server/protocol/types";
+import { ApiError } from "./errors";
 
 export type SocketStatus = "idle" | "connecting" | "open" | "reconnecting";
 type Ok = Extract<ServerFrame, { type: "ok" }>;
 type Err = Extract<ServerFrame, { type: "error" }>;
 
-export class RequestError extends Error {
-  constructor(public code: string, message: string, public retryAfterMs?: number) {
-    super(message);
-  }
-}
 
 export interface SocketHooks {
   hello(): ClientFrame | null;
@@ -61,7 +57,7 @@ export function reconnectNow(): void {
 function failPending(): void {
   for (const [, p] of pending) {
     clearTimeout(p.timer);
-    p.reject(new RequestError("disconnected", "Connection lost"));
+    p.reject(new ApiError(0, "disconnected", "Connection lost"));
   }
   pending.clear();
 }
@@ -120,7 +116,7 @@ function open(): void {
       pending.delete(frame.id);
       clearTimeout(p.timer);
       if (frame.type === "ok") p.resolve(frame);
-      else p.reject(new RequestError(frame.code, frame.message, (frame as Err).retryAfterMs));
+      else p.reject(new ApiError(0, frame.code, frame.message, (frame as Err).retryAfterMs));
       return;
     }
     hooks?.onFrame(frame);
@@ -184,15 +180,15 @@ export function send(frame: ClientFrame): boolean {
   return true;
 }
 
-/** Send with an id and await its `ok` (rejects with RequestError on `error`, disconnect or timeout). */
+/** Send with an id and await its `ok` (rejects with ApiError on `error`, disconnect or timeout). */
 export function request(frame: ClientFrame, id?: string, timeoutMs = 15_000): Promise<Ok> {
   return new Promise((resolve, reject) => {
     const rid = id ?? `r${++seq}`;
     const withId = { ...frame, id: rid } as ClientFrame;
-    if (!send(withId)) return reject(new RequestError("disconnected", "Not connected"));
+    if (!send(withId)) return reject(new ApiError(0, "disconnected", "Not connected"));
     const timer = setTimeout(() => {
       pending.delete(rid);
-      reject(new RequestError("timeout", "No reply from the server"));
+      reject(new ApiError(0, "timeout", "No reply from the server"));
     }, timeoutMs);
     pending.set(rid, { resolve, reject, timer });
   });

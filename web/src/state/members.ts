@@ -52,6 +52,14 @@ export function onMemberEvent(ev: MemberEvent): void {
   rememberUser(ev.user);
   if (!members[ev.room]) return;
   switch (ev.change) {
+    case "role": {
+      // A role change or an ownership handover (the new owner's event; the old owner becomes admin).
+      const role = ev.role;
+      if (!role || !members[ev.room][ev.userId]) return;
+      if (role === "owner") for (const m of Object.values(members[ev.room])) if (m.role === "owner") setMembers(ev.room, m.userId, "role", "admin");
+      setMembers(ev.room, ev.userId, "role", role);
+      return;
+    }
     case "join":
     case "invite":
       if (!members[ev.room][ev.userId]) setMembers(ev.room, ev.userId, { userId: ev.userId, role: "member", silencedUntil: null });

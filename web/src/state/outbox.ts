@@ -1,8 +1,6 @@
-// Optimistic sends: pending messages persisted in localStorage, matched by clientMsgId, resent after reconnect.
+// Optimistic sends: the pending messages, persisted in localStorage per user and matched by clientMsgId (sending lives in messages.ts).
 import { createStore, produce } from "solid-js/store";
 import type { Attachment, MessageEvent } from "../../../server/protocol/types";
-import { request, isOpen, RequestError } from "../lib/socket";
-import { ingest } from "./timeline";
 
 export interface Pending {
   room: string;
@@ -18,10 +16,9 @@ export interface Pending {
 const [outbox, setOutbox] = createStore<{ list: Pending[] }>({ list: [] });
 export { outbox };
 let key = "";
-const inFlight = new Set<string>();
 
 function persist(): void {
-  if (!key) return;
+  if (!key || typeof localStorage === "undefined") return;
   const list = outbox.list.map((p) => ({ ...p }));
   if (list.length) localStorage.setItem(key, JSON.stringify(list));
   else localStorage.removeItem(key);
@@ -42,7 +39,6 @@ export function loadOutbox(userId: string): void {
 export function clearOutbox(): void {
   if (key) localStorage.removeItem(key);
   key = "";
-  inFlight.clear();
   setOutbox("list", []);
 }
 
@@ -51,16 +47,16 @@ function newId(): string {
   return Date.now().toString(36) + Math.random().toString(36).slice(2);
 }
 
-export function enqueue(room: string, body: string, replyTo?: number, attachments?: Attachment[]): void {
+/** Add a message to send; returns its pending record. */
+export function addPending(room: string, body: string, replyTo?: number, attachments?: Attachment[]): Pending {
   const p: Pending = { room, clientMsgId: newId(), body, replyTo, attachments: attachments?.length ? attachments : undefined, ts: Date.now(), state: "sending" };
   setOutbox("list", (l) => [...l, p]);
   persist();
-  transmit(p.clientMsgId);
+  return p;
 }
 
-export function retry(clientMsgId: string): void {
-  update(clientMsgId, { state: "sending", error: undefined });
-  transmit(clientMsgId);
+export function pending(clientMsgId: string): Pending | undefined {
+  return outbox.list.find((x) => x.clientMsgId === clientMsgId);
 }
 
 export function discard(clientMsgId: string): void {
@@ -68,7 +64,7 @@ export function discard(clientMsgId: string): void {
   persist();
 }
 
-function update(clientMsgId: string, patch: Partial<Pending>): void {
+export function updatePending(clientMsgId: string, patch: Partial<Pending>): void {
   setOutbox(
     "list",
     (p) => p.clientMsgId === clientMsgId,
@@ -77,40 +73,14 @@ function update(clientMsgId: string, patch: Partial<Pending>): void {
   persist();
 }
 
-/** A message event arrived: if it is one of ours, the pending copy is done. */
+/** A message event arrived (ack or fan-out): if it is one of ours, the pending copy is done. */
 export function settle(ev: MessageEvent): void {
   if (!ev.clientMsgId) return;
   if (!outbox.list.some((p) => p.clientMsgId === ev.clientMsgId && p.room === ev.room)) return;
-  inFlight.delete(ev.clientMsgId);
   discard(ev.clientMsgId);
 }
 
-function transmit(clientMsgId: string): void {
-  const p = outbox.list.find((x) => x.clientMsgId === clientMsgId);
-  if (!p || p.state !== "sending" || inFlight.has(clientMsgId) || !isOpen()) return;
-  inFlight.add(clientMsgId);
-  const frame = { type: "send" as const, room: p.room, clientMsgId: p.clientMsgId, body: p.body, replyTo: p.replyTo, attachments: p.attachments?.map((a) => a.id) };
-  request(frame, `send:${p.clientMsgId}`.slice(0, 64))
-    .then((ok) => {
-      inFlight.delete(clientMsgId);
-      if (ok.event) {
-        ingest(ok.event.room, [ok.event]);
-        if (ok.event.kind === "message") settle(ok.event);
-      }
-      discard(clientMsgId);
-    })
-    .catch((e: RequestError) => {
-      inFlight.delete(clientMsgId);
-      if (e.code === "disconnected") return; // resent after the next welcome
-      if (e.code === "timeout") return void setTimeout(() => transmit(clientMsgId), 1000);
-      if (e.code === "rate_limited") {
-        return void setTimeout(() => transmit(clientMsgId), Math.max(250, e.retryAfterMs ?? 1000));
-      }
-      update(clientMsgId, { state: "failed", error: e.message || e.code });
-    });
-}
-
-/** After (re)connecting: resend everything still pending, oldest first. */
-export function flushOutbox(): void {
-  for (const p of outbox.list.slice().sort((a, b) => a.ts - b.ts)) if (p.state === "sending") transmit(p.clientMsgId);
+/** Everything still to send, oldest first. */
+export function sendable(): Pending[] {
+  return outbox.list.filter((p) => p.state === "sending").sort((a, b) => a.ts - b.ts);
 }

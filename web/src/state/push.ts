@@ -1,6 +1,7 @@
 // Web Push: register /sw.js, subscribe with the server's VAPID key and hand the subscription to the server. Only ever started from a button.
 import { createSignal } from "solid-js";
-import { api, describeError } from "../lib/api";
+import { api } from "../lib/api";
+import { describeError } from "../lib/errors";
 import { askPermission } from "./notify";
 
 export type PushState = "unsupported" | "off" | "working" | "on" | "denied" | "error";
@@ -8,15 +9,6 @@ const supported = typeof window !== "undefined" && "serviceWorker" in navigator 
 const [pushState, setPushState] = createSignal<PushState>(supported ? (Notification.permission === "denied" ? "denied" : "off") : "unsupported");
 const [pushError, setPushError] = createSignal("");
 export { pushState, pushError };
-
-/** The service worker asks an open tab to show a room (notification click). */
-export function onOpenRoom(go: (room: string) => void): void {
-  if (!supported) return;
-  navigator.serviceWorker.addEventListener("message", (e) => {
-    const d = e.data as { type?: string; room?: string } | null;
-    if (d?.type === "parley-open" && typeof d.room === "string" && d.room) go(d.room);
-  });
-}
 
 function keyBytes(b64url: string): Uint8Array<ArrayBuffer> {
   const b64 = b64url.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (b64url.length % 4)) % 4);

@@ -1,7 +1,7 @@
 // Sidebar rooms store: the caller's rooms and DMs with unread counts, sorted by recent activity.
 import { createMemo } from "solid-js";
 import { createStore, reconcile } from "solid-js/store";
-import type { Room, RoomEvent } from "../../../server/protocol/types";
+import type { Role, Room, RoomEvent } from "../../../server/protocol/types";
 import { mergeRoomSnapshot } from "./room-snapshot";
 import { displayName, rememberUser } from "./users";
 
@@ -63,6 +63,10 @@ export function markRoomRead(id: string, seq: number): void {
   const r = rooms[id];
   if (!r) return;
   setRooms(id, { lastReadSeq: Math.max(r.lastReadSeq ?? 0, seq), unread: 0, mentions: 0 });
+}
+
+export function setRoomRole(id: string, role: Role): void {
+  if (rooms[id]) setRooms(id, "role", role);
 }
 
 export function setRoomMuted(id: string, muted: boolean): void {

@@ -1,28 +1,18 @@
-// Routes server frames into the stores: welcome, events, gaps, typing, receipts, presence, notifications.
-import type { MessageEvent, RoomEvent, ServerFrame } from "../../../server/protocol/types";
-import { api, getSession, refresh, setSession } from "../lib/api";
+// Routes server frames into the stores: welcome, events, gaps, typing, receipts, presence, profile changes, notifications.
+import type { ServerFrame } from "../../../server/protocol/types";
+import { getSession, refresh, setSession } from "../lib/api";
 import { startSocket, stopSocket } from "../lib/socket";
-import { onReceipt, onTyping, setServerTime, stopTyping } from "./activity";
-import { onMemberEvent } from "./members";
+import { onReceipt, onTyping, setServerTime } from "./activity";
+import { applyEvent } from "./events";
+import { applyUser } from "./me";
+import { flushOutbox } from "./messages";
 import { notify } from "./notify";
-import { flushOutbox, settle } from "./outbox";
-import { currentRoom, navigate } from "./route";
-import { bumpRoom, removeRoom, roomTitle, rooms, setAllRooms, upsertRoom } from "./rooms";
+import { refreshRoomsSoon } from "./room-actions";
+import { openMessage } from "./route";
+import { roomTitle, rooms, setAllRooms } from "./rooms";
 import { announceStatus } from "./status";
-import { fillAfter, hasTimeline, ingest, sinceMap } from "./timeline";
+import { fillAfter, hasTimeline, loadLatest, sinceMap } from "./timeline";
 import { applyPresence, displayName, rememberUser } from "./users";
-
-let refreshing: Promise<void> | undefined;
-
-/** Re-read the room list soon (a DM or invite we did not know about); coalesces bursts. */
-export function refreshRoomsSoon(): Promise<void> {
-  refreshing ??= new Promise<void>((r) => setTimeout(r, 150))
-    .then(() => api.rooms())
-    .then((r) => setAllRooms(r.rooms))
-    .catch(() => undefined)
-    .finally(() => (refreshing = undefined));
-  return refreshing;
-}
 
 type NotificationFrame = Extract<ServerFrame, { type: "notification" }>;
 
@@ -32,39 +22,7 @@ async function onNotification(f: NotificationFrame): Promise<void> {
   const room = rooms[f.room];
   const who = displayName(f.sender);
   const title = f.kind === "dm" || room?.kind === "dm" ? who : `${who} in #${roomTitle(room) || "a room"}`;
-  notify(title, f.body, () => navigate(f.room), `${f.room}:${f.seq}`);
-}
-
-export function mentionsMe(ev: MessageEvent): boolean {
-  const me = getSession()?.user;
-  if (!me) return false;
-  if (ev.mentions?.includes(me.id)) return true;
-  const name = me.username.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  return new RegExp(`(^|[^\\w@])@${name}(?![\\w.-]*[\\w])`, "i").test(ev.body ?? "");
-}
-
-function onEvent(ev: RoomEvent): void {
-  const me = getSession()?.user;
-  if (!rooms[ev.room]) void refreshRoomsSoon();
-  if (ev.kind === "member") {
-    onMemberEvent(ev);
-    if (ev.userId === me?.id && (ev.change === "leave" || ev.change === "kick" || ev.change === "ban")) {
-      removeRoom(ev.room);
-      if (currentRoom() === ev.room) navigate(null, true);
-      return;
-    }
-  }
-  const fresh = hasTimeline(ev.room) ? ingest(ev.room, [ev]).length > 0 : true;
-  if (!fresh) return;
-  const mentioned = ev.kind === "message" && ev.sender !== me?.id && mentionsMe(ev);
-  bumpRoom(ev, me?.id, mentioned);
-  if (ev.kind === "message") {
-    settle(ev);
-    stopTyping(ev.room, ev.sender);
-    // Sending implies having read up to it.
-    onReceipt(ev.room, ev.sender, ev.seq);
-  }
-  if (hasTimeline(ev.room)) void fillAfter(ev.room);
+  notify(title, f.body, () => openMessage(f.room, f.seq), `${f.room}:${f.seq}`);
 }
 
 function onFrame(f: ServerFrame): void {
@@ -76,12 +34,13 @@ function onFrame(f: ServerFrame): void {
       for (const p of f.presence ?? []) applyPresence(p);
       announceStatus();
       flushOutbox();
-      // Timelines loaded while offline may have fallen behind the welcome's lastSeq.
-      for (const r of f.rooms ?? []) if (hasTimeline(r.id)) void fillAfter(r.id, r.lastSeq);
+      // Timelines loaded while offline may have fallen behind the welcome's lastSeq; one opened while offline
+      // (the app shell started with no server) never loaded: load it now.
+      for (const r of f.rooms ?? []) if (hasTimeline(r.id)) void loadLatest(r.id, r.lastSeq).then(() => fillAfter(r.id, r.lastSeq));
       return;
     }
     case "event":
-      return onEvent(f.event);
+      return applyEvent(f.event);
     case "gap":
       if (hasTimeline(f.room)) void fillAfter(f.room, f.toSeq);
       return;
@@ -95,6 +54,8 @@ function onFrame(f: ServerFrame): void {
     case "notification":
       if (f.sender !== getSession()?.user.id) void onNotification(f);
       return;
+    case "user":
+      return applyUser(f.user);
     default:
       return;
   }
@@ -109,7 +70,7 @@ export function startSync(): void {
     },
     onFrame,
     onUnauthenticated: () => refresh(),
-    onBanned: () => setSession(null),
+    onBanned: () => setSession(null, "deactivated"),
   });
 }
 
@@ -117,4 +78,3 @@ export function stopSync(): void {
   stopSocket();
 }
 
-export { upsertRoom };

@@ -1,7 +1,8 @@
 // Files staged in the composer, per room: uploading (with progress), ready (an upload id) or failed; sent with the next message.
 import { createStore, produce } from "solid-js/store";
 import { LIMITS, type Attachment } from "../../../server/protocol/types";
-import { describeUploadError, isImage, uploadFile } from "../lib/upload";
+import { describeError } from "../lib/errors";
+import { isImage, uploadFile } from "../lib/upload";
 
 export interface Staged {
   key: string;
@@ -47,7 +48,7 @@ export function addFiles(room: string, files: File[]): string | undefined {
         if (s.preview) localPreviews.set(upload.id, s.preview);
         patch(room, key, { state: "ready", progress: 1, upload });
       })
-      .catch((e) => patch(room, key, { state: "failed", error: describeUploadError(s.name, e) }))
+      .catch((e) => patch(room, key, { state: "failed", error: describeError(e, `“${s.name}”`) }))
       .finally(() => aborts.delete(key));
   }
   return note;

@@ -2,6 +2,7 @@
 import { createStore } from "solid-js/store";
 import type { PresenceInfo, PresenceStatus, User } from "../../../server/protocol/types";
 
+
 const [users, setUsers] = createStore<Record<string, User>>({});
 const [presence, setPresence] = createStore<Record<string, PresenceStatus>>({});
 const [lastSeen, setLastSeen] = createStore<Record<string, number>>({});
@@ -10,8 +11,12 @@ export { users, presence, lastSeen };
 export function rememberUser(u: User | undefined | null): void {
   if (!u || !u.id) return;
   const prev = users[u.id];
-  if (prev && prev.username === u.username && prev.displayName === u.displayName) return;
-  setUsers(u.id, { id: u.id, username: u.username ?? prev?.username ?? "", displayName: u.displayName ?? "" });
+  if (prev && prev.username === u.username && prev.displayName === u.displayName && prev.avatarUrl === u.avatarUrl) return;
+  setUsers(u.id, { id: u.id, username: u.username ?? prev?.username ?? "", displayName: u.displayName ?? "", avatarUrl: u.avatarUrl || undefined, isAdmin: !!u.isAdmin });
+}
+
+export function avatarUrl(id: string): string | undefined {
+  return users[id]?.avatarUrl;
 }
 
 export function setStatus(userId: string, status: PresenceStatus): void {

@@ -62,7 +62,7 @@ export const tick = () => ++clock;
 export async function newUser(store: Store, over: Partial<UserRow> = {}): Promise<UserRow> {
   const u: UserRow = {
     id: uniq("u"), username: uniq("n").toLowerCase().slice(0, 32), displayName: "User", passwordHash: "hash",
-    isAdmin: false, deactivatedAt: null, createdAt: tick(), lastSeen: null, ...over,
+    isAdmin: false, deactivatedAt: null, createdAt: tick(), lastSeen: null, avatarId: null, ...over,
   };
   await store.insertUser(u);
   return u;

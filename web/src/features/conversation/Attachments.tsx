@@ -1,7 +1,8 @@
 // Attachments: inline image previews (authenticated blob: URLs, click to enlarge), file links that download, and the composer's upload tray.
 import { createResource, createSignal, For, Show } from "solid-js";
 import type { Attachment } from "../../../../server/protocol/types";
-import { downloadUpload, formatSize, isImage, uploadUrl } from "../../lib/upload";
+import { formatSize } from "../../lib/format";
+import { downloadUpload, isImage, uploadUrl } from "../../lib/upload";
 import { localPreviews, removeStaged, staged } from "../../state/uploads";
 import { IconDownload, IconFile, IconX } from "../../ui/icons";
 import { Modal } from "../../ui/Modal";

@@ -1,16 +1,16 @@
 // Message composer: Enter sends, Shift+Enter newline, Up edits the last own message, Esc cancels; files by paperclip or paste; throttled typing frames.
-import { createEffect, createSignal, on, onCleanup, Show } from "solid-js";
+import { createEffect, createSignal, on, onCleanup, Show, untrack } from "solid-js";
 import { LIMITS } from "../../../../server/protocol/types";
 import { plainPreview } from "../../lib/markdown";
 import { cancelTyping, sendTyping } from "../../state/activity";
-import { enqueue } from "../../state/outbox";
+import { editMessage, sendMessage } from "../../state/messages";
 import { addFiles, captionFor, readyCount, takeReady, uploading } from "../../state/uploads";
-import { toast } from "../../ui/Toast";
+import { toast, toastError } from "../../ui/Toast";
 import { UploadTray } from "./Attachments";
 import { findMsg, timelines, type MsgItem } from "../../state/timeline";
 import { displayName } from "../../state/users";
 import { IconClip, IconEdit, IconReply, IconSend, IconX } from "../../ui/icons";
-import { editMessage } from "./actions";
+import { takePrefill } from "../pwa/share";
 
 const drafts = new Map<string, string>();
 
@@ -61,6 +61,14 @@ export function Composer(p: { api: ComposerApi }) {
       },
     ),
   );
+  // Something shared into Parley for this room (features/pwa/share.ts): after any draft.
+  createEffect(() => {
+    const shared = takePrefill(p.api.room);
+    if (shared === undefined) return;
+    const draft = untrack(text);
+    set(draft.trim() ? `${draft}\n${shared}` : shared);
+    ta.focus();
+  });
   onCleanup(() => {
     if (!p.api.editing()) drafts.set(p.api.room, text());
   });
@@ -96,7 +104,7 @@ export function Composer(p: { api: ComposerApi }) {
     if (over()) return;
     const editing = p.api.editing();
     if (editing) {
-      if (body && body !== editing.body) void editMessage(p.api.room, editing.seq, body);
+      if (body && body !== editing.body) editMessage(p.api.room, editing.seq, body).catch(toastError("edit the message"));
       p.api.setEditing(undefined);
       set(drafts.get(`${p.api.room}:saved`) ?? "");
       return;
@@ -104,7 +112,7 @@ export function Composer(p: { api: ComposerApi }) {
     if (uploading(p.api.room)) return toast("Wait for the uploads to finish.");
     const files = readyCount(p.api.room) ? takeReady(p.api.room) : [];
     if (!body && !files.length) return;
-    enqueue(p.api.room, body || captionFor(files), p.api.replyTo(), files);
+    sendMessage(p.api.room, body || captionFor(files), p.api.replyTo(), files);
     p.api.setReplyTo(undefined);
     cancelTyping(p.api.room);
     set("");

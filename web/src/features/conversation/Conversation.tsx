@@ -1,6 +1,7 @@
 // Conversation pane: header (title, topic or presence, actions), message list, typing line, composer; files can be dropped anywhere on it.
 import { createEffect, createSignal, on, Show } from "solid-js";
 import { formatTime, presenceText } from "../../lib/format";
+import { socketStatus } from "../../lib/socket";
 import { typers } from "../../state/activity";
 import { loadMembers, members } from "../../state/members";
 import { navigate } from "../../state/route";
@@ -131,7 +132,14 @@ export function Conversation(p: { roomId: string }) {
           <RoomActions room={room()!} />
         </Show>
       </header>
-      <Show when={room()} fallback={<div class="empty-state"><p>This conversation isn't available. It may have been removed, or you're no longer a member.</p></div>}>
+      <Show
+        when={room()}
+        fallback={
+          <div class="empty-state">
+            <p>{socketStatus() === "open" ? "This conversation isn't available. It may have been removed, or you're no longer a member." : "Not connected: this conversation shows once Parley reaches the server."}</p>
+          </div>
+        }
+      >
         <MessageList ctx={ctx} unreadFrom={unreadFrom()} />
         <div class="typing" aria-live="polite">
           <Show when={typingLine()}>

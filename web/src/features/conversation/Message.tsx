@@ -3,13 +3,14 @@ import { createSignal, For, Show } from "solid-js";
 import { renderMarkdown, plainPreview } from "../../lib/markdown";
 import { formatFull, formatTime } from "../../lib/format";
 import type { Pending } from "../../state/outbox";
-import { discard, retry } from "../../state/outbox";
+import { discard } from "../../state/outbox";
+import { deleteMessage, react, retry } from "../../state/messages";
+import { toastError } from "../../ui/Toast";
 import { findMsg, type MsgItem, type SysItem } from "../../state/timeline";
 import { displayName, presence } from "../../state/users";
 import { Avatar } from "../../ui/Avatar";
 import { IconEdit, IconReply, IconSmile, IconTrash } from "../../ui/icons";
 import { captionFor } from "../../state/uploads";
-import { deleteMessage, react } from "./actions";
 import { AttachmentList } from "./Attachments";
 
 export const QUICK_EMOJI = ["👍", "❤️", "😂", "🎉", "😮", "🙏"];
@@ -65,10 +66,10 @@ export function MessageRow(p: { item: MsgItem; first: boolean; ctx: MsgCtx }) {
   const toggle = (emoji: string) => {
     setPicker(false);
     const on = !(p.item.reactions[emoji] ?? []).includes(p.ctx.me);
-    void react(p.ctx.room, p.item.seq, emoji, on);
+    react(p.ctx.room, p.item.seq, emoji, on).catch(toastError("react"));
   };
   const remove = () => {
-    if (window.confirm("Delete this message? This can't be undone.")) void deleteMessage(p.ctx.room, p.item.seq);
+    if (window.confirm("Delete this message? This can't be undone.")) deleteMessage(p.ctx.room, p.item.seq).catch(toastError("delete the message"));
   };
   return (
     <article

@@ -11,7 +11,7 @@ import { displayName } from "../../state/users";
 import { roomTitle, rooms } from "../../state/rooms";
 import { Avatar } from "../../ui/Avatar";
 import { IconDown, IconHash, IconLock } from "../../ui/icons";
-import { markRead } from "./actions";
+import { markRead } from "../../state/messages";
 import { MessageRow, PendingRow, SystemLine, type MsgCtx } from "./Message";
 
 const GROUP_MS = 5 * 60_000;

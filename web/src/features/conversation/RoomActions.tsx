@@ -1,14 +1,12 @@
 // Conversation header actions: notification mute (bell), members, settings for admins, add people, leave.
 import { createSignal, Show } from "solid-js";
 import type { Room } from "../../../../server/protocol/types";
-import { api, describeError } from "../../lib/api";
+import { describeError } from "../../lib/errors";
 import { memberCount } from "../../state/members";
-import { navigate } from "../../state/route";
-import { removeRoom } from "../../state/rooms";
+import { addMember, leaveRoom, toggleRoomMute } from "../../state/room-actions";
 import { IconBell, IconBellOff, IconDoorOut, IconSettings, IconUserPlus, IconUsers } from "../../ui/icons";
 import { UsernameDialog } from "../../ui/UsernameDialog";
-import { toast } from "../../ui/Toast";
-import { toggleRoomMute } from "./actions";
+import { toast, toastError } from "../../ui/Toast";
 import { MembersDialog, RoomSettingsDialog } from "./RoomAdmin";
 
 function InviteDialog(p: { room: Room; onClose: () => void }) {
@@ -19,7 +17,7 @@ function InviteDialog(p: { room: Room; onClose: () => void }) {
       submitLabel="Add"
       onClose={p.onClose}
       action={async (u) => {
-        await api.invite(p.room.id, u);
+        await addMember(p.room.id, u);
         toast(`Added @${u} to #${p.room.name}.`);
         p.onClose();
       }}
@@ -35,13 +33,7 @@ export function RoomActions(p: { room: Room }) {
   const count = () => memberCount(p.room.id) ?? p.room.memberCount;
   const leave = async () => {
     if (!window.confirm(`Leave #${p.room.name}?${p.room.kind === "private" ? " You'll need a new invite to come back." : ""}`)) return;
-    try {
-      await api.leave(p.room.id);
-      removeRoom(p.room.id);
-      navigate(null, true);
-    } catch (err) {
-      toast(`Couldn't leave: ${describeError(err)}`);
-    }
+    await leaveRoom(p.room.id).catch(toastError("leave"));
   };
   const close = () => setDialog(null);
   return (
@@ -53,7 +45,7 @@ export function RoomActions(p: { room: Room }) {
         aria-pressed={!!p.room.notificationsMuted}
         aria-label={p.room.notificationsMuted ? "Unmute notifications" : "Mute notifications"}
         title={p.room.notificationsMuted ? "Notifications muted: click to unmute" : "Mute notifications"}
-        onClick={() => void toggleRoomMute(p.room.id)}
+        onClick={() => toggleRoomMute(p.room.id).catch(toastError("change notifications"))}
       >
         <Show when={p.room.notificationsMuted} fallback={<IconBell />}>
           <IconBellOff />

@@ -1,10 +1,10 @@
-// Room administration: the member list (roles, presence, mutes; kick / ban / mute for admins) and room settings (name, topic, slow mode).
+// Room administration: the member list (roles, presence, mutes; role changes and ownership handover; kick / ban / mute for admins) and room settings (name, topic, slow mode).
 import { createMemo, createSignal, For, Show } from "solid-js";
 import type { Role, Room } from "../../../../server/protocol/types";
-import { api, describeError } from "../../lib/api";
+import { describeError } from "../../lib/errors";
 import { formatTime, presenceText } from "../../lib/format";
 import { loadMembers, memberList, type MemberInfo } from "../../state/members";
-import { upsertRoom } from "../../state/rooms";
+import { ban, kick, saveRoomSettings, setMemberRole, silence, transferOwnership } from "../../state/room-actions";
 import { me } from "../../state/session";
 import { displayName, lastSeen, presence, username } from "../../state/users";
 import { Avatar } from "../../ui/Avatar";
@@ -19,17 +19,21 @@ const MUTES = [
 ];
 export const SLOW_MODES = [0, 5, 10, 30, 60, 300, 900, 3600];
 
-function MemberRow(p: { room: Room; m: MemberInfo; canAct: boolean }) {
+function MemberRow(p: { room: Room; m: MemberInfo; canAct: boolean; myRole: Role }) {
   const [busy, setBusy] = createSignal(false);
   const name = () => displayName(p.m.userId);
   const muted = () => !!p.m.silencedUntil && p.m.silencedUntil > Date.now();
+  // Roles, as the contract allows: the owner sets anyone's role and hands over ownership; an admin may only make members admins.
+  const other = () => p.m.userId !== me()?.id;
+  const canPromote = () => other() && p.m.role === "member" && (p.myRole === "owner" || p.myRole === "admin");
+  const canDemote = () => other() && p.m.role === "admin" && p.myRole === "owner";
+  const canHandOver = () => other() && p.myRole === "owner";
   const act = async (what: string, fn: () => Promise<unknown>, confirmText?: string) => {
     if (confirmText && !window.confirm(confirmText)) return;
     setBusy(true);
     try {
       await fn();
       toast(what);
-      await loadMembers(p.room.id, true);
     } catch (e) {
       toast(`Couldn't do that: ${describeError(e)}`);
     } finally {
@@ -52,6 +56,25 @@ function MemberRow(p: { room: Room; m: MemberInfo; canAct: boolean }) {
       <Show when={p.m.role !== "member"}>
         <span class="role" classList={{ owner: p.m.role === "owner" }}>{p.m.role}</span>
       </Show>
+      <Show when={canPromote() || canDemote() || canHandOver()}>
+        <div class="member-actions" role="group" aria-label={`Role of ${name()}`}>
+          <Show when={canPromote()}>
+            <button type="button" class="btn sm" disabled={busy()} onClick={() => void act(`${name()} is now a room admin.`, () => setMemberRole(p.room.id, p.m.userId, "admin"))}>
+              Make admin
+            </button>
+          </Show>
+          <Show when={canDemote()}>
+            <button type="button" class="btn sm" disabled={busy()} onClick={() => void act(`${name()} is now a member.`, () => setMemberRole(p.room.id, p.m.userId, "member"))}>
+              Make member
+            </button>
+          </Show>
+          <Show when={canHandOver()}>
+            <button type="button" class="btn sm" disabled={busy()} onClick={() => void act(`${name()} now owns #${p.room.name}.`, () => transferOwnership(p.room.id, p.m.userId), `Make ${name()} the owner of #${p.room.name}? You will become a room admin.`)}>
+              Make owner
+            </button>
+          </Show>
+        </div>
+      </Show>
       <Show when={p.canAct}>
         <div class="member-actions" role="group" aria-label={`Moderate ${name()}`}>
           <Show
@@ -63,7 +86,7 @@ function MemberRow(p: { room: Room; m: MemberInfo; canAct: boolean }) {
                 onChange={(e) => {
                   const sec = Number(e.currentTarget.value);
                   e.currentTarget.value = "";
-                  if (sec) void act(`${name()} is muted.`, () => api.mute(p.room.id, p.m.userId, sec));
+                  if (sec) void act(`${name()} is muted.`, () => silence(p.room.id, p.m.userId, sec));
                 }}
               >
                 <option value="">Mute…</option>
@@ -71,14 +94,14 @@ function MemberRow(p: { room: Room; m: MemberInfo; canAct: boolean }) {
               </select>
             }
           >
-            <button type="button" class="btn sm" disabled={busy()} onClick={() => void act(`${name()} can talk again.`, () => api.mute(p.room.id, p.m.userId, 0))}>
+            <button type="button" class="btn sm" disabled={busy()} onClick={() => void act(`${name()} can talk again.`, () => silence(p.room.id, p.m.userId, 0))}>
               Unmute
             </button>
           </Show>
-          <button type="button" class="btn sm" disabled={busy()} onClick={() => void act(`Removed ${name()}.`, () => api.kick(p.room.id, p.m.userId), `Remove ${name()} from #${p.room.name}? They can rejoin a public room.`)}>
+          <button type="button" class="btn sm" disabled={busy()} onClick={() => void act(`Removed ${name()}.`, () => kick(p.room.id, p.m.userId), `Remove ${name()} from #${p.room.name}? They can rejoin a public room.`)}>
             Remove
           </button>
-          <button type="button" class="btn sm danger" disabled={busy()} onClick={() => void act(`Banned ${name()}.`, () => api.ban(p.room.id, p.m.userId), `Ban ${name()} from #${p.room.name}? They won't be able to rejoin.`)}>
+          <button type="button" class="btn sm danger" disabled={busy()} onClick={() => void act(`Banned ${name()}.`, () => ban(p.room.id, p.m.userId), `Ban ${name()} from #${p.room.name}? They won't be able to rejoin.`)}>
             Ban
           </button>
         </div>
@@ -99,7 +122,7 @@ export function MembersDialog(p: { room: Room; onClose: () => void }) {
     <Modal title={`Members of #${p.room.name}`} wide onClose={p.onClose}>
       <ul class="member-list" aria-label="Members">
         <For each={sorted()} fallback={<li class="muted pad">Loading members…</li>}>
-          {(m) => <MemberRow room={p.room} m={m} canAct={canAct(m)} />}
+          {(m) => <MemberRow room={p.room} m={m} canAct={canAct(m)} myRole={myRole()} />}
         </For>
       </ul>
     </Modal>
@@ -124,8 +147,7 @@ export function RoomSettingsDialog(p: { room: Room; onClose: () => void }) {
     setBusy(true);
     setError("");
     try {
-      const { room } = await api.updateRoom(p.room.id, patch);
-      upsertRoom({ ...p.room, ...room, role: p.room.role, unread: p.room.unread, mentions: p.room.mentions, notificationsMuted: p.room.notificationsMuted });
+      await saveRoomSettings(p.room, patch);
       toast("Room settings saved.");
       p.onClose();
     } catch (err) {

@@ -1,6 +1,7 @@
 // Message search: debounced query over every room (or the current one), newest first with "load more"; a result opens its room at the message.
 import { createEffect, createSignal, For, on, onCleanup, Show } from "solid-js";
-import { api, describeError, type SearchHit } from "../../lib/api";
+import { api, type SearchHit } from "../../lib/api";
+import { describeError } from "../../lib/errors";
 import { formatWhen } from "../../lib/format";
 import { plainPreview } from "../../lib/markdown";
 import { loadMembers } from "../../state/members";

@@ -1,9 +1,11 @@
 // Dialogs: create a room, browse and join public rooms, start a direct message.
 import { createResource, createSignal, For, Show } from "solid-js";
 import type { Room } from "../../../../server/protocol/types";
-import { api, describeError } from "../../lib/api";
+import { api } from "../../lib/api";
+import { describeError } from "../../lib/errors";
 import { navigate } from "../../state/route";
-import { rooms, upsertRoom } from "../../state/rooms";
+import { createRoom, joinRoom, openDm } from "../../state/room-actions";
+import { rooms } from "../../state/rooms";
 import { Modal } from "../../ui/Modal";
 import { UsernameDialog } from "../../ui/UsernameDialog";
 import { IconHash, IconLock, IconUsers } from "../../ui/icons";
@@ -20,8 +22,7 @@ export function CreateRoomDialog(p: { onClose: () => void }) {
     setBusy(true);
     setError("");
     try {
-      const { room } = await api.createRoom(name().trim(), kind(), topic().trim());
-      upsertRoom({ ...room, role: room.role ?? "owner", unread: 0, lastActivity: Date.now() });
+      const room = await createRoom(name().trim(), kind(), topic().trim());
       p.onClose();
       navigate(room.id);
     } catch (err) {
@@ -89,8 +90,7 @@ export function BrowseRoomsDialog(p: { onClose: () => void; onCreate: () => void
     setJoining(r.id);
     setError("");
     try {
-      const { room } = await api.join(r.id);
-      upsertRoom({ ...r, ...room, unread: 0, lastActivity: Date.now() });
+      const room = await joinRoom(r);
       p.onClose();
       navigate(room.id);
     } catch (err) {
@@ -138,8 +138,7 @@ export function NewDmDialog(p: { onClose: () => void }) {
       submitLabel="Start chat"
       onClose={p.onClose}
       action={async (u) => {
-        const { room } = await api.dm(u);
-        upsertRoom({ ...room, unread: room.unread ?? 0, lastActivity: room.lastActivity ?? Date.now() });
+        const room = await openDm(u);
         p.onClose();
         navigate(room.id);
       }}

@@ -1,4 +1,4 @@
-// Sidebar footer: who you are, your status (online / away / do not disturb), notifications (desktop + Web Push) and log out.
+// Sidebar footer: who you are, your status (online / away / do not disturb) and the way to account settings and administration (admins), notifications (desktop + Web Push), log out.
 import { createSignal, For, onCleanup, Show } from "solid-js";
 import { logout, me } from "../../state/session";
 import { notifyPermission, askPermission } from "../../state/notify";
@@ -6,7 +6,8 @@ import { enablePush, pushError, pushState } from "../../state/push";
 import { myStatus, setMyStatus, STATUS_LABEL, type MyStatus } from "../../state/status";
 import { displayName } from "../../state/users";
 import { Avatar, PresenceDot } from "../../ui/Avatar";
-import { IconBell, IconBellOff, IconLogout } from "../../ui/icons";
+import { IconBell, IconBellOff, IconLogout, IconSettings, IconShield } from "../../ui/icons";
+import { currentPage, openPage } from "../../state/route";
 import { toast } from "../../ui/Toast";
 
 const STATUSES: MyStatus[] = ["online", "away", "dnd"];
@@ -52,6 +53,15 @@ function StatusMenu() {
               </button>
             )}
           </For>
+          <hr />
+          <button type="button" role="menuitem" onClick={() => (setOpen(false), openPage("account"))}>
+            <IconSettings /> Account settings
+          </button>
+          <Show when={u().isAdmin}>
+            <button type="button" role="menuitem" onClick={() => (setOpen(false), openPage("admin"))}>
+              <IconShield /> Administration
+            </button>
+          </Show>
         </div>
       </Show>
     </div>
@@ -98,6 +108,9 @@ export function SideFoot() {
         <StatusMenu />
       </Show>
       <NotifyButton />
+      <button type="button" class="icon-btn" classList={{ on: currentPage() === "account" }} aria-label="Account settings" title="Account settings" onClick={() => openPage("account")}>
+        <IconSettings />
+      </button>
       <button type="button" class="icon-btn" aria-label="Log out" title="Log out" onClick={() => void logout()}>
         <IconLogout />
       </button>

@@ -7,7 +7,8 @@ import { roomTitle, sortedRooms } from "../../state/rooms";
 import { lastSeen, presence } from "../../state/users";
 import { Avatar } from "../../ui/Avatar";
 import { IconBellOff, IconBellSm, IconCompass, IconHash, IconLock, IconMessage, IconPlus, IconSearch } from "../../ui/icons";
-import { toggleRoomMute } from "../conversation/actions";
+import { toggleRoomMute } from "../../state/room-actions";
+import { toastError } from "../../ui/Toast";
 import { SearchDialog } from "../search/SearchDialog";
 import { BrowseRoomsDialog, CreateRoomDialog, NewDmDialog } from "./RoomDialogs";
 import { SideFoot } from "./SideFoot";
@@ -69,7 +70,7 @@ function RoomRow(p: { room: Room }) {
         aria-label={`${p.room.notificationsMuted ? "Unmute" : "Mute"} ${isDm() ? title() : "#" + title()}`}
         title={p.room.notificationsMuted ? "Unmute notifications" : "Mute notifications"}
         aria-pressed={!!p.room.notificationsMuted}
-        onClick={() => void toggleRoomMute(p.room.id)}
+        onClick={() => toggleRoomMute(p.room.id).catch(toastError("change notifications"))}
       >
         <Show when={p.room.notificationsMuted} fallback={<IconBellSm />}>
           <IconBellOff size={16} />
