@@ -27,6 +27,7 @@ import { uploadRoutes } from "./features/uploads/routes";
 import { createPush } from "./features/push/service";
 import { pushRoutes } from "./features/push/routes";
 import { webRoutes } from "./features/web/routes";
+import { requestIds } from "./runtime";
 
 const DRAFT_SWEEP_MS = 60 * 60_000;
 
@@ -81,7 +82,7 @@ export function createApp(ctx: Context, services: Services) {
       else if (code === "PARSE") e = (error as Error).cause instanceof AppError ? ((error as Error).cause as AppError) : new AppError("invalid_request", "malformed request body");
       else if (code === "NOT_FOUND") e = new AppError("not_found", "no such endpoint");
       else {
-        const requestId = ctx.ids.id();
+        const requestId = requestIds.get(request) ?? ctx.ids.id();
         ctx.log.error("request failed", { requestId, method: request.method, path: new URL(request.url).pathname, err: String(error), stack: (error as Error)?.stack });
         e = new AppError("internal", `internal error (request ${requestId})`);
       }

@@ -18,6 +18,7 @@ export interface Config {
   accessTokenTtlSec: number;
   refreshTokenTtlSec: number;
   logLevel: "debug" | "info" | "warn" | "error";
+  logFormat: "auto" | "json" | "text";
   benchMode: boolean;
   /** Frames that write (send/edit/delete/react): token bucket per user. */
   writeBurst: number;
@@ -85,6 +86,7 @@ export const SETTINGS: Setting[] = [
   { key: "accessTokenTtlSec", flag: "--access-ttl", env: "PARLEY_ACCESS_TTL", def: "900", help: "access token lifetime, seconds", kind: "int" },
   { key: "refreshTokenTtlSec", flag: "--refresh-ttl", env: "PARLEY_REFRESH_TTL", def: "2592000", help: "refresh token lifetime, seconds", kind: "int" },
   { key: "logLevel", flag: "--log-level", env: "LOG_LEVEL", def: "info", help: "debug|info|warn|error", kind: "string" },
+  { key: "logFormat", flag: "--log-format", env: "PARLEY_LOG_FORMAT", def: "auto", help: "json: one JSON object a line; text: a line for people; auto: text when stdout is a terminal, else json", kind: "string" },
   { key: "benchMode", flag: "--bench-mode", env: "PARLEY_BENCH_MODE", def: "false", help: "lift registration/message rate limits and use a cheap password hash; loopback only", kind: "bool" },
   { key: "writeBurst", flag: "--write-burst", env: "PARLEY_WRITE_BURST", def: "20", help: "write frames (send/edit/delete/react) burst per user", kind: "int" },
   { key: "writeRatePerSec", flag: "--write-rate", env: "PARLEY_WRITE_RATE", def: "5", help: "write frames per second sustained per user", kind: "int" },
@@ -172,6 +174,7 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
   const cfg = out as unknown as Config;
   if (cfg.port > 65535) throw new ConfigError(`--port must be ≤ 65535`);
   if (!["debug", "info", "warn", "error"].includes(cfg.logLevel)) throw new ConfigError(`--log-level must be debug|info|warn|error`);
+  if (!["auto", "json", "text"].includes(cfg.logFormat)) throw new ConfigError(`--log-format must be auto|json|text`);
   if (cfg.durability !== "full" && cfg.durability !== "normal") throw new ConfigError(`--durability must be full|normal`);
   if (!["open", "invite", "closed"].includes(cfg.registration)) throw new ConfigError(`--registration/PARLEY_REGISTRATION must be open|invite|closed, got "${cfg.registration}"`);
   cfg.dataDir = isAbsolute(cfg.dataDir) ? cfg.dataDir : resolve(cfg.dataDir);

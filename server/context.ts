@@ -59,7 +59,7 @@ export async function createContext(
   config: Config,
   overrides: Partial<Pick<Context, "log" | "clock" | "ids" | "store" | "blobs" | "bus" | "limits">> = {},
 ): Promise<Context> {
-  const log = overrides.log ?? createLogger(config.logLevel);
+  const log = overrides.log ?? createLogger(config.logLevel, {}, config.logFormat);
   ownerOnlyDir(config.dataDir, log);
   const store = overrides.store ?? (await createStore(config.databaseUrl, { durability: config.durability }));
   await store.migrate();

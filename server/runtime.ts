@@ -9,16 +9,48 @@ import type { Clock, Ids, Logger } from "./ports/runtime";
 
 const LEVELS = { debug: 10, info: 20, warn: 30, error: 40 } as const;
 
-/** JSON-lines logger on stdout (stderr for warn/error). */
-export function createLogger(level: Config["logLevel"], base: Record<string, unknown> = {}): Logger {
+/**
+ * Keys whose values never reach a log line, at any depth: credentials and message text. Callers
+ * do not log such fields (docs/operations.md, "Logs"); this is the net under that rule, and the
+ * logs test (server/reliability/logs.test.ts) greps a whole session's output for the real values.
+ */
+const SECRET_KEY = /token|password|secret|authorization|cookie|^body$|^text$|^code$/i;
+
+function redact(v: unknown, depth = 0): unknown {
+  if (v === null || typeof v !== "object" || depth > 4) return v;
+  if (Array.isArray(v)) return v.map((x) => redact(x, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) out[k] = SECRET_KEY.test(k) ? "[redacted]" : redact(x, depth + 1);
+  return out;
+}
+
+/** `text` lines for people: `13:49:37.123 INFO  listening url=… data=…` (values JSON-quoted when they need it). */
+function textLine(rec: Record<string, unknown>): string {
+  const { ts, level, msg, ...rest } = rec;
+  const kv = Object.entries(rest)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}=${typeof v === "string" && /^[^\s"=]+$/.test(v) ? v : JSON.stringify(v)}`);
+  return `${String(ts).slice(11, 23)} ${String(level).toUpperCase().padEnd(5)} ${msg}${kv.length ? "  " + kv.join(" ") : ""}`;
+}
+
+/**
+ * Logger on stdout (stderr for warn/error): one JSON object a line, or with `format` "text" (or
+ * "auto" on a terminal) a line for people. Fields named like credentials or message text are
+ * replaced by "[redacted]".
+ */
+export function createLogger(level: Config["logLevel"], base: Record<string, unknown> = {}, format: Config["logFormat"] = "json"): Logger {
   const min = LEVELS[level];
+  const text = format === "text" || (format === "auto" && process.stdout.isTTY === true);
   const write = (lvl: keyof typeof LEVELS) => (msg: string, fields?: Record<string, unknown>) => {
     if (LEVELS[lvl] < min) return;
-    const line = JSON.stringify({ ts: new Date().toISOString(), level: lvl, msg, ...base, ...fields });
-    (lvl === "warn" || lvl === "error" ? process.stderr : process.stdout).write(line + "\n");
+    const rec = redact({ ts: new Date().toISOString(), level: lvl, msg, ...base, ...fields }) as Record<string, unknown>;
+    (lvl === "warn" || lvl === "error" ? process.stderr : process.stdout).write((text ? textLine(rec) : JSON.stringify(rec)) + "\n");
   };
   return { debug: write("debug"), info: write("info"), warn: write("warn"), error: write("error") };
 }
+
+/** The id serve.ts gives each HTTP request: its debug line and any error logged for it carry the same one. */
+export const requestIds = new WeakMap<Request, string>();
 
 const ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 /** Bytes ≥ 248 are skipped so every character is equally likely (248 = 4 × 62). */

@@ -6,6 +6,7 @@ import { createApp, createServices } from "./app";
 import { createGateway } from "./realtime/gateway";
 import type { SocketData } from "./realtime/hub";
 import { CLOSE } from "./protocol/types";
+import { requestIds } from "./runtime";
 
 export interface Running {
   server: Server<SocketData>;
@@ -23,10 +24,17 @@ export interface Running {
  */
 const BUN_BODY_CAP_BYTES = Number.MAX_SAFE_INTEGER;
 
+/** A request's path as logged: no query string (OIDC codes), and an invite's code (a credential) left out. */
+export function loggedPath(path: string): string {
+  const q = path.indexOf("?");
+  return (q < 0 ? path : path.slice(0, q)).replace(/^\/api\/invites\/[^/]+/, "/api/invites/:code");
+}
+
 export function listen(ctx: Context): Running {
   const services = createServices(ctx);
   const app = createApp(ctx, services);
   const gateway = createGateway(ctx, services);
+  const debug = ctx.config.logLevel === "debug";
   // The /ws upgrade is handled here, not in Elysia: a refused handshake must answer 4xx, never 101
   // (a returned value in an Elysia beforeHandle would turn the upgrade into a 200), and the hot
   // frame path stays free of per-message wrappers.
@@ -37,7 +45,15 @@ export function listen(ctx: Context): Running {
     fetch(req, srv) {
       const path = req.url.slice(req.url.indexOf("/", 8));
       if (path === "/ws" || path.startsWith("/ws?")) return gateway.upgrade(req, srv);
-      return app.handle(req);
+      if (!debug) return app.handle(req);
+      // One debug line per request, with its id; never the query string (OIDC codes, tokens) or a body.
+      const requestId = ctx.ids.id();
+      requestIds.set(req, requestId);
+      const started = performance.now();
+      return app.handle(req).then((res) => {
+        ctx.log.debug("http", { requestId, method: req.method, path: loggedPath(path), status: res.status, ms: Math.round((performance.now() - started) * 10) / 10 });
+        return res;
+      });
     },
     websocket: gateway.handlers,
   });

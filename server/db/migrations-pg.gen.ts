@@ -4,6 +4,7 @@ import m1 from "../../drizzle-pg/0001_search.sql" with { type: "text" };
 import m2 from "../../drizzle-pg/0002_upload_blobs.sql" with { type: "text" };
 import m3 from "../../drizzle-pg/0003_running_a_team.sql" with { type: "text" };
 import m4 from "../../drizzle-pg/0004_minor_sauron.sql" with { type: "text" };
+import m5 from "../../drizzle-pg/0005_unknown_barracuda.sql" with { type: "text" };
 
 export const MIGRATIONS: { tag: string; sql: string }[] = [
   { tag: "0000_init", sql: m0 },
@@ -11,4 +12,5 @@ export const MIGRATIONS: { tag: string; sql: string }[] = [
   { tag: "0002_upload_blobs", sql: m2 },
   { tag: "0003_running_a_team", sql: m3 },
   { tag: "0004_minor_sauron", sql: m4 },
+  { tag: "0005_unknown_barracuda", sql: m5 },
 ];

@@ -8,6 +8,7 @@ import m5 from "../../drizzle/0005_server_secrets.sql" with { type: "text" };
 import m6 from "../../drizzle/0006_upload_blobs.sql" with { type: "text" };
 import m7 from "../../drizzle/0007_running_a_team.sql" with { type: "text" };
 import m8 from "../../drizzle/0008_magical_shinobi_shaw.sql" with { type: "text" };
+import m9 from "../../drizzle/0009_robust_unus.sql" with { type: "text" };
 
 export const MIGRATIONS: { tag: string; sql: string }[] = [
   { tag: "0000_init", sql: m0 },
@@ -19,4 +20,5 @@ export const MIGRATIONS: { tag: string; sql: string }[] = [
   { tag: "0006_upload_blobs", sql: m6 },
   { tag: "0007_running_a_team", sql: m7 },
   { tag: "0008_magical_shinobi_shaw", sql: m8 },
+  { tag: "0009_robust_unus", sql: m9 },
 ];

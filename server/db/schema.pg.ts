@@ -233,3 +233,10 @@ export const oidcIdentities = pgTable(
   },
   (t) => [primaryKey({ columns: [t.issuer, t.subject] }), index("oidc_identities_user_idx").on(t.userId)],
 );
+
+/** Background jobs that one node of a cluster runs at a time (retention): the holder until expiresAt (ms). */
+export const leases = pgTable("leases", {
+  name: text("name").primaryKey(),
+  holder: text("holder").notNull(),
+  expiresAt: ms("expires_at").notNull(),
+});

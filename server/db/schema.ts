@@ -230,3 +230,10 @@ export const oidcIdentities = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.issuer, t.subject] }), index("oidc_identities_user_idx").on(t.userId)],
 );
+
+/** Background jobs that one node of a cluster runs at a time (retention): the holder until expiresAt (ms). */
+export const leases = sqliteTable("leases", {
+  name: text("name").primaryKey(),
+  holder: text("holder").notNull(),
+  expiresAt: integer("expires_at").notNull(),
+});

@@ -204,6 +204,19 @@ export interface Store {
    */
   backup(target: string): Promise<void>;
 
+  /**
+   * Takes or renews the lease `name` for `holder` until now + ttlMs: true when there was none, it had
+   * expired (expiresAt <= now) or `holder` holds it already; false, changing nothing, while another
+   * holder's lease lasts. Atomic: of concurrent calls for a free lease exactly one gets true, also
+   * across processes sharing the database — one node of a cluster runs a background job (STORE-110,
+   * STORE-111).
+   */
+  takeLease(name: string, holder: string, now: number, ttlMs: number): Promise<boolean>;
+  /** Ends the lease when `holder` holds it, so another holder may take it at once; otherwise changes nothing (STORE-112). */
+  releaseLease(name: string, holder: string): Promise<void>;
+  /** Every room (any kind), ordered by id, after the id `after` (a cursor), at most `limit` (STORE-113). */
+  allRooms(q: { after?: string; limit: number }): Promise<RoomRow[]>;
+
   /** Stores a new account as given. A taken username is AppError("conflict") and stores nothing (STORE-41, STORE-42). */
   insertUser(u: UserRow): Promise<void>;
   /** By exact username (callers fold case first); undefined when none (STORE-41). */

@@ -78,7 +78,7 @@ export function createGateway(ctx: Context, deps: GatewayDeps) {
 
   function fail(ws: WS, id: string | undefined, err: unknown) {
     if (err instanceof AppError) return reject(ws, id, err.code, err.message, err.retryAfterMs);
-    log.error("frame failed", { sessionId: ws.data.sessionId, userId: ws.data.userId, err: String(err), stack: (err as Error)?.stack });
+    log.error("frame failed", { conn: ws.data.sessionId, userId: ws.data.userId, err: String(err), stack: (err as Error)?.stack });
     reject(ws, id, "internal", "internal error");
   }
 
@@ -140,6 +140,7 @@ export function createGateway(ctx: Context, deps: GatewayDeps) {
       }
     }
     c.phase = "ready";
+    log.debug("ws ready", { conn: c.sessionId, userId: user.id, rooms: rooms.length, resumed: Object.keys(since).length });
     for (const raw of c.early?.splice(0) ?? []) onFrame(ws, raw);
     await Promise.all(resumes);
     // A member event for this user between the read above and addSocket found no socket here.
@@ -173,7 +174,7 @@ export function createGateway(ctx: Context, deps: GatewayDeps) {
       if (type !== "hello" || !isFrame("hello", f)) return ws.close(CLOSE.UNAUTHENTICATED, "hello expected");
       c.phase = "auth";
       hello(ws, f).catch((e) => {
-        log.error("hello failed", { err: String(e) });
+        log.error("hello failed", { conn: c.sessionId, err: String(e) });
         ws.close(CLOSE.UNAUTHENTICATED, "hello failed");
       });
       return;
@@ -268,13 +269,15 @@ export function createGateway(ctx: Context, deps: GatewayDeps) {
     sendPings: true,
     perMessageDeflate: false,
     open(ws) {
+      log.debug("ws open", { conn: ws.data.sessionId, ip: ws.data.ip });
       all.add(ws);
       ws.data.helloTimer = setTimeout(() => {
         if ((ws.data as Conn).phase !== "ready") ws.close(CLOSE.UNAUTHENTICATED, "no hello in time");
       }, config.helloTimeoutMs);
     },
     message: onFrame,
-    close(ws) {
+    close(ws, closeCode) {
+      log.debug("ws closed", { conn: ws.data.sessionId, userId: ws.data.userId, closeCode });
       ws.data.closed = true;
       clearTimeout(ws.data.helloTimer);
       all.delete(ws);

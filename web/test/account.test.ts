@@ -120,7 +120,7 @@ test("account settings screenshots (light and dark, desktop and phone)", async (
   await page.getByRole("list", { name: "Sessions" }).getByText("This device").waitFor();
   await page.waitForFunction(() => !document.querySelector(".toast"));
   for (const scheme of ["light", "dark"] as const) {
-    await page.emulateMedia({ colorScheme: scheme });
+    await page.emulateMedia({ colorScheme: scheme, reducedMotion: "reduce" });
     await page.setViewportSize({ width: 1280, height: 800 });
     await page.mouse.move(0, 0);
     await page.screenshot({ path: `${SHOTS}account-${scheme}.png` });

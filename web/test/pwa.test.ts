@@ -17,13 +17,10 @@ afterAll(async () => {
   await env?.stop();
 }, 60_000);
 
-/** The service worker controls the page and has the shell precached. */
+/** The service worker controls the page, so it has the shell precached (a worker activates only after its install did). */
 async function controlled(page: Page): Promise<void> {
-  await page.waitForFunction(
-    async () => !!navigator.serviceWorker.controller && (await caches.keys()).some((k) => k.startsWith("parley-shell-")),
-    undefined,
-    { timeout: 20_000, polling: 100 },
-  );
+  await page.waitForFunction(() => !!navigator.serviceWorker.controller, undefined, { timeout: 20_000, polling: 100 });
+  expect(await page.evaluate(async () => (await caches.keys()).some((k) => k.startsWith("parley-shell-")))).toBe(true);
 }
 
 /** Post messages as `s` over a real socket; returns their seqs. */
@@ -167,6 +164,7 @@ test("PWA-3 the unread total follows on the app badge and in the title, and clea
 
 /** Submit a form to the share target from the page, as the share sheet does (a POST navigation the worker answers). */
 async function shareForm(page: Page, enctype: string, fields: Record<string, string>, files: { name: string; type: string; text: string }[] = []): Promise<void> {
+  const loaded = page.waitForEvent("load");
   await page.evaluate(
     ([enctype, fields, files]) => {
       const f = document.createElement("form");
@@ -194,6 +192,7 @@ async function shareForm(page: Page, enctype: string, fields: Record<string, str
     },
     [enctype, fields, files] as const,
   );
+  await loaded;
 }
 
 test("PWA-4 share target: a multipart POST lands in a room picker, then the composer with the text and the files as attachments", async () => {
@@ -397,7 +396,6 @@ test("PWA-8 a share made while signed out waits for sign-in; more files than a m
   await page.getByLabel("Username").fill(sam.user.username);
   await page.getByLabel("Password").fill("correct horse battery");
   await page.getByRole("button", { name: "Sign in", exact: true }).click();
-  await page.waitForTimeout(4000); await page.screenshot({ path: "/tmp/pwa8.png" });
   const dialog = page.getByRole("dialog", { name: "Share to…" });
   await dialog.getByText("12 files").waitFor();
   await dialog.getByRole("button", { name: "#drop-box" }).click();

@@ -87,6 +87,10 @@ test("TEAM-WEB-1 an admin's invite link: the newcomer signs up into the invite's
   const late = await visit(new URL(link).pathname);
   await late.getByText("This invite link is no longer valid.").waitFor();
   await late.context().close();
+  // Opened while signed in, an invite link just shows the app.
+  await admin.page.goto(link);
+  await admin.page.getByRole("navigation", { name: "Conversations" }).waitFor();
+  await admin.page.waitForURL(env.url + "/");
 }, 60_000);
 
 test("TEAM-WEB-2 invite-only sign-up without a code says an invite is needed", async () => {
@@ -202,7 +206,7 @@ test("administration screenshots (light and dark, desktop and phone)", async () 
   await admin.page.getByRole("list", { name: "People" }).getByText("Ada Admin").waitFor();
   await admin.page.waitForFunction(() => !document.querySelector(".toast"));
   for (const scheme of ["light", "dark"] as const) {
-    await admin.page.emulateMedia({ colorScheme: scheme });
+    await admin.page.emulateMedia({ colorScheme: scheme, reducedMotion: "reduce" });
     await admin.page.setViewportSize({ width: 1280, height: 800 });
     await admin.page.mouse.move(0, 0);
     await admin.page.screenshot({ path: `${SHOTS}admin-${scheme}.png` });
@@ -212,7 +216,7 @@ test("administration screenshots (light and dark, desktop and phone)", async () 
   }
   await admin.page.getByRole("tab", { name: "Invites" }).click();
   await admin.page.getByRole("list", { name: "Invites" }).waitFor();
-  await admin.page.emulateMedia({ colorScheme: "light" });
+  await admin.page.emulateMedia({ colorScheme: "light", reducedMotion: "reduce" });
   await admin.page.setViewportSize({ width: 1280, height: 800 });
   await admin.page.screenshot({ path: `${SHOTS}admin-invites-light.png` });
   expect(admin.errors).toEqual([]);

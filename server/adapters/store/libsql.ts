@@ -1,14 +1,14 @@
 // Store adapter for libSQL (embedded file by default, or a remote libSQL URL) through drizzle.
 
-import { and, eq, inArray, isNull, sql } from "drizzle-orm";
+import { and, eq, gt, inArray, isNull, lte, or, sql } from "drizzle-orm";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import { closeSync, existsSync, openSync } from "node:fs";
 import { AppError } from "../../errors";
 import { MIGRATIONS } from "../../db/migrations.gen";
 import { assertKnownMigrations } from "../../db/schema-version";
 import * as schema from "../../db/schema";
-import { refreshTokens, serverSecrets, sessions, users } from "../../db/schema";
-import type { Store } from "../../ports/store";
+import { leases, refreshTokens, rooms, serverSecrets, sessions, users } from "../../db/schema";
+import type { RoomRow, Store } from "../../ports/store";
 import { createLibsqlLog } from "./libsql-log";
 import { createLibsqlRooms } from "./libsql-rooms";
 import { createLibsqlUploads } from "./libsql-uploads";
@@ -61,6 +61,21 @@ export async function createLibsqlStore(url: string, opts: { durability?: Durabi
       // Whoever inserts first wins; everyone reads the winner's value.
       await db.insert(serverSecrets).values({ name, value: generate(), createdAt: Date.now() }).onConflictDoNothing();
       return (await read())!;
+    },
+    async takeLease(name, holder, now, ttlMs) {
+      // An upsert that updates only a free, expired or own lease: the row comes back only when taken.
+      const taken = await db
+        .insert(leases)
+        .values({ name, holder, expiresAt: now + ttlMs })
+        .onConflictDoUpdate({ target: leases.name, set: { holder, expiresAt: now + ttlMs }, setWhere: or(eq(leases.holder, holder), lte(leases.expiresAt, now)) })
+        .returning({ holder: leases.holder });
+      return taken.length === 1;
+    },
+    async releaseLease(name, holder) {
+      await db.delete(leases).where(and(eq(leases.name, name), eq(leases.holder, holder)));
+    },
+    async allRooms(q) {
+      return (await db.select().from(rooms).where(q.after === undefined ? undefined : gt(rooms.id, q.after)).orderBy(rooms.id).limit(q.limit)) as RoomRow[];
     },
     async backup(target) {
       if (!url.startsWith("file:")) throw new Error("backup copies a local database file; back up a remote libSQL server with its own tools");

@@ -1,13 +1,13 @@
 // Store adapter for PostgreSQL (clusters: several Parley processes on one database) through Bun.sql and drizzle.
 
 import { SQL } from "bun";
-import { and, eq, inArray, isNull, sql } from "drizzle-orm";
+import { and, eq, gt, inArray, isNull, lte, or, sql } from "drizzle-orm";
 import { drizzle, type BunSQLDatabase } from "drizzle-orm/bun-sql";
 import { AppError } from "../../errors";
 import { MIGRATIONS } from "../../db/migrations-pg.gen";
 import * as schema from "../../db/schema.pg";
-import { refreshTokens, serverSecrets, sessions, users } from "../../db/schema.pg";
-import type { Store, UserRow } from "../../ports/store";
+import { leases, refreshTokens, rooms, serverSecrets, sessions, users } from "../../db/schema.pg";
+import type { RoomRow, Store, UserRow } from "../../ports/store";
 import { pgText, sqlState } from "./postgres-effects";
 import { createPostgresLog } from "./postgres-log";
 import { migratePostgres } from "./postgres-migrate";
@@ -60,6 +60,21 @@ export async function createPostgresStore(url: string, opts: PostgresOptions = {
       // Nodes starting together all insert; the first commit wins and everyone reads its value.
       await db.insert(serverSecrets).values({ name, value: generate(), createdAt: Date.now() }).onConflictDoNothing();
       return (await read())!;
+    },
+    async takeLease(name, holder, now, ttlMs) {
+      // An upsert that updates only a free, expired or own lease: the row comes back only when taken.
+      const taken = await db
+        .insert(leases)
+        .values({ name, holder, expiresAt: now + ttlMs })
+        .onConflictDoUpdate({ target: leases.name, set: { holder, expiresAt: now + ttlMs }, setWhere: or(eq(leases.holder, holder), lte(leases.expiresAt, now)) })
+        .returning({ holder: leases.holder });
+      return taken.length === 1;
+    },
+    async releaseLease(name, holder) {
+      await db.delete(leases).where(and(eq(leases.name, name), eq(leases.holder, holder)));
+    },
+    async allRooms(q) {
+      return (await db.select().from(rooms).where(q.after === undefined ? undefined : gt(rooms.id, q.after)).orderBy(rooms.id).limit(q.limit)) as RoomRow[];
     },
     async backup() {
       throw new Error("parley backup copies a local libSQL file; back up PostgreSQL with pg_dump (or your provider's snapshots)");

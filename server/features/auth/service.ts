@@ -210,8 +210,12 @@ export function createAuth(ctx: Context) {
     /** Sets a new password and ends every OTHER session of the user (the caller's `sid` keeps working). */
     async changePassword(user: UserRow, sid: string, input: { currentPassword: string; newPassword: string }): Promise<void> {
       checkPassword(input.newPassword);
+      // A guess at the current password (a stolen session's) spends the username's login budget, taken first as for a login.
+      const wait = await failures.take(user.username);
+      if (wait > 0) throw new AppError("rate_limited", "too many failed password checks, try again later", { retryAfterMs: wait });
       const ok = user.passwordHash !== "" && (await hashing.run(() => Bun.password.verify(input.currentPassword, user.passwordHash)));
       if (!ok) throw new AppError("invalid_credentials", "the current password is wrong");
+      await failures.give(user.username);
       await store.updateUser(user.id, { passwordHash: await hashing.run(() => Bun.password.hash(input.newPassword, hashOpts)) });
       const ended = await endSessions(ctx, user.id, { except: sid });
       ctx.log.info("password changed", { userId: user.id, sessionsEnded: ended.length });

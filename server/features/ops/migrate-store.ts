@@ -5,7 +5,7 @@ import { dirname, join, resolve } from "node:path";
 import { getTableName } from "drizzle-orm";
 import { createStore } from "../../adapters/store";
 import { localPath } from "../../adapters/store/libsql-connection";
-import { rooms, serverSecrets, uploadBlobs, uploads, users } from "../../db/schema";
+import { leases, rooms, serverSecrets, uploadBlobs, uploads, users } from "../../db/schema";
 import type { Store } from "../../ports/store";
 import { JWT_SECRET } from "../auth/secret";
 import { VAPID_KEYS } from "../push/vapid";
@@ -61,7 +61,7 @@ export function redact(url: string): string {
 }
 
 /** The database's error instead of drizzle's wrapper, whose message repeats the statement and every parameter. */
-function reason(e: unknown): string {
+export function reason(e: unknown): string {
   let x = e;
   for (let depth = 0; x instanceof Error && x.message.startsWith("Failed query") && x.cause instanceof Error && depth < 5; depth++) x = x.cause;
   const msg = x instanceof Error ? x.message : String(x);
@@ -103,7 +103,7 @@ export async function migrateStore(o: MigrateOptions): Promise<MigrateResult> {
       if (!d) throw new Error(`the target's schema has no table ${s.name}`); // schema-parity.test.ts keeps this from happening
       return [s, d] as const;
     });
-    const replacedSecrets = await refuseNonEmpty(dst, to);
+    const replacedSecrets = await refuseNonEmpty(dst, to, "migrate-store", "point --to at a new, empty database");
     if (replacedSecrets) print(`replacing ${replacedSecrets} server_secrets rows of the target: keys of nodes started on the empty database, which nothing used yet`);
 
     print(`copying ${redact(from)} → ${redact(to)}`);
@@ -135,11 +135,12 @@ export async function migrateStore(o: MigrateOptions): Promise<MigrateResult> {
  * the empty database create (their keys signed nothing that outlives the copy: there were no users).
  * Those are deleted, and their count returned.
  */
-async function refuseNonEmpty(dst: Db, url: string): Promise<number> {
+export async function refuseNonEmpty(dst: Db, url: string, command: string, advice: string): Promise<number> {
   const held: string[] = [];
   let secrets = 0;
   for (const t of dst.tables) {
     const n = await dst.count(t);
+    if (t.name === getTableName(leases)) continue; // who runs a background job now: not data
     if (t.name === getTableName(serverSecrets)) secrets = n;
     else if (n > 0) held.push(`${fmt(n)} ${t.name}`);
   }
@@ -148,7 +149,7 @@ async function refuseNonEmpty(dst: Db, url: string): Promise<number> {
     const first: string[] = [getTableName(users), getTableName(rooms)];
     const rank = (s: string) => { const i = first.indexOf(s.split(" ")[1]); return i < 0 ? first.length : i; };
     held.sort((a, b) => rank(a) - rank(b));
-    throw new Error(`${redact(url)} already holds data (${held.join(", ")}): migrate-store copies into an empty database only and never merges; point --to at a new, empty database`);
+    throw new Error(`${redact(url)} already holds data (${held.join(", ")}): ${command} copies into an empty database only and never merges; ${advice}`);
   }
   if (secrets) await dst.deleteAll(dst.tables.find((t) => t.name === getTableName(serverSecrets))!);
   return secrets;
@@ -244,7 +245,7 @@ async function carrySecrets(store: Store, dataDir: string): Promise<string[]> {
 }
 
 /** After a failure: the target was empty, so emptying it again lets the command simply run again. */
-async function emptyAgain(dst: Db): Promise<string> {
+export async function emptyAgain(dst: Db): Promise<string> {
   try {
     for (const t of [...dst.tables].reverse()) await dst.deleteAll(t);
     return "the target was emptied again: fix the cause and run the command again";

@@ -10,6 +10,7 @@ import { instanceRules } from "./store/instances";
 import { roomRules } from "./store/rooms";
 import { searchRules } from "./store/search";
 import { secretRules } from "./store/secrets";
+import { leaseRules } from "./store/leases";
 import { sideStoreRules } from "./store/side-stores";
 import { identityRules } from "./store/identities";
 import { teamRules } from "./store/team";
@@ -32,6 +33,7 @@ export function storeContract(name: string, factory: StoreFactory) {
     sideStoreRules(factory);
     identityRules(factory);
     secretRules(factory);
+    leaseRules(factory);
     instanceRules(factory);
     afterAll(() => factory.cleanup());
   });

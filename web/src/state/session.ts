@@ -7,7 +7,7 @@ import { forgetMembers } from "./members";
 import { clearOutbox, loadOutbox } from "./outbox";
 import { checkPush } from "./push";
 import { clearRooms, setAllRooms } from "./rooms";
-import { navigate, setInviteCode } from "./route";
+import { inviteCode, navigate, setInviteCode } from "./route";
 import { startSync, stopSync } from "./sync";
 import { clearTimelines } from "./timeline";
 import { clearStaged } from "./uploads";
@@ -27,6 +27,11 @@ function begin(s: Session): void {
   rememberUser(s.user);
   if (running) return;
   running = true;
+  // An invite link opened while signed in has nothing to do: show the app at "/".
+  if (inviteCode()) {
+    setInviteCode(null);
+    navigate(null, true);
+  }
   loadOutbox(s.user.id);
   startSync();
   void checkPush();

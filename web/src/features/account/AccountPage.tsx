@@ -66,7 +66,7 @@ function Profile() {
             </button>
           </Show>
           <input ref={picker} type="file" hidden aria-label="Choose a picture" accept={AVATAR_TYPES.join(",")} onChange={(e) => void upload(e.currentTarget.files?.[0])} />
-          <span class="muted" style={{ "font-size": "12.5px", width: "100%" }}>PNG, JPEG, WebP or GIF, up to 1 MB.</span>
+          <span class="muted small-note wide">PNG, JPEG, WebP or GIF, up to 1 MB.</span>
         </div>
       </div>
       <div class="form-error" role="alert">{pic.error()}</div>
@@ -78,7 +78,7 @@ function Profile() {
           </label>
           <button type="submit" class="btn primary" disabled={save.busy() || name().trim() === u().displayName}>Save</button>
         </div>
-        <span class="muted" style={{ "font-size": "12.5px" }}>Username: @{u().username}</span>
+        <span class="muted small-note">Username: @{u().username}</span>
         <div class="form-error" role="alert">{save.error()}</div>
       </form>
     </Card>

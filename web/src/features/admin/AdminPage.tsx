@@ -7,7 +7,7 @@ import { createInvite, deactivate, inviteLink, invites, loadInvites, people, rea
 import { sortedRooms } from "../../state/rooms";
 import { me } from "../../state/session";
 import { Avatar } from "../../ui/Avatar";
-import { IconCopy, IconShield } from "../../ui/icons";
+import { IconCopy, IconHash, IconLock, IconShield } from "../../ui/icons";
 import { Modal } from "../../ui/Modal";
 import { Card, copyText, Page } from "../../ui/Page";
 import { toast, toastError } from "../../ui/Toast";
@@ -203,14 +203,15 @@ function Invites() {
               </select>
             </label>
           </div>
-          <fieldset class="stack" style={{ border: 0, padding: 0, margin: 0, gap: "6px" }}>
-            <legend class="muted" style={{ "font-size": "13px", "font-weight": 600, padding: 0, "margin-bottom": "6px" }}>Join these rooms</legend>
+          <fieldset class="room-pick-set">
+            <legend class="muted">Join these rooms</legend>
             <div class="room-picks">
               <For each={choosable()} fallback={<span class="muted">You have no rooms to add people to yet.</span>}>
                 {(r) => (
                   <label class="check">
                     <input type="checkbox" checked={picked().includes(r.id)} onChange={(e) => toggle(r.id, e.currentTarget.checked)} />
-                    {r.kind === "private" ? "🔒 " : "#"}{r.name}
+                    {r.kind === "private" ? <IconLock size={14} /> : <IconHash size={14} />}
+                    {r.name}
                   </label>
                 )}
               </For>

@@ -4,6 +4,7 @@ import { LIMITS } from "../../../../server/protocol/types";
 import { ApiError, describeError } from "../../lib/errors";
 import { redeemResetCode } from "../../state/session";
 import { Modal } from "../../ui/Modal";
+import "../../ui/page.css";
 
 export function ResetDialog(p: { onClose: () => void }) {
   const [code, setCode] = createSignal("");
@@ -27,7 +28,7 @@ export function ResetDialog(p: { onClose: () => void }) {
   return (
     <Modal title="Reset your password" onClose={p.onClose}>
       <form class="stack" onSubmit={submit} novalidate>
-        <p class="muted" style={{ margin: 0 }}>An administrator of this server can give you a one-time code.</p>
+        <p class="muted flush">An administrator of this server can give you a one-time code.</p>
         <label>
           <span>Reset code</span>
           <input name="code" autocomplete="one-time-code" autocapitalize="none" spellcheck={false} value={code()} onInput={(e) => setCode(e.currentTarget.value)} />
