@@ -34,7 +34,7 @@ test-env:
 # binary (server/test/harness.ts, PARLEY_TEST_BINARY), so what ships is tested, not only the source.
 BINARY_SUITES := server/features/rooms/rooms.test.ts server/features/search/search.test.ts \
   server/realtime/resume.test.ts server/realtime/resync.test.ts server/features/auth/client-address.test.ts \
-  server/reliability.test.ts server/hardening.test.ts
+  server/reliability.test.ts server/metrics.test.ts server/hardening.test.ts
 
 # Prints the final `tests: N passed, N failed[, N skipped]` line CI reads (both runs counted); exits non-zero on failure.
 # The type check counts as one more test: `bun test` alone does not see type errors.

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startBaseline } from "./baseline";
-import { type Options, parseArgs, parseSlo, type ScenarioName, USAGE } from "./lib/args";
+import { defaultWorkers, type Options, parseArgs, parseSlo, type ScenarioName, USAGE } from "./lib/args";
 import { charts, html } from "./lib/html";
 import { Progress } from "./lib/progress";
 import { type Layout, loadAccounts, provision, saveAccounts } from "./lib/provision";
@@ -39,11 +39,6 @@ function planFor(o: Options): Plan {
   p.connections = Math.max(p.roomSize, Math.floor(p.connections / p.roomSize) * p.roomSize);
   p.reconnectClients = Math.min(p.reconnectClients, p.connections);
   return p;
-}
-
-/** Generator processes the machine allows beside one server process: every core but one, at least one. */
-export function defaultWorkers(cores = availableParallelism()): number {
-  return Math.max(1, cores - 1);
 }
 
 function cpuModel(): string | undefined {

@@ -13,6 +13,7 @@ import { createRooms } from "./features/rooms/service";
 import { roomRoutes } from "./features/rooms/routes";
 import { createMessages } from "./features/messages/service";
 import { createReadiness, opsRoutes } from "./features/ops/routes";
+import { createRetention, retentionCutoff } from "./features/ops/retention";
 import { createModeration } from "./features/moderation/service";
 import { moderationRoutes } from "./features/moderation/routes";
 import { adminRoutes } from "./features/admin/routes";
@@ -22,14 +23,17 @@ import { accountRoutes } from "./features/account/routes";
 import { createInvites } from "./features/invites/service";
 import { inviteRoutes } from "./features/invites/routes";
 import { searchRoutes } from "./features/search/routes";
+import { blockRoutes } from "./features/blocks/routes";
 import { createUploads } from "./features/uploads/service";
 import { uploadRoutes } from "./features/uploads/routes";
 import { createPush } from "./features/push/service";
 import { pushRoutes } from "./features/push/routes";
 import { webRoutes } from "./features/web/routes";
 import { requestIds } from "./runtime";
+import { createExpiry } from "./features/expiry/expiry";
 
 const DRAFT_SWEEP_MS = 60 * 60_000;
+const PUSH_TITLES = { dm: "New direct message", mention: "You were mentioned", thread: "New reply in a thread" } as const;
 
 export function createServices(ctx: Context) {
   const uploads = createUploads(ctx, ctx.store.uploads);
@@ -40,17 +44,24 @@ export function createServices(ctx: Context) {
   const push = createPush(ctx, ctx.store.push, { subject: ctx.config.pushSubject, allowLoopbackHttp: ctx.config.pushAllowLoopbackHttp });
   const messages = createMessages(ctx, {
     claimUploads: (room, sender, ids) => uploads.claim(room, sender, ids),
+    copyUploads: (from, to, sender, ids) => uploads.copyForForward(from, to, sender, ids),
     removeUploads: (room, seq) => uploads.removeForMessage(room, seq),
-    pushOffline: (userId, n) => push.send(userId, { title: n.kind === "dm" ? "New direct message" : "You were mentioned", body: n.body, room: n.room, seq: n.seq, kind: n.kind }),
+    pushOffline: (userId, n) => push.send(userId, { title: PUSH_TITLES[n.kind], body: n.body, room: n.room, seq: n.seq, kind: n.kind }),
   });
   const auth = createAuth(ctx);
+  const expiry = createExpiry(ctx, (room, seq) => uploads.removeForMessage(room, seq));
   return {
     auth, oidc: createOidc(ctx, auth), rooms: createRooms(ctx), messages, uploads, push, moderation: createModeration(ctx),
     account: createAccount(ctx), invites: createInvites(ctx), admin: createAdmin(ctx, auth),
     /** `/readyz` answers 503 once the graceful stop calls `drain()` (serve.ts). */
     readiness: createReadiness(),
-    /** Stops the periodic work (the draft sweep). */
-    stop: () => clearInterval(sweeper),
+    /** The expiring-messages job (one node of a cluster runs each pass). */
+    expiry,
+    /** Stops the periodic work (the draft sweep, the expiry job). */
+    stop: () => {
+      clearInterval(sweeper);
+      void expiry.stop();
+    },
   };
 }
 export type Services = ReturnType<typeof createServices>;
@@ -100,6 +111,7 @@ export function createApp(ctx: Context, services: Services) {
     .use(pushRoutes(ctx, services.push))
     .use(adminRoutes(ctx, services.admin))
     .use(accountRoutes(ctx, services.account, services.auth))
+    .use(blockRoutes(ctx))
     .use(inviteRoutes(ctx, services.invites))
     .use(opsRoutes(ctx, services.readiness))
     .use(webRoutes(ctx));

@@ -42,6 +42,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** libSQL file: "full" fsyncs every group commit before its acks; "normal" may lose the last commits on power loss (docs/reliability.md). */
   durability: "full" | "normal";
+  /** "" = /metrics is open (expose it only to the scraper); else it needs `Authorization: Bearer <token>`. */
+  metricsToken: string;
   uploadMaxBytes: number;
   /** Presence: how long a user with no connection stays online before "offline" is announced. */
   presenceGraceMs: number;
@@ -63,6 +65,8 @@ export interface Config {
   oidcName: string;
   /** "open": the provider's users get accounts whatever --registration says; "invite": --registration applies to them too. */
   oidcRegistration: "open" | "invite";
+  /** Messages older than this many days are expired by a background job (features/ops/retention.ts); 0 = kept forever. */
+  retentionDays: number;
 }
 
 interface Setting {
@@ -116,6 +120,8 @@ export const SETTINGS: Setting[] = [
   { key: "oidcRegistration", flag: "--oidc-registration", env: "PARLEY_OIDC_REGISTRATION", def: "open", help: "open: anyone the provider signs in gets an account; invite: --registration applies to SSO sign-ups too", kind: "string" },
   { key: "registration", flag: "--registration", env: "PARLEY_REGISTRATION", def: "invite", help: "who may sign up: open | invite (an invite code) | closed (admin commands only); the first account always may", kind: "string" },
   { key: "durability", flag: "--durability", env: "PARLEY_DURABILITY", def: "full", help: "full: every acked message is on disk (one fsync per group commit); normal: faster, but a power cut or OS crash can lose the last acked messages (a process crash cannot). libSQL file only", kind: "string" },
+  { key: "metricsToken", flag: "--metrics-token", env: "PARLEY_METRICS_TOKEN", def: "", help: "bearer token /metrics requires (default: none, /metrics is open: expose it only to your scraper)", kind: "string" },
+  { key: "retentionDays", flag: "--retention-days", env: "PARLEY_RETENTION_DAYS", def: "0", help: "delete messages older than this many days (tombstones stay, the seq log is intact; one node of a cluster does it); 0 = keep forever", kind: "int" },
   { key: "shutdownTimeoutMs", flag: "--shutdown-timeout", env: "PARLEY_SHUTDOWN_TIMEOUT", def: "10000", help: "ms to drain on SIGTERM before forcing exit", kind: "int" },
 ];
 

@@ -70,7 +70,8 @@ export async function createContext(
     await store.close();
     throw e;
   }
-  const writer = createWriter(store, bus, log);
+  const metrics = new Metrics();
+  const writer = createWriter(store, bus, log, metrics);
   const hub = new Hub(store, bus, log, config); // subscribes itself to the bus
   const jwtKey = await crypto.subtle.importKey("raw", await loadSecret(config, log, store), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
   const clock = overrides.clock ?? systemClock;
@@ -87,12 +88,10 @@ export async function createContext(
   await endedSessions.load(store, log);
   const limits = overrides.limits ?? (await createRateLimiters(config, clock, log));
   const httpLimit = limits.limiter("http-per-user", { burst: config.httpBurst, perSec: config.httpRatePerSec });
-  const metrics = new Metrics();
   metrics.sample("parley_sockets", "authenticated WebSocket connections on this instance", "gauge", () => hub.socketCount);
   metrics.sample("parley_commit_batches_total", "write transactions committed (group commit)", "counter", () => writer.stats.batches);
   metrics.sample("parley_events_committed_total", "room events committed", "counter", () => writer.stats.events);
   metrics.sample("parley_write_queue", "events waiting for the writer", "gauge", () => writer.stats.queued);
-  metrics.sample("process_resident_memory_bytes", "resident set size", "gauge", () => process.memoryUsage.rss());
   const blobs = overrides.blobs ?? createBlobs(config, store, log);
   return { config, log, clock, ids: overrides.ids ?? randomIds, store, blobs, bus, writer, hub, presence, httpLimit, limits, metrics, jwtKey, endedSessions, sharedVapid: await sharedVapidKeys(config, store) };
 }

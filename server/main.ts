@@ -6,6 +6,7 @@ import { listen } from "./serve";
 import { backup } from "./features/ops/backup";
 import { migrateStore } from "./features/ops/migrate-store";
 import { ADMIN_USAGE, runAdminCommand, splitArgs, UsageError } from "./features/ops/admin-cli";
+import { OPS_COMMANDS, runOpsCommand } from "./features/ops/commands";
 
 async function serve(argv: string[]) {
   if (argv.includes("--help") || argv.includes("-h")) {
@@ -114,6 +115,8 @@ if (argv[0] === "bench") {
   await runBackup(argv.slice(1));
 } else if (argv[0] === "invite" || argv[0] === "user") {
   await runAdmin(argv);
+} else if (Object.hasOwn(OPS_COMMANDS, argv[0] ?? "") || argv[0] === "doctor") {
+  process.exit(await runOpsCommand(argv[0], argv.slice(1), (l) => console.log(l), (l) => console.error(l)));
 } else if (argv[0] === "migrate-store") {
   if (argv.includes("--help") || argv.includes("-h")) console.log(MIGRATE_USAGE);
   else await runMigrateStore(argv.slice(1));

@@ -1,61 +1,60 @@
-// Prometheus metrics: a few counters and gauges kept as plain numbers, rendered on /metrics.
+// Prometheus metrics through prom-client: one registry per server, with the process's own metrics
+// (CPU, RSS, heap, event-loop lag) and Parley's, rendered on /metrics (features/ops/routes.ts).
+
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 
 type Labels = Record<string, string>;
+/** Distinct values of a hot-path label whose child is kept (a frame type, an error code: a few dozen). */
 const MAX_CACHED_LABELS = 1000;
 
-interface Series {
-  help: string;
-  type: "counter" | "gauge";
-  values: Map<string, number>;
-}
-
-/** Counters are bumped on hot paths: a Map lookup and an add, nothing else. */
 export class Metrics {
-  private readonly series = new Map<string, Series>();
-  private readonly sampled: [string, string, Series["type"], () => number][] = [];
+  readonly registry = new Registry();
+  private readonly counters = new Map<string, Counter>();
 
-  private get(name: string, help: string, type: Series["type"]): Series {
-    let s = this.series.get(name);
-    if (!s) this.series.set(name, (s = { help, type, values: new Map() }));
-    return s;
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
   }
 
-  inc(name: string, help: string, labels?: Labels, by = 1) {
-    const s = this.get(name, help, "counter");
-    const key = labels ? labelText(labels) : "";
-    s.values.set(key, (s.values.get(key) ?? 0) + by);
+  inc(name: string, help: string, labels: Labels = {}, by = 1) {
+    let c = this.counters.get(name);
+    if (!c) this.counters.set(name, (c = new Counter({ name, help, labelNames: Object.keys(labels), registers: [this.registry] })));
+    c.inc(labels, by);
   }
 
-  /** A counter with one label for hot paths (every frame): the label text is built once per value. */
+  /** A counter with one label for hot paths (every frame): the label's child is looked up once per value. */
   counter(name: string, help: string, label: string): (value: string) => void {
-    const s = this.get(name, help, "counter");
-    const texts = new Map<string, string>();
+    const c = new Counter({ name, help, labelNames: [label], registers: [this.registry] });
+    const children = new Map<string, { inc(): void }>();
     return (value) => {
-      let key = texts.get(value);
-      if (key === undefined) {
-        key = labelText({ [label]: value });
-        if (texts.size < MAX_CACHED_LABELS) texts.set(value, key);
+      let child = children.get(value);
+      if (!child) {
+        child = c.labels(value);
+        if (children.size < MAX_CACHED_LABELS) children.set(value, child);
       }
-      s.values.set(key, (s.values.get(key) ?? 0) + 1);
+      child.inc();
     };
   }
 
-  /** A value read at scrape time (a counter kept elsewhere, or a gauge). */
-  sample(name: string, help: string, type: Series["type"], read: () => number) {
-    this.sampled.push([name, help, type, read]);
-  }
-
-  render(): string {
-    const out: string[] = [];
-    for (const [name, s] of this.series) {
-      out.push(`# HELP ${name} ${s.help}`, `# TYPE ${name} ${s.type}`);
-      for (const [labels, v] of s.values) out.push(`${name}${labels} ${v}`);
+  /** A value read at scrape time: a count kept elsewhere (type counter) or a gauge. */
+  sample(name: string, help: string, type: "counter" | "gauge", read: () => number) {
+    if (type === "gauge") {
+      new Gauge({ name, help, registers: [this.registry], collect() { this.set(read()); } });
+    } else {
+      new Counter({ name, help, registers: [this.registry], collect() { this.reset(); this.inc(read()); } });
     }
-    for (const [name, help, type, read] of this.sampled) out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name} ${read()}`);
-    return out.join("\n") + "\n";
   }
-}
 
-function labelText(l: Labels): string {
-  return "{" + Object.entries(l).map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, "_")}"`).join(",") + "}";
+  /** A histogram without labels; the returned function records one observation. */
+  histogram(name: string, help: string, buckets: number[]): (value: number) => void {
+    const h = new Histogram({ name, help, buckets, registers: [this.registry] });
+    return (v) => h.observe(v);
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
 }

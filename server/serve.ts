@@ -70,7 +70,7 @@ export function listen(ctx: Context): Running {
       return (stopping ??= (async () => {
         services.readiness.drain();
         gateway.stopAccepting();
-        services.stop();
+        await services.stop();
         await ctx.writer.drain(); // committed, acked (the acks go out before the fan-out) and published
         await gateway.closeAll(CLOSE.RESTARTING, "server restarting"); // close frames out before the process ends
         // Listening until the sockets are closed: a balancer's check meanwhile gets /readyz's 503
@@ -80,6 +80,7 @@ export function listen(ctx: Context): Running {
         server.stop(false);
         await ctx.writer.drain(); // what HTTP requests taken during the drain queued
         ctx.presence.close();
+        await gateway.flushDelivered();
         ctx.hub.close();
         await ctx.bus.close();
         await ctx.limits.close();

@@ -1,6 +1,6 @@
 // Unit tests for CLI option and --slo parsing.
 import { describe, expect, test } from "bun:test";
-import { SCENARIOS, parseArgs, parseDuration, parseSlo } from "./args";
+import { defaultWorkers, SCENARIOS, parseArgs, parseDuration, parseSlo } from "./args";
 
 describe("parseSlo", () => {
   test("percentile, threshold and load", () => {
@@ -23,6 +23,21 @@ describe("parseDuration", () => {
 });
 
 describe("parseArgs", () => {
+  test("WORKERS-6 not pinned by default; --pin, --workers N (whole numbers ≥ 1, not with --nodes)", () => {
+    expect(parseArgs([]).pin).toBe(false);
+    expect(parseArgs([]).workers).toBeUndefined();
+    expect(parseArgs(["--pin"]).pin).toBe(true);
+    expect(parseArgs(["--pin", "--no-pin"]).pin).toBe(false);
+    expect(parseArgs(["--workers", "3"]).workers).toBe(3);
+    expect(() => parseArgs(["--workers", "0"])).toThrow("--workers");
+    expect(() => parseArgs(["--workers", "1.5"])).toThrow("--workers");
+    expect(() => parseArgs(["--nodes", "3", "--workers", "2"])).toThrow("--workers");
+    expect(parseArgs(["--nodes", "3", "--workers", "1"]).workers).toBe(1);
+    expect(defaultWorkers(2)).toBe(1);
+    expect(defaultWorkers(1)).toBe(1);
+    expect(defaultWorkers(8)).toBe(7);
+  });
+
   test("defaults run every scenario with a baseline", () => {
     const o = parseArgs([]);
     expect(o.scenarios).toEqual([...SCENARIOS]);

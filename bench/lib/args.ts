@@ -1,4 +1,5 @@
 // Command-line options of the bench CLI and the --slo target syntax.
+import { availableParallelism } from "node:os";
 
 export const SCENARIOS = ["fanout", "throughput", "commit", "idle", "reconnect-storm", "history", "login"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -73,6 +74,11 @@ export const USAGE = `usage: bench [options]
   --store KIND        with --nodes: postgres (default) or libsql (one node, in-process bus: the single binary)
   --direct            with --nodes: connect straight to the nodes (connection i to node i mod N), no HAProxy
 exit codes: 0 ok, 1 correctness audit failed or error, 2 SLO or enforced target missed, 3 run invalid (generator saturated or stalled)`;
+
+/** Generator processes the machine allows beside one server process: every core but one, at least one. */
+export function defaultWorkers(cores = availableParallelism()): number {
+  return Math.max(1, cores - 1);
+}
 
 export function parseDuration(text: string): number {
   const m = /^(\d+(?:\.\d+)?)(us|µs|ms|s)?$/.exec(text.trim());

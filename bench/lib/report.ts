@@ -126,7 +126,9 @@ export function generatorVerdict(r: ScenarioResult): string {
   if (!g) return `${who}: generator at ${Math.round(r.generatorCpu * 100)} % of a core (cost not measured)`;
   const cost = g.usPerDelivery === null ? "no deliveries" : `${g.usPerDelivery} µs of generator CPU per delivery received (${g.cpuSec} CPU-s ÷ ${g.deliveries.toLocaleString("en-US")})`;
   const top = Math.round(Math.max(0, ...g.shares) * 100);
-  const procs = `${g.processes} process${g.processes === 1 ? "" : "es"}, busiest at ${top} % of its core`;
+  // Both sides' CPU in one line: the server's share (highest step of a ladder) next to the generator's processes.
+  const server = r.steps?.length ? Math.max(...r.steps.map((s) => s.serverCpu ?? Number.NaN)) : Number(r.details?.serverCpu);
+  const procs = `${g.processes} process${g.processes === 1 ? "" : "es"}, busiest at ${top} % of its core${Number.isFinite(server) ? ` (server: ${Math.round(server * 100)} % of a core)` : ""}`;
   return g.limited
     ? `${who}: ${cost}; ${procs}: **the generator was the limit** (≥ ${SATURATED * 100} %), so rates are its ceiling and the server is judged per CPU-second`
     : `${who}: ${cost}; ${procs}: not the limit (< ${SATURATED * 100} %)`;

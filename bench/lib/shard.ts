@@ -9,6 +9,7 @@ import { CpuMeter, type Progress } from "./progress";
 import type { Layout } from "./provision";
 import { closeAll, connectSome, Recorder } from "./recorder";
 import { buildSchedule, clientMsgId, dispatch, nowMs, stampBody } from "./schedule";
+import { drain } from "../scenarios/common";
 import { isCompiled } from "./target";
 
 export interface SenderSlot {
@@ -116,25 +117,6 @@ export function splitByRoom(n: number, rooms: number, roomSize: number, connecte
   return shards;
 }
 
-/** Closes a step's drain: every owed delivery and every answer arrived, or nothing new for `quietMs`, or `capMs` passed. */
-async function drainStep(rec: Recorder, tag: string, notSent: () => number, quietMs: number, capMs: number): Promise<void> {
-  const st = rec.step(tag);
-  const start = performance.now();
-  let last = -1;
-  let lastChange = start;
-  for (;;) {
-    if (st.acked + notSent() >= st.sent && st.delivered >= st.expected) return;
-    const now = performance.now();
-    const mark = st.delivered + st.acked;
-    if (mark !== last) {
-      last = mark;
-      lastChange = now;
-    }
-    if (now - lastChange > quietMs || now - start > capMs) return;
-    await Bun.sleep(25);
-  }
-}
-
 /** The shard itself: connections, recorder and audit of its rooms. */
 export class LocalShard implements Shard {
   readonly rec: Recorder;
@@ -199,7 +181,7 @@ export class LocalShard implements Shard {
       }
     }, (l) => lag.recordMs(l));
     const send = cpu.sample();
-    await drainStep(rec, cmd.tag, () => notSent, spec.drainQuietMs, cmd.capMs);
+    await drain(st, () => st.acked + notSent, spec.drainQuietMs, cmd.capMs);
     const total = cpu.sample();
     const c = this.crossing.get(cmd.tag);
     return {

@@ -72,7 +72,7 @@ function otherWork(m0: MachineMark, m1: MachineMark, generator: number, server: 
 }
 
 /** The shards of a run: one in this process (always with --nodes), or `workers` worker processes, each owning whole rooms. */
-function makeShards(ctx: Ctx, rec: (spec: ShardSpec) => LocalShard): Shard[] {
+function makeShards(ctx: Ctx, makeLocal: (spec: ShardSpec) => LocalShard): Shard[] {
   const { plan, layout, target } = ctx;
   const rooms = roomsInUse(layout, plan.connections);
   const slots = Array.from({ length: plan.senders }, (_, s) => ({ s, ...senderSlot(s, layout, plan.connections) }));
@@ -82,14 +82,12 @@ function makeShards(ctx: Ctx, rec: (spec: ShardSpec) => LocalShard): Shard[] {
     url: target.url, durable: target.durable, layout, conns: p.conns, connected: plan.connections, slots: p.slots, senders: plan.senders,
     bodyChars: plan.bodyChars, drainQuietMs: plan.drainQuietMs, label: parts.length > 1 ? `${ctx.label} [worker ${i + 1}/${parts.length}]` : ctx.label,
   });
-  return parts.length === 1 ? [rec(spec(parts[0], 0))] : parts.map((p, i) => new RemoteShard(spec(p, i)));
+  return parts.length === 1 ? [makeLocal(spec(parts[0], 0))] : parts.map((p, i) => new RemoteShard(spec(p, i)));
 }
 
 export async function fanout(ctx: Ctx): Promise<ScenarioResult> {
-  const { plan, layout, target, progress, knee } = ctx;
-  const cluster = target.cluster;
   let local: LocalShard | undefined;
-  const shards = makeShards(ctx, (spec) => (local = new LocalShard(spec, progress, cluster, (rec) => finishAudit(ctx, rec))));
+  const shards = makeShards(ctx, (spec) => (local = new LocalShard(spec, ctx.progress, ctx.target.cluster, (rec) => finishAudit(ctx, rec))));
   try {
     return await runFanout(ctx, shards, local);
   } finally {

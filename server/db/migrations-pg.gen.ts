@@ -5,6 +5,7 @@ import m2 from "../../drizzle-pg/0002_upload_blobs.sql" with { type: "text" };
 import m3 from "../../drizzle-pg/0003_running_a_team.sql" with { type: "text" };
 import m4 from "../../drizzle-pg/0004_minor_sauron.sql" with { type: "text" };
 import m5 from "../../drizzle-pg/0005_unknown_barracuda.sql" with { type: "text" };
+import m6 from "../../drizzle-pg/0006_lethal_lily_hollister.sql" with { type: "text" };
 
 export const MIGRATIONS: { tag: string; sql: string }[] = [
   { tag: "0000_init", sql: m0 },
@@ -13,4 +14,5 @@ export const MIGRATIONS: { tag: string; sql: string }[] = [
   { tag: "0003_running_a_team", sql: m3 },
   { tag: "0004_minor_sauron", sql: m4 },
   { tag: "0005_unknown_barracuda", sql: m5 },
+  { tag: "0006_lethal_lily_hollister", sql: m6 },
 ];

@@ -9,6 +9,7 @@ import m6 from "../../drizzle/0006_upload_blobs.sql" with { type: "text" };
 import m7 from "../../drizzle/0007_running_a_team.sql" with { type: "text" };
 import m8 from "../../drizzle/0008_magical_shinobi_shaw.sql" with { type: "text" };
 import m9 from "../../drizzle/0009_robust_unus.sql" with { type: "text" };
+import m10 from "../../drizzle/0010_heavy_gauntlet.sql" with { type: "text" };
 
 export const MIGRATIONS: { tag: string; sql: string }[] = [
   { tag: "0000_init", sql: m0 },
@@ -21,4 +22,5 @@ export const MIGRATIONS: { tag: string; sql: string }[] = [
   { tag: "0007_running_a_team", sql: m7 },
   { tag: "0008_magical_shinobi_shaw", sql: m8 },
   { tag: "0009_robust_unus", sql: m9 },
+  { tag: "0010_heavy_gauntlet", sql: m10 },
 ];

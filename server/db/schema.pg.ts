@@ -1,5 +1,6 @@
 // PostgreSQL schema (drizzle pg-core): the tables and columns of schema.ts; drizzle-kit turns changes here into migrations under drizzle-pg/.
 
+import { sql } from "drizzle-orm";
 import { bigint, boolean, customType, index, integer, pgTable, primaryKey, text } from "drizzle-orm/pg-core";
 
 // Conventions against schema.ts: ms timestamps and seqs are bigint read as JS numbers (SQLite's
@@ -91,6 +92,8 @@ export const rooms = pgTable("rooms", {
   dmKey: text("dm_key").unique(),
   /** Slow mode: at most one message per this many seconds per member (0 = off). */
   slowModeSec: integer("slow_mode_sec").notNull().default(0),
+  /** Expiring messages: messages older than this many seconds are deleted by the expiry job (0 = off). */
+  messageTtlSec: integer("message_ttl_sec").notNull().default(0),
 });
 
 export const members = pgTable(
@@ -105,6 +108,8 @@ export const members = pgTable(
     silencedUntil: ms("silenced_until"),
     /** The member muted this room's notifications. */
     notificationsMuted: boolean("notifications_muted").notNull().default(false),
+    /** What reached the member's clients (the `delivered` frame, coalesced); a read mark raises it too. */
+    deliveredSeq: bigint("delivered_seq", { mode: "number" }).notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.roomId, t.userId] }), index("members_user_idx").on(t.userId)],
 );
@@ -127,7 +132,13 @@ export const events = pgTable(
     editedAt: ms("edited_at"),
     deletedAt: ms("deleted_at"),
   },
-  (t) => [primaryKey({ columns: [t.roomId, t.seq] })],
+  (t) => [
+    primaryKey({ columns: [t.roomId, t.seq] }),
+    /** Thread replies by root (data.threadRoot), partial like schema.ts's; queries repeat its terms (postgres-log.ts). */
+    index("events_thread_idx")
+      .on(t.roomId, sql`((${t.data}::jsonb ->> 'threadRoot')::bigint)`, t.seq)
+      .where(sql`${t.data} LIKE '%"threadRoot":%'`),
+  ],
 );
 
 /** (sender, clientMsgId) → the event it produced; unique across every writing process. */
@@ -240,3 +251,14 @@ export const leases = pgTable("leases", {
   holder: text("holder").notNull(),
   expiresAt: ms("expires_at").notNull(),
 });
+
+/** User `userId` blocked `blockedId`: no DM from them, no notification of their mentions. */
+export const blocks = pgTable(
+  "blocks",
+  {
+    userId: text("user_id").notNull(),
+    blockedId: text("blocked_id").notNull(),
+    createdAt: ms("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.blockedId] })],
+);

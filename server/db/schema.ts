@@ -1,5 +1,6 @@
 // libSQL/SQLite schema (drizzle). drizzle-kit turns changes here into migrations under drizzle/.
 
+import { sql } from "drizzle-orm";
 import { blob, index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 export const users = sqliteTable("users", {
@@ -83,6 +84,8 @@ export const rooms = sqliteTable("rooms", {
   dmKey: text("dm_key").unique(),
   /** Slow mode: at most one message per this many seconds per member (0 = off). */
   slowModeSec: integer("slow_mode_sec").notNull().default(0),
+  /** Expiring messages: messages older than this many seconds are deleted by the expiry job (0 = off). */
+  messageTtlSec: integer("message_ttl_sec").notNull().default(0),
 });
 
 export const members = sqliteTable(
@@ -97,6 +100,8 @@ export const members = sqliteTable(
     silencedUntil: integer("silenced_until"),
     /** The member muted this room's notifications. */
     notificationsMuted: integer("notifications_muted", { mode: "boolean" }).notNull().default(false),
+    /** What reached the member's clients (the `delivered` frame, coalesced); a read mark raises it too. */
+    deliveredSeq: integer("delivered_seq").notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.roomId, t.userId] }), index("members_user_idx").on(t.userId)],
 );
@@ -119,7 +124,16 @@ export const events = sqliteTable(
     editedAt: integer("edited_at"),
     deletedAt: integer("deleted_at"),
   },
-  (t) => [primaryKey({ columns: [t.roomId, t.seq] })],
+  (t) => [
+    primaryKey({ columns: [t.roomId, t.seq] }),
+    /**
+     * Thread replies by root (data.threadRoot): a partial index, so other events add no entry. Queries
+     * repeat its WHERE term (THREAD_ROW in libsql-log.ts) for the planner to pick it.
+     */
+    index("events_thread_idx")
+      .on(t.roomId, sql`json_extract(${t.data}, '$.threadRoot')`, t.seq)
+      .where(sql`${t.data} LIKE '%"threadRoot":%'`),
+  ],
 );
 
 /** (sender, clientMsgId) → the event it produced, so a resend answers the first one again. */
@@ -237,3 +251,14 @@ export const leases = sqliteTable("leases", {
   holder: text("holder").notNull(),
   expiresAt: integer("expires_at").notNull(),
 });
+
+/** User `userId` blocked `blockedId`: no DM from them, no notification of their mentions. */
+export const blocks = sqliteTable(
+  "blocks",
+  {
+    userId: text("user_id").notNull(),
+    blockedId: text("blocked_id").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.blockedId] })],
+);

@@ -77,6 +77,8 @@ export interface RoomRow {
   lastActivity: number;
   dmKey: string | null;
   slowModeSec: number;
+  /** Messages older than this many seconds expire (deleted by the expiry job); 0 = off (STORE-145). */
+  messageTtlSec: number;
 }
 
 export interface MemberRow {
@@ -86,6 +88,21 @@ export interface MemberRow {
   readSeq: number;
   silencedUntil: number | null;
   notificationsMuted: boolean;
+  /** The member's delivered mark: never below readSeq once a read moved it (STORE-124). */
+  deliveredSeq: number;
+}
+
+/** One member's delivered mark to raise (Store.advanceDelivered). */
+export interface DeliveredMark {
+  roomId: string;
+  userId: string;
+  seq: number;
+}
+
+/** A block the user made (GET /api/me/blocks). */
+export interface BlockRow {
+  blockedId: string;
+  createdAt: number;
 }
 
 /** A caller's room with its read mark and computed unread and mention counts. */
@@ -111,16 +128,36 @@ export interface SearchHit extends SearchResult {
   cursor: number;
 }
 
+/** What `search` looks for (the search filters of protocol 1.2: STORE-140..144). */
+export interface SearchQuery {
+  /** Literal text the body contains ("" matches every message). */
+  text: string;
+  /** Further literal texts the body must contain too (the other words and phrases of a query) (STORE-140). */
+  terms?: string[];
+  room?: string;
+  /** Only these rooms (in:<room name>); [] matches nothing (STORE-141). */
+  rooms?: string[];
+  /** Only messages sent by this user id (from:<username>) (STORE-141). */
+  from?: string;
+  /** Only messages with an attachment ("file"), an image attachment ("image"), an http(s) link in the body ("link"); each one given must hold (STORE-142). */
+  has?: ("file" | "image" | "link")[];
+  /** Only messages with sentFrom <= ts < sentUntil (either may be absent) (STORE-143). */
+  sentFrom?: number;
+  sentUntil?: number;
+  before?: number;
+  limit: number;
+}
+
 /** Side effect applied in the same transaction as the event that records it (rules STORE-8, STORE-10..17). */
 export type Effect =
   /** Inserts the room; its lastSeq then follows its events, which may come in the same batch (STORE-8). */
-  | { type: "room.create"; room: Omit<RoomRow, "lastSeq"> }
+  | { type: "room.create"; room: Omit<RoomRow, "lastSeq" | "messageTtlSec"> & { messageTtlSec?: number } }
   /** Adds the member, read mark at this event's seq; on a member it changes only the role (STORE-10). */
   | { type: "member.add"; userId: string; role: Role }
   /** Removes the membership; nothing happens for a non-member (STORE-10). */
   | { type: "member.remove"; userId: string }
   /** Changes only the fields given (STORE-11). */
-  | { type: "room.update"; name?: string; topic?: string; slowModeSec?: number }
+  | { type: "room.update"; name?: string; topic?: string; slowModeSec?: number; messageTtlSec?: number }
   /** On a message event: rows for "mentions of me since my mark"; a repeated id counts once (STORE-12). */
   | { type: "mentions.add"; userIds: string[] }
   /** On a message event: these uploads now belong to it, but only the sender's own in this room that no message took and that are not deleted (STORE-13). */
@@ -129,7 +166,8 @@ export type Effect =
   | { type: "message.edit"; msgSeq: number; body: string; mentions: string[] }
   /**
    * Removes the body from storage (a tombstone stays; earlier edit events lose their text too), its
-   * mentions, reactions and attachments, and marks its uploads deleted (STORE-15).
+   * mentions, reactions and attachments, and marks its uploads deleted (STORE-15). A thread reply's
+   * tombstone keeps its threadRoot and nothing else of its data (STORE-122).
    */
   | { type: "message.delete"; msgSeq: number }
   /** One reaction per (message, emoji, user): on again keeps one, off when absent is harmless (STORE-16). */
@@ -216,6 +254,11 @@ export interface Store {
   releaseLease(name: string, holder: string): Promise<void>;
   /** Every room (any kind), ordered by id, after the id `after` (a cursor), at most `limit` (STORE-113). */
   allRooms(q: { after?: string; limit: number }): Promise<RoomRow[]>;
+  /**
+   * Messages not deleted, in rooms whose messageTtlSec > 0, sent before now - messageTtlSec seconds
+   * (ts < that), ordered by room and seq, at most `limit`; the expiry job deletes them (STORE-145).
+   */
+  expiredMessages(now: number, limit: number): Promise<{ room: string; seq: number; sender: string }[]>;
 
   /** Stores a new account as given. A taken username is AppError("conflict") and stores nothing (STORE-41, STORE-42). */
   insertUser(u: UserRow): Promise<void>;
@@ -323,15 +366,29 @@ export interface Store {
   members(roomId: string): Promise<MemberRow[]>;
   /**
    * Moves the read mark forward only (never past the room's last seq) in one statement; returns the
-   * mark after the call, 0 for a non-member (STORE-31).
+   * mark after the call, 0 for a non-member (STORE-31). The delivered mark rises with it: a read
+   * message was delivered (STORE-124).
    */
   advanceRead(roomId: string, userId: string, seq: number): Promise<number>;
+  /**
+   * Raises delivered marks, forward only and never past the room's last seq, many members of many
+   * rooms in one statement (the gateway coalesces `delivered` frames and flushes them in batches);
+   * non-members and unknown rooms change nothing, [] is a no-op (STORE-125, STORE-126).
+   */
+  advanceDelivered(marks: DeliveredMark[]): Promise<void>;
   /** Changes only the flags given (null lifts a silence; {} changes nothing); nothing happens for a non-member (STORE-32). */
   setMemberFlags(roomId: string, userId: string, flags: { silencedUntil?: number | null; notificationsMuted?: boolean }): Promise<void>;
   /** Set and cleared by the ban effects, per room (STORE-17). */
   isBanned(roomId: string, userId: string): Promise<boolean>;
   /** Distinct users sharing at least one room with this user (presence audience), never the user; [] when alone (STORE-33). */
   coMembers(userId: string): Promise<string[]>;
+
+  /** `userId` blocks (on) or unblocks `blockedId`; idempotent both ways, a repeat keeps the first createdAt (STORE-127). */
+  setBlock(userId: string, blockedId: string, on: boolean, at: number): Promise<void>;
+  /** The user's blocks, newest first; [] when none (STORE-127). */
+  blocksOf(userId: string): Promise<BlockRow[]>;
+  /** Those of `userIds` who blocked `blockedId`, in any order; [] for [] (STORE-128). */
+  blockersAmong(blockedId: string, userIds: string[]): Promise<string[]>;
 
   /**
    * Appends events in ONE transaction. Guarantees: each event gets the next seq of its room
@@ -352,9 +409,12 @@ export interface Store {
    * the window); hasMore then says newer ones exist. An unknown room is an empty page (STORE-18..21).
    * Messages carry their current body, their reactions (emoji → user ids; no field when none) and, for
    * replies, a preview of the quoted message even outside the page: its first 200 characters, or ""
-   * and deleted=true once it is deleted (STORE-22).
+   * and deleted=true once it is deleted (STORE-22). A top-level message with live (not deleted) thread
+   * replies carries `thread: {replies, lastReplyAt, participants}`, computed on every read by one
+   * indexed query per page (STORE-120). `thread`: only that root and the messages whose threadRoot it
+   * is, paged the same way (STORE-121).
    */
-  events(roomId: string, q: { before?: number; after?: number; limit: number }): Promise<Page>;
+  events(roomId: string, q: { before?: number; after?: number; limit: number; thread?: number }): Promise<Page>;
   /** Any event's seq, kind, sender, current body (null when it has none or was deleted) and deleted flag; undefined when missing (STORE-23). */
   message(roomId: string, seq: number): Promise<MessageRef | undefined>;
   /** Exactly that message, emoji and user (STORE-24). */
@@ -364,9 +424,9 @@ export interface Store {
    * parts of words and CJK included, from one character up; never deleted ones; only in rooms the user
    * is a member of now (`room` narrows to one). Newest (last appended) first, at most `limit`; a hit's
    * cursor as `before` gives the next older page. Sees every message committed before the call
-   * (STORE-34..40).
+   * (STORE-34..40). The filters of SearchQuery narrow it further, all of them together (STORE-140..144).
    */
-  search(userId: string, q: { text: string; room?: string; before?: number; limit: number }): Promise<SearchHit[]>;
+  search(userId: string, q: SearchQuery): Promise<SearchHit[]>;
   /** The room's highest stored seq (0 when none), including what other processes appended (STORE-2, STORE-21, STORE-64). */
   lastSeq(roomId: string): Promise<number>;
 }

@@ -85,6 +85,10 @@ export const FRAME_SCHEMAS = {
     body: Body,
     replyTo: T.Optional(MsgSeq),
     attachments: T.Optional(T.Array(T.String({ maxLength: LIMITS.ID_MAX }), { maxItems: LIMITS.ATTACHMENTS_MAX })),
+    // Protocol 1.2: a thread reply (root seq), shown in the room too; a forward of {room, seq}.
+    thread: T.Optional(MsgSeq),
+    alsoInRoom: T.Optional(T.Boolean()),
+    forward: T.Optional(T.Object({ room: RoomId, seq: MsgSeq })),
   }),
   edit: T.Object({ type: T.Literal("edit"), id: Id, room: RoomId, msgSeq: MsgSeq, body: Body }),
   delete: T.Object({ type: T.Literal("delete"), id: Id, room: RoomId, msgSeq: MsgSeq }),
@@ -104,9 +108,12 @@ export const FRAME_SCHEMAS = {
     after: T.Optional(Seq),
     // Above HISTORY_MAX is not an error: the service serves HISTORY_MAX.
     limit: T.Optional(T.Integer({ minimum: 1 })),
+    /** Protocol 1.2: the root seq; the page holds that root and its replies only. */
+    thread: T.Optional(MsgSeq),
   }),
   typing: T.Object({ type: T.Literal("typing"), id: Id, room: RoomId }),
   read: T.Object({ type: T.Literal("read"), id: Id, room: RoomId, seq: Seq }),
+  delivered: T.Object({ type: T.Literal("delivered"), id: Id, room: RoomId, seq: Seq }),
   presence: T.Object({ type: T.Literal("presence"), id: Id, status: T.Union([T.Literal("online"), T.Literal("away"), T.Literal("dnd")]) }),
   ping: T.Object({ type: T.Literal("ping"), id: Id }),
 };

@@ -32,6 +32,8 @@ export interface Room {
   peer?: User;
   /** Slow mode: at most one message per this many seconds per member (0 = off). */
   slowModeSec?: number;
+  /** Expiring messages: messages older than this many seconds are deleted (0 = off). */
+  messageTtlSec?: number;
   /** The caller muted this room's notifications. */
   notificationsMuted?: boolean;
 }
@@ -64,6 +66,21 @@ export interface MessageEvent extends EventBase {
   editedAt?: number;
   deleted?: boolean;
   reactions?: Record<string, string[]>;
+  /** A thread reply: the seq of its root (a top-level message of the same room). */
+  threadRoot?: number;
+  /** A thread reply the sender also showed in the room. */
+  alsoInRoom?: boolean;
+  /** History and replay of a top-level message with live replies (computed on read, never stored). */
+  thread?: ThreadSummary;
+  /** A forwarded message: where it came from (body and attachments are copies). */
+  forwarded?: { room: string; roomName: string; sender: string; ts: number };
+}
+
+export interface ThreadSummary {
+  replies: number;
+  lastReplyAt: number;
+  /** User ids who replied, in no particular order. */
+  participants: string[];
 }
 export interface EditEvent extends EventBase {
   kind: "edit";
@@ -73,6 +90,8 @@ export interface EditEvent extends EventBase {
 export interface DeleteEvent extends EventBase {
   kind: "delete";
   msgSeq: number;
+  /** Deleted by the expiry job (the room's messageTtlSec), not by a person. */
+  expired?: boolean;
 }
 export interface ReactionEvent extends EventBase {
   kind: "reaction";
@@ -95,6 +114,7 @@ export interface RoomChangeEvent extends EventBase {
   name?: string;
   topic?: string;
   slowModeSec?: number;
+  messageTtlSec?: number;
 }
 
 export type RoomEvent = MessageEvent | EditEvent | DeleteEvent | ReactionEvent | MemberEvent | RoomChangeEvent;
@@ -105,6 +125,8 @@ export interface RoomMember {
   user: User;
   role: Role;
   readSeq: number;
+  /** What reached the member's clients; at least readSeq. */
+  deliveredSeq: number;
   silencedUntil: number | null;
   presence?: PresenceInfo;
 }
@@ -116,6 +138,8 @@ export interface SearchResult {
   sender: string;
   ts: number;
   body: string;
+  /** GET /api/search: where the query's words and phrases occur in body, [start, end) in UTF-16 code units, sorted, merged. */
+  highlights?: [number, number][];
 }
 
 // ---- client → server frames
@@ -139,12 +163,16 @@ export type ServerFrame =
   | { type: "event"; event: RoomEvent }
   | { type: "gap"; room: string; fromSeq: number; toSeq: number }
   | { type: "typing"; room: string; userId: string; expiresAt: number }
-  | { type: "receipt"; room: string; userId: string; seq: number }
+  /** seq: the member's read mark; delivered: their delivered mark (protocol 1.2), at least seq. */
+  | { type: "receipt"; room: string; userId: string; seq: number; delivered?: number }
   | ({ type: "presence" } & PresenceInfo)
   | { type: "pong"; id?: string; serverTime: number }
-  | { type: "notification"; kind: "mention" | "dm"; room: string; seq: number; sender: string; body: string }
+  | { type: "notification"; kind: NotificationKind; room: string; seq: number; sender: string; body: string }
   /** A user's profile changed (display name, avatar): sent to the user and everyone sharing a room with them. */
   | { type: "user"; user: User };
+
+/** Why a notification reached you: a mention, a DM, a reply in a thread you started or replied to. */
+export type NotificationKind = "mention" | "dm" | "thread";
 
 export type ErrorCode =
   | "invalid_request"

@@ -13,6 +13,7 @@ import type { Messages } from "../features/messages/service";
 import type { Written } from "../features/messages/writer";
 import type { SocketData, WS } from "./hub";
 import { errorFrame, okFrame, pongFrame, publishRoomSignal, receiptFrame, typingFrame, welcomeFrame } from "./publish";
+import { createDelivered } from "./delivered";
 
 const WRITE_FRAMES = new Set<string>(["send", "edit", "delete", "react"]);
 const FLOOD_WINDOW_MS = 10_000;
@@ -42,6 +43,7 @@ export function createGateway(ctx: Context, deps: GatewayDeps) {
   const lastTyping = new Map<string, number>();
   const all = new Set<WS>();
   const countFrame = ctx.metrics.counter("parley_ws_frames_total", "client frames accepted, by type", "type");
+  const delivered = createDelivered(ctx, (room) => hub.publishedSeq(room));
   let closing = false;
 
   function originAllowed(origin: string, req: Request): boolean {
@@ -238,8 +240,11 @@ export function createGateway(ctx: Context, deps: GatewayDeps) {
       case "read":
         store.advanceRead(f.room, userId, f.seq).then((seq) => {
           ws.send(okFrame(id, { seq }));
-          publishRoomSignal(bus, f.room, receiptFrame(f.room, userId, seq));
+          publishRoomSignal(bus, f.room, receiptFrame(f.room, userId, seq, delivered.noteRead(f.room, userId, seq)));
         }, (e) => fail(ws, id, e));
+        return;
+      case "delivered":
+        delivered.report(f.room, userId, f.seq).then((seq) => void (id !== undefined && ws.send(okFrame(id, { seq }))), (e) => fail(ws, id, e));
         return;
       case "presence":
         ctx.presence.set(userId, f.status);
@@ -294,6 +299,8 @@ export function createGateway(ctx: Context, deps: GatewayDeps) {
     get connections() {
       return all.size;
     },
+    /** Writes the delivered marks still pending (graceful stop, before the store closes). */
+    flushDelivered: () => delivered.flush(),
     /** Graceful shutdown, step 1: no new sends accepted. */
     stopAccepting() {
       closing = true;

@@ -88,6 +88,11 @@ export class Hub {
     this.heads.close();
   }
 
+  /** The highest seq this node handed to its sockets in the room; undefined when no socket here is in it. */
+  publishedSeq(room: string): number | undefined {
+    return this.heads.get(room)?.published;
+  }
+
   get socketCount(): number {
     let n = 0;
     for (const s of this.users.values()) n += s.size;

@@ -22,7 +22,9 @@ export const gapFrame = (room: string, fromSeq: number, toSeq: number) => frame<
 
 export const typingFrame = (room: string, userId: string, expiresAt: number) => frame<"typing">({ type: "typing", room, userId, expiresAt });
 
-export const receiptFrame = (room: string, userId: string, seq: number) => frame<"receipt">({ type: "receipt", room, userId, seq });
+/** `delivered`: the member's delivered mark (protocol 1.2); a read mark implies delivery up to `seq`. */
+export const receiptFrame = (room: string, userId: string, seq: number, delivered = seq) =>
+  frame<"receipt">({ type: "receipt", room, userId, seq, delivered: Math.max(delivered, seq) });
 
 export const presenceFrame = (p: PresenceInfo) => frame<"presence">({ type: "presence", userId: p.userId, status: p.status, lastSeen: p.lastSeen });
 

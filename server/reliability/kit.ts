@@ -144,8 +144,10 @@ export class ChatClient {
     for (const [r, s] of Object.entries(rooms)) this.last.set(r, s);
   }
 
-  onFrame(h: (f: any) => void) {
+  /** Calls `h` with every frame from now on; returns what stops it. */
+  onFrame(h: (f: any) => void): () => void {
     this.frameHandlers.push(h);
+    return () => (this.frameHandlers = this.frameHandlers.filter((x) => x !== h));
   }
 
   whenWelcome(h: () => void) {

@@ -82,7 +82,6 @@ self.addEventListener("push", (e) => {
       return self.registration.showNotification(title, {
         body,
         icon: "/icons/icon-192.png",
-        badge: "/icons/icon-192.png",
         tag: room ? `${room}:${seq || ""}` : undefined,
         data: { room, seq },
       });

@@ -1,5 +1,5 @@
-// App shell: auth screen or the two-pane chat layout (one pane on phones), plus banners and toasts.
-import { Match, Show, Switch } from "solid-js";
+// App shell: auth screen or the two-pane layout (sidebar + a conversation, account settings or administration; one pane on phones), plus banners and toasts.
+import { Match, Switch } from "solid-js";
 import { ConnectionBanner } from "./features/ConnectionBanner";
 import { AccountPage } from "./features/account/AccountPage";
 import { AdminPage } from "./features/admin/AdminPage";

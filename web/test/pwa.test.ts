@@ -356,6 +356,9 @@ test("PWA-7 a new release waits until the user accepts 'Reload to update', then 
     const releaseOf = () => page.evaluate(() => document.querySelector('meta[name="parley-release"]')?.getAttribute("content") ?? "1");
     const shells = () => page.evaluate(async () => (await caches.keys()).filter((k) => k.startsWith("parley-shell-")).sort());
     const [v1] = await shells();
+    const other = await alice.ctx.newPage(); // a second window of the same release
+    await other.goto(url);
+    await controlled(other);
 
     release = 2;
     await page.evaluate(() => navigator.serviceWorker.getRegistration().then((r) => r?.update()));
@@ -371,6 +374,9 @@ test("PWA-7 a new release waits until the user accepts 'Reload to update', then 
     await page.getByRole("navigation", { name: "Conversations" }).waitFor();
     expect(await page.getByRole("button", { name: "Reload to update" }).count()).toBe(0);
     await page.waitForFunction(async () => (await caches.keys()).filter((k) => k.startsWith("parley-shell-")).join() === "parley-shell-2222222222222222");
+    // The other window was offered the update too; accepting there now just reloads it onto release 2.
+    await other.getByRole("button", { name: "Reload to update" }).click();
+    await other.waitForFunction(() => document.querySelector('meta[name="parley-release"]')?.getAttribute("content") === "2");
     expect(alice.errors).toEqual([]);
     await alice.ctx.close();
   } finally {

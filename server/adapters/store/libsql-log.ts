@@ -16,6 +16,18 @@ type Stmt = BatchItem<"sqlite">;
 
 const REPLY_PREVIEW_CHARS = 200;
 /**
+ * Thread replies: data.threadRoot, found through the partial index events_thread_idx (schema.ts),
+ * whose WHERE term every thread query repeats so the planner may use it.
+ */
+const THREAD_ROOT = "json_extract(data, '$.threadRoot')";
+const THREAD_ROW = `data LIKE '%"threadRoot":%' AND kind = 'message'`;
+/**
+ * Replies, last reply and repliers per root, live replies only: computed on every read (one indexed
+ * query per page, touching only the replies of the page's roots), so it never drifts.
+ */
+const THREAD_SUMMARY = `SELECT ${THREAD_ROOT} AS root, count(*) AS n, max(ts) AS last, json_group_array(DISTINCT sender_id) AS who FROM events
+  WHERE room_id = ? AND ${THREAD_ROW} AND ${THREAD_ROOT} IN (SELECT value FROM json_each(?)) AND deleted_at IS NULL GROUP BY 1`;
+/**
  * Rows per multi-row statement. Small and fixed, so a batch of any size uses a handful of distinct
  * statement texts that stay prepared (docs/benchmarks.md: per-statement overhead).
  */
@@ -88,7 +100,7 @@ export function createLibsqlLog(db: Db, conn: Connection, committed: () => void)
         return [db.delete(members).where(and(eq(members.roomId, room), eq(members.userId, f.userId)))];
       case "room.update": {
         const set: Record<string, unknown> = {};
-        for (const k of ["name", "topic", "slowModeSec"] as const) if (f[k] !== undefined) set[k] = f[k];
+        for (const k of ["name", "topic", "slowModeSec", "messageTtlSec"] as const) if (f[k] !== undefined) set[k] = f[k];
         return [db.update(rooms).set(set).where(eq(rooms.id, room))];
       }
       case "mentions.add":
@@ -106,7 +118,11 @@ export function createLibsqlLog(db: Db, conn: Connection, committed: () => void)
         ];
       case "message.delete":
         return [
-          db.update(events).set({ body: null, deletedAt: e.ts, data: null }).where(and(eq(events.roomId, room), eq(events.seq, f.msgSeq))),
+          // A thread reply's tombstone keeps its root (STORE-122): it stays in its thread, not the room.
+          db.update(events).set({
+            body: null, deletedAt: e.ts,
+            data: sql`CASE WHEN ${events.data} LIKE '%"threadRoot":%' THEN json_object('threadRoot', json_extract(${events.data}, '$.threadRoot')) END`,
+          }).where(and(eq(events.roomId, room), eq(events.seq, f.msgSeq))),
           // Earlier edits carried the text too.
           db.update(events).set({ body: null, data: sql`json_remove(${events.data}, '$.mentions')` })
             .where(and(eq(events.roomId, room), eq(events.kind, "edit"), sql`json_extract(${events.data}, '$.msgSeq') = ${f.msgSeq}`)),
@@ -144,6 +160,12 @@ export function createLibsqlLog(db: Db, conn: Connection, committed: () => void)
       for (const m of msgs) {
         const r = m.replyTo !== undefined ? q.get(m.replyTo) : undefined;
         if (r) m.replyPreview = { seq: r.seq as number, sender: r.sender_id as string, body: ((r.body as string | null) ?? "").slice(0, REPLY_PREVIEW_CHARS), deleted: r.deleted_at !== null };
+      }
+    }
+    const roots = msgs.filter((m) => m.threadRoot === undefined && !m.deleted);
+    if (roots.length > 0) {
+      for (const r of await conn.all(THREAD_SUMMARY, [roomId, JSON.stringify(roots.map((m) => m.seq))])) {
+        bySeq.get(r.root as number)!.thread = { replies: r.n as number, lastReplyAt: r.last as number, participants: JSON.parse(r.who as string) };
       }
     }
     return list;
@@ -206,6 +228,7 @@ export function createLibsqlLog(db: Db, conn: Connection, committed: () => void)
       // Hand-written like append: this is every history page and every resume.
       const conds = ["room_id = ?"];
       const args: InArgs = [roomId];
+      if (q.thread !== undefined) conds.push(`kind = 'message' AND (seq = ? OR (${THREAD_ROW} AND ${THREAD_ROOT} = ?))`), args.push(q.thread, q.thread);
       if (q.before !== undefined) conds.push("seq < ?"), args.push(q.before);
       if (q.after !== undefined) conds.push("seq > ?"), args.push(q.after);
       const ascending = q.after !== undefined;

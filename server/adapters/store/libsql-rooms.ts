@@ -18,6 +18,8 @@ const memberCols = {
   readSeq: members.readSeq,
   silencedUntil: members.silencedUntil,
   notificationsMuted: members.notificationsMuted,
+  // A read mark implies delivery (STORE-124): the stored column may lag behind a read made before it existed.
+  deliveredSeq: sql<number>`max(${members.deliveredSeq}, ${members.readSeq})`.mapWith(Number),
 };
 
 export function createLibsqlRooms(db: Db): RoomsPart {
@@ -85,7 +87,10 @@ export function createLibsqlRooms(db: Db): RoomsPart {
     async advanceRead(roomId, userId, seq) {
       const [r] = await db
         .update(members)
-        .set({ readSeq: sql`max(${members.readSeq}, min(${seq}, (SELECT last_seq FROM rooms WHERE id = ${roomId})))` })
+        .set({
+          readSeq: sql`max(${members.readSeq}, min(${seq}, (SELECT last_seq FROM rooms WHERE id = ${roomId})))`,
+          deliveredSeq: sql`max(${members.deliveredSeq}, ${members.readSeq}, min(${seq}, (SELECT last_seq FROM rooms WHERE id = ${roomId})))`,
+        })
         .where(and(eq(members.roomId, roomId), eq(members.userId, userId)))
         .returning({ readSeq: members.readSeq });
       return r?.readSeq ?? 0;

@@ -95,17 +95,27 @@ export function createLibsqlSearch(db: Db, conn: Connection): SearchPart {
 
     async search(userId, q) {
       await run(false);
-      // Trigram FTS needs 3+ characters; shorter queries (two CJK characters, say) scan with LIKE,
-      // still limited to the caller's rooms.
-      const text = q.text.trim();
-      const useFts = [...text].length >= 3;
-      const match = useFts ? sql`e.rowid IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ${'"' + text.replaceAll('"', '""') + '"'})` : sql`e.body LIKE ${"%" + text.replace(/[%_\\]/g, (c) => "\\" + c) + "%"} ESCAPE '\\'`;
+      if (q.rooms?.length === 0) return [];
+      // Trigram FTS needs 3+ characters; shorter texts (two CJK characters, say) scan with LIKE, still
+      // limited to the caller's rooms. All texts must appear: one MATCH for the long ones, a LIKE each for the rest.
+      const texts = [q.text, ...(q.terms ?? [])].map((t) => t.trim()).filter((t) => t !== "");
+      const long = texts.filter((t) => [...t].length >= 3);
+      const conds = texts.filter((t) => [...t].length < 3).map((t) => sql`e.body LIKE ${"%" + t.replace(/[%_\\]/g, (c) => "\\" + c) + "%"} ESCAPE '\\'`);
+      if (long.length) conds.push(sql`e.rowid IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ${long.map((t) => '"' + t.replaceAll('"', '""') + '"').join(" AND ")})`);
+      if (q.room !== undefined) conds.push(sql`e.room_id = ${q.room}`);
+      if (q.rooms) conds.push(sql`e.room_id IN (${sql.join(q.rooms.map((r) => sql`${r}`), sql`, `)})`);
+      if (q.from !== undefined) conds.push(sql`e.sender_id = ${q.from}`);
+      for (const h of new Set(q.has ?? [])) {
+        if (h === "link") conds.push(sql`(e.body LIKE '%http://%' OR e.body LIKE '%https://%')`);
+        else conds.push(sql`EXISTS (SELECT 1 FROM uploads u WHERE u.room_id = e.room_id AND u.msg_seq = e.seq AND u.deleted_at IS NULL ${h === "image" ? sql`AND u.mime LIKE 'image/%'` : sql``})`);
+      }
+      if (q.sentFrom !== undefined) conds.push(sql`e.ts >= ${q.sentFrom}`);
+      if (q.sentUntil !== undefined) conds.push(sql`e.ts < ${q.sentUntil}`);
+      if (q.before !== undefined) conds.push(sql`e.rowid < ${q.before}`);
       const rows = await db.all<{ rowid: number; room_id: string; seq: number; sender_id: string; ts: number; body: string }>(sql`
         SELECT e.rowid AS rowid, e.room_id, e.seq, e.sender_id, e.ts, e.body FROM events e
         JOIN members m ON m.room_id = e.room_id AND m.user_id = ${userId}
-        WHERE e.kind = 'message' AND e.deleted_at IS NULL AND ${match}
-        ${q.room !== undefined ? sql`AND e.room_id = ${q.room}` : sql``}
-        ${q.before !== undefined ? sql`AND e.rowid < ${q.before}` : sql``}
+        WHERE e.kind = 'message' AND e.deleted_at IS NULL ${sql.join(conds.map((c) => sql` AND ${c}`))}
         ORDER BY e.rowid DESC LIMIT ${q.limit}`);
       return rows.map((r) => ({ room: r.room_id, seq: r.seq, sender: r.sender_id, ts: r.ts, body: r.body, cursor: r.rowid }));
     },

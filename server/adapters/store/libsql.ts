@@ -1,16 +1,17 @@
 // Store adapter for libSQL (embedded file by default, or a remote libSQL URL) through drizzle.
 
-import { and, eq, gt, inArray, isNull, lte, or, sql } from "drizzle-orm";
+import { and, eq, gt, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import { closeSync, existsSync, openSync } from "node:fs";
 import { AppError } from "../../errors";
 import { MIGRATIONS } from "../../db/migrations.gen";
 import { assertKnownMigrations } from "../../db/schema-version";
 import * as schema from "../../db/schema";
-import { leases, refreshTokens, rooms, serverSecrets, sessions, users } from "../../db/schema";
+import { events, leases, refreshTokens, rooms, serverSecrets, sessions, users } from "../../db/schema";
 import type { RoomRow, Store } from "../../ports/store";
 import { createLibsqlLog } from "./libsql-log";
 import { createLibsqlRooms } from "./libsql-rooms";
+import { createLibsqlDepth } from "./libsql-depth";
 import { createLibsqlUploads } from "./libsql-uploads";
 import { createLibsqlBlobs } from "./libsql-blobs";
 import { createLibsqlPush } from "./libsql-push";
@@ -76,6 +77,16 @@ export async function createLibsqlStore(url: string, opts: { durability?: Durabi
     },
     async allRooms(q) {
       return (await db.select().from(rooms).where(q.after === undefined ? undefined : gt(rooms.id, q.after)).orderBy(rooms.id).limit(q.limit)) as RoomRow[];
+    },
+    async expiredMessages(now, limit) {
+      // Rooms with a TTL are few; each one's old messages are read by its primary key's room prefix.
+      return db
+        .select({ room: events.roomId, seq: events.seq, sender: events.senderId })
+        .from(events)
+        .innerJoin(rooms, eq(rooms.id, events.roomId))
+        .where(and(gt(rooms.messageTtlSec, 0), eq(events.kind, "message"), isNull(events.deletedAt), lt(events.ts, sql`${now} - ${rooms.messageTtlSec} * 1000`)))
+        .orderBy(events.roomId, events.seq)
+        .limit(limit);
     },
     async backup(target) {
       if (!url.startsWith("file:")) throw new Error("backup copies a local database file; back up a remote libSQL server with its own tools");
@@ -143,6 +154,7 @@ export async function createLibsqlStore(url: string, opts: { durability?: Durabi
 
     ...createLibsqlAccounts(db),
     ...createLibsqlRooms(db),
+    ...createLibsqlDepth(db),
     ...createLibsqlLog(db, conn, committed),
     search,
   };

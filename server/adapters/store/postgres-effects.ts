@@ -54,7 +54,7 @@ export function effectQueries(db: PgDb, f: Effect, e: NewEvent, seq: number, bul
       return [built(db.delete(members).where(and(eq(members.roomId, room), eq(members.userId, f.userId))))];
     case "room.update": {
       const set: Record<string, unknown> = {};
-      for (const k of ["name", "topic", "slowModeSec"] as const) if (f[k] !== undefined) set[k] = f[k];
+      for (const k of ["name", "topic", "slowModeSec", "messageTtlSec"] as const) if (f[k] !== undefined) set[k] = f[k];
       return Object.keys(set).length ? [built(db.update(rooms).set(set).where(eq(rooms.id, room)))] : [];
     }
     case "mentions.add":
@@ -76,7 +76,11 @@ export function effectQueries(db: PgDb, f: Effect, e: NewEvent, seq: number, bul
       ];
     case "message.delete":
       return [
-        built(db.update(events).set({ body: null, deletedAt: e.ts, data: null }).where(and(eq(events.roomId, room), eq(events.seq, f.msgSeq)))),
+        // A thread reply's tombstone keeps its root (STORE-122): it stays in its thread, not the room.
+        built(db.update(events).set({
+          body: null, deletedAt: e.ts,
+          data: sql`CASE WHEN ${events.data} LIKE '%"threadRoot":%' THEN jsonb_build_object('threadRoot', ${events.data}::jsonb -> 'threadRoot')::text END`,
+        }).where(and(eq(events.roomId, room), eq(events.seq, f.msgSeq)))),
         // Earlier edits carried the text too (the data column is JSON text: see schema.pg.ts).
         built(db.update(events).set({ body: null, data: sql`(${events.data}::jsonb - 'mentions')::text` })
           .where(and(eq(events.roomId, room), eq(events.kind, "edit"), sql`(${events.data}::jsonb ->> 'msgSeq')::bigint = ${f.msgSeq}`))),

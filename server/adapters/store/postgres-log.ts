@@ -10,6 +10,15 @@ import { effectQueries, emptyBulk, pgText, sqlState, type Query } from "./postgr
 type LogPart = Pick<Store, "append" | "events" | "lastSeq" | "message" | "hasReaction">;
 
 const REPLY_PREVIEW_CHARS = 200;
+/**
+ * Thread replies: data.threadRoot, found through the partial index events_thread_idx (schema.pg.ts),
+ * whose expression and WHERE term every thread query repeats so the planner may use it.
+ */
+const THREAD_ROOT = "((data::jsonb ->> 'threadRoot')::bigint)";
+const THREAD_ROW = `data LIKE '%"threadRoot":%' AND kind = 'message'`;
+/** Replies, last reply and repliers per root, live replies only: computed on every read, one indexed query per page. */
+const THREAD_SUMMARY = `SELECT ${THREAD_ROOT} AS root, count(*) AS n, max(ts) AS last, array_agg(DISTINCT sender_id) AS who FROM events
+  WHERE room_id = $1 AND ${THREAD_ROW} AND ${THREAD_ROOT} = ANY($2::bigint[]) AND deleted_at IS NULL GROUP BY 1`;
 /** Whole-transaction retries on a lost race (see `retryable`) before the error reaches the Writer. */
 const APPEND_ATTEMPTS = 6;
 /** Upper bound of the random pause before a retry, per attempt so far: racing writers drift apart. */
@@ -113,11 +122,13 @@ export function createPostgresLog(db: PgDb, client: SQL): LogPart {
     const msgs = list.filter((e): e is MessageEvent => e.kind === "message");
     if (msgs.length === 0) return list;
     const replyTo = [...new Set(msgs.filter((m) => m.replyTo !== undefined).map((m) => m.replyTo!))];
-    const [rs, quoted] = await Promise.all([
+    const roots = msgs.filter((m) => m.threadRoot === undefined && !m.deleted).map((m) => m.seq);
+    const [rs, quoted, threads] = await Promise.all([
       client.unsafe("SELECT msg_seq, emoji, user_id FROM reactions WHERE room_id = $1 AND msg_seq = ANY($2::bigint[]) ORDER BY msg_seq, emoji, user_id", [roomId, msgs.map((m) => m.seq)]),
       replyTo.length > 0
         ? client.unsafe("SELECT seq, sender_id, body, deleted_at FROM events WHERE room_id = $1 AND seq = ANY($2::bigint[])", [roomId, replyTo])
         : [],
+      roots.length > 0 ? client.unsafe(THREAD_SUMMARY, [roomId, roots]) : [],
     ]);
     const bySeq = new Map(msgs.map((m) => [m.seq, m]));
     for (const r of rs) {
@@ -128,6 +139,9 @@ export function createPostgresLog(db: PgDb, client: SQL): LogPart {
     for (const m of msgs) {
       const r = m.replyTo !== undefined ? q.get(m.replyTo) : undefined;
       if (r) m.replyPreview = { seq: Number(r.seq), sender: r.sender_id as string, body: ((r.body as string | null) ?? "").slice(0, REPLY_PREVIEW_CHARS), deleted: r.deleted_at !== null };
+    }
+    for (const r of threads as Record<string, unknown>[]) {
+      bySeq.get(Number(r.root))!.thread = { replies: Number(r.n), lastReplyAt: Number(r.last), participants: r.who as string[] };
     }
     return list;
   }
@@ -147,6 +161,7 @@ export function createPostgresLog(db: PgDb, client: SQL): LogPart {
     async events(roomId, q) {
       const conds = ["room_id = $1"];
       const args: unknown[] = [roomId];
+      if (q.thread !== undefined) args.push(q.thread), conds.push(`kind = 'message' AND (seq = $2 OR (${THREAD_ROW} AND ${THREAD_ROOT} = $2))`);
       if (q.before !== undefined) args.push(q.before), conds.push(`seq < $${args.length}`);
       if (q.after !== undefined) args.push(q.after), conds.push(`seq > $${args.length}`);
       const ascending = q.after !== undefined;

@@ -19,19 +19,21 @@ const memberCols = {
   readSeq: members.readSeq,
   silencedUntil: members.silencedUntil,
   notificationsMuted: members.notificationsMuted,
+  // A read mark implies delivery (STORE-124): the stored column may lag behind a read made before it existed.
+  deliveredSeq: sql<number>`GREATEST(${members.deliveredSeq}, ${members.readSeq})`.mapWith(Number),
 };
 
 const num = (v: unknown): number | null => (v === null ? null : Number(v));
-const ROOM_BY_ID = "SELECT id, name, kind, topic, created_by, created_at, last_seq, last_activity, dm_key, slow_mode_sec FROM rooms WHERE id = $1";
+const ROOM_BY_ID = "SELECT id, name, kind, topic, created_by, created_at, last_seq, last_activity, dm_key, slow_mode_sec, message_ttl_sec FROM rooms WHERE id = $1";
 const roomRow = (r: Record<string, unknown>): RoomRow => ({
   id: r.id as string, name: r.name as string, kind: r.kind as RoomRow["kind"], topic: r.topic as string, createdBy: r.created_by as string,
   createdAt: Number(r.created_at), lastSeq: Number(r.last_seq), lastActivity: Number(r.last_activity), dmKey: r.dm_key as string | null,
-  slowModeSec: r.slow_mode_sec as number,
+  slowModeSec: r.slow_mode_sec as number, messageTtlSec: Number(r.message_ttl_sec),
 });
-const MEMBER = "SELECT room_id, user_id, role, read_seq, silenced_until, notifications_muted FROM members WHERE room_id = $1 AND user_id = $2";
+const MEMBER = "SELECT room_id, user_id, role, read_seq, silenced_until, notifications_muted, GREATEST(delivered_seq, read_seq) AS delivered_seq FROM members WHERE room_id = $1 AND user_id = $2";
 const memberRow = (r: Record<string, unknown>): MemberRow => ({
   roomId: r.room_id as string, userId: r.user_id as string, role: r.role as MemberRow["role"], readSeq: Number(r.read_seq),
-  silencedUntil: num(r.silenced_until), notificationsMuted: r.notifications_muted as boolean,
+  silencedUntil: num(r.silenced_until), notificationsMuted: r.notifications_muted as boolean, deliveredSeq: Number(r.delivered_seq),
 });
 
 export function createPostgresRooms(db: PgDb, client: SQL): RoomsPart {
@@ -97,7 +99,8 @@ export function createPostgresRooms(db: PgDb, client: SQL): RoomsPart {
     async advanceRead(roomId, userId, seq) {
       // One statement: the mark moves forward only and never past the room's last seq, whoever appended it.
       const [r] = await client.unsafe(
-        `UPDATE members SET read_seq = GREATEST(read_seq, LEAST($3::bigint, (SELECT last_seq FROM rooms WHERE id = $1)))
+        `UPDATE members SET read_seq = GREATEST(read_seq, LEAST($3::bigint, (SELECT last_seq FROM rooms WHERE id = $1))),
+           delivered_seq = GREATEST(delivered_seq, read_seq, LEAST($3::bigint, (SELECT last_seq FROM rooms WHERE id = $1)))
          WHERE room_id = $1 AND user_id = $2 RETURNING read_seq`,
         [roomId, userId, seq],
       );

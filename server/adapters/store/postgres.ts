@@ -1,12 +1,12 @@
 // Store adapter for PostgreSQL (clusters: several Parley processes on one database) through Bun.sql and drizzle.
 
 import { SQL } from "bun";
-import { and, eq, gt, inArray, isNull, lte, or, sql } from "drizzle-orm";
+import { and, eq, gt, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
 import { drizzle, type BunSQLDatabase } from "drizzle-orm/bun-sql";
 import { AppError } from "../../errors";
 import { MIGRATIONS } from "../../db/migrations-pg.gen";
 import * as schema from "../../db/schema.pg";
-import { leases, refreshTokens, rooms, serverSecrets, sessions, users } from "../../db/schema.pg";
+import { events, leases, refreshTokens, rooms, serverSecrets, sessions, users } from "../../db/schema.pg";
 import type { RoomRow, Store, UserRow } from "../../ports/store";
 import { pgText, sqlState } from "./postgres-effects";
 import { createPostgresLog } from "./postgres-log";
@@ -15,6 +15,7 @@ import { createPostgresBlobs } from "./postgres-blobs";
 import { createPostgresPush } from "./postgres-push";
 import { createPostgresIdentities } from "./postgres-identities";
 import { createPostgresRooms } from "./postgres-rooms";
+import { createPostgresDepth } from "./postgres-depth";
 import { createPostgresSearch } from "./postgres-search";
 import { createPostgresUploads } from "./postgres-uploads";
 import { createPostgresAccounts } from "./postgres-accounts";
@@ -75,6 +76,16 @@ export async function createPostgresStore(url: string, opts: PostgresOptions = {
     },
     async allRooms(q) {
       return (await db.select().from(rooms).where(q.after === undefined ? undefined : gt(rooms.id, q.after)).orderBy(rooms.id).limit(q.limit)) as RoomRow[];
+    },
+    async expiredMessages(now, limit) {
+      // Rooms with a TTL are few; each one's old messages are read by its primary key's room prefix.
+      return db
+        .select({ room: events.roomId, seq: events.seq, sender: events.senderId })
+        .from(events)
+        .innerJoin(rooms, eq(rooms.id, events.roomId))
+        .where(and(gt(rooms.messageTtlSec, 0), eq(events.kind, "message"), isNull(events.deletedAt), lt(events.ts, sql`${now}::bigint - ${rooms.messageTtlSec} * 1000`)))
+        .orderBy(events.roomId, events.seq)
+        .limit(limit);
     },
     async backup() {
       throw new Error("parley backup copies a local libSQL file; back up PostgreSQL with pg_dump (or your provider's snapshots)");
@@ -141,6 +152,7 @@ export async function createPostgresStore(url: string, opts: PostgresOptions = {
 
     ...createPostgresAccounts(db),
     ...createPostgresRooms(db, client),
+    ...createPostgresDepth(client),
     ...createPostgresLog(db, client),
     ...createPostgresSearch(client),
   };

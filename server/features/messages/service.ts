@@ -2,7 +2,7 @@
 
 import { AppError } from "../../errors";
 import type { Context } from "../../context";
-import { LIMITS, type Attachment, type RoomKind } from "../../protocol/types";
+import { LIMITS, type Attachment, type MessageEvent, type NotificationKind, type RoomEvent, type RoomKind } from "../../protocol/types";
 import type { ClientFrameOf, FrameType } from "../../protocol/schemas";
 import type { Effect, Page } from "../../ports/store";
 import { isAdmin, requireMember } from "../rooms/service";
@@ -13,11 +13,13 @@ import type { Written } from "./writer";
 /** What an action takes: its client frame without the envelope (`type`, request `id`), so the fields are defined once. */
 export type ActionInput<K extends FrameType> = Omit<ClientFrameOf<K>, "type" | "id">;
 
-/** Hooks other features plug in: uploads claim/remove files, push reaches offline users. */
+/** Hooks other features plug in: uploads claim/copy/remove files, push reaches offline users. */
 export interface MessageHooks {
   claimUploads?(room: string, sender: string, ids: string[]): Promise<Attachment[]>;
+  /** A forward's files: copies (new uploads of the forwarder in the target room), never the originals. */
+  copyUploads?(fromRoom: string, toRoom: string, sender: string, ids: string[]): Promise<string[]>;
   removeUploads?(room: string, msgSeq: number): Promise<void>;
-  pushOffline?(userId: string, n: { kind: "mention" | "dm"; room: string; seq: number; sender: string; body: string }): Promise<unknown>;
+  pushOffline?(userId: string, n: { kind: NotificationKind; room: string; seq: number; sender: string; body: string }): Promise<unknown>;
 }
 
 const MENTION_RE = /(?:^|[^\w@])@([a-z0-9_.-]{3,32})/gi;
@@ -37,13 +39,42 @@ export function createMessages(ctx: Context, hooks: MessageHooks = {}) {
   const { store, writer, clock, ids, bus, presence, log } = ctx;
   const policy = createPolicy(ctx);
   const kinds = new Map<string, RoomKind>(); // a room's kind never changes
+  const dmPairs = new Map<string, string[]>(); // nor the two people of a DM
 
   async function kindOf(room: string): Promise<RoomKind | undefined> {
     if (!kinds.has(room)) {
       const r = await store.roomById(room);
       if (r) kinds.set(room, r.kind);
+      if (r?.dmKey) dmPairs.set(room, r.dmKey.split(":"));
     }
     return kinds.get(room);
+  }
+
+  /** A DM whose other person blocked the sender takes nothing from them (protocol 1.2, Blocking). */
+  async function refuseBlockedDm(room: string, sender: string) {
+    if ((await kindOf(room)) !== "dm") return;
+    const peers = (dmPairs.get(room) ?? []).filter((u) => u !== sender);
+    if ((await store.blockersAmong(sender, peers)).length > 0) throw new AppError("forbidden", "this person does not accept your messages");
+  }
+
+  /** One event of the room, as history shows it (current body, thread summary); undefined when none. */
+  async function eventAt(room: string, seq: number): Promise<RoomEvent | undefined> {
+    return (await store.events(room, { after: seq - 1, before: seq + 1, limit: 1 })).events[0];
+  }
+
+  /** The root a thread reply goes under: a live top-level message of the room. */
+  async function threadRoot(room: string, seq: number): Promise<MessageEvent> {
+    const root = await eventAt(room, seq);
+    if (!root) throw new AppError("not_found", "no such message in this room");
+    if (root.kind !== "message" || root.deleted) throw new AppError("invalid_request", "thread must be the seq of a message in this room");
+    if (root.threadRoot !== undefined) throw new AppError("invalid_request", "a thread reply cannot start a thread: reply to its root");
+    return root;
+  }
+
+  /** Those of `userIds` who did not block `sender`: their mention rows and notifications stay. */
+  async function withoutBlockers(sender: string, userIds: string[]): Promise<string[]> {
+    const blockers = new Set(await store.blockersAmong(sender, userIds));
+    return blockers.size ? userIds.filter((u) => !blockers.has(u)) : userIds;
   }
 
   /** @username → ids of those users who are members of the room. */
@@ -68,11 +99,15 @@ export function createMessages(ctx: Context, hooks: MessageHooks = {}) {
    * "Open" is presence's cluster-wide view, not this node's sockets: a user connected only to another
    * node gets the notification there and no push.
    */
-  async function notify(w: Written, mentions: string[]) {
+  async function notify(w: Written, mentions: string[], thread: string[]) {
     const e = w.event;
-    const targets = new Map<string, "mention" | "dm">(mentions.map((u) => [u, "mention"]));
+    const targets = new Map<string, NotificationKind>(mentions.map((u) => [u, "mention"]));
     if ((await kindOf(e.room)) === "dm") for (const m of await store.members(e.room)) if (!targets.has(m.userId)) targets.set(m.userId, "dm");
+    for (const u of thread) if (!targets.has(u)) targets.set(u, "thread");
     targets.delete(e.sender);
+    if (targets.size === 0) return;
+    // Someone who blocked the sender hears nothing from them.
+    for (const u of await store.blockersAmong(e.sender, [...targets.keys()])) targets.delete(u);
     for (const [userId, kind] of targets) {
       const member = await store.member(e.room, userId);
       if (!member || member.notificationsMuted) continue;
@@ -87,26 +122,53 @@ export function createMessages(ctx: Context, hooks: MessageHooks = {}) {
 
     /** Caller has checked membership. Resolves after commit with the stored (or first) event. */
     async send(sender: string, m: ActionInput<"send">): Promise<Written> {
-      // A message may be files only: then the body may be empty.
-      if (m.body.trim() !== "" || !m.attachments?.length) checkBody(m.body);
+      if (m.forward) {
+        // A forward carries the original's body and files, nothing of its own.
+        if (m.body !== "" || m.attachments?.length) throw new AppError("invalid_request", "a forward carries the original's body and files: send body \"\" and no attachments");
+      } else if (m.body.trim() !== "" || !m.attachments?.length) checkBody(m.body); // a message may be files only: then the body may be empty
       if (m.clientMsgId.length === 0 || m.clientMsgId.length > LIMITS.CLIENT_MSG_ID_MAX) {
         throw new AppError("invalid_request", `clientMsgId must be 1–${LIMITS.CLIENT_MSG_ID_MAX} characters`);
       }
+      if (m.alsoInRoom !== undefined && m.thread === undefined) throw new AppError("invalid_request", "alsoInRoom is for thread replies");
       const admitting = policy.admit(m.room, sender);
       if (admitting) await admitting;
+      await refuseBlockedDm(m.room, sender);
       const data: Record<string, unknown> = {};
       const wire: Record<string, unknown> = {};
       const effects: Effect[] = [];
+      let body = m.body;
+      let threadPeople: string[] = [];
+      if (m.thread !== undefined) {
+        const root = await threadRoot(m.room, m.thread);
+        data.threadRoot = root.seq;
+        if (m.alsoInRoom) data.alsoInRoom = true;
+        threadPeople = [root.sender, ...(root.thread?.participants ?? [])];
+      }
+      if (m.forward) {
+        await requireMember(ctx, m.forward.room, sender);
+        const src = await eventAt(m.forward.room, m.forward.seq);
+        if (!src || src.kind !== "message" || src.deleted) throw new AppError("not_found", "no such message to forward");
+        const from = (await store.roomById(m.forward.room))!;
+        // A forward of a forward keeps the first origin.
+        data.forwarded = src.forwarded ?? { room: from.id, roomName: from.name, sender: src.sender, ts: src.ts };
+        body = src.body;
+        if (src.attachments?.length) {
+          if (!hooks.copyUploads) throw new AppError("invalid_request", "attachments are not enabled");
+          const copies = await hooks.copyUploads(m.forward.room, m.room, sender, src.attachments.map((a) => a.id));
+          data.attachments = await hooks.claimUploads!(m.room, sender, copies);
+          effects.push({ type: "uploads.attach", ids: copies });
+        }
+      }
       if (m.replyTo !== undefined) {
         const q = await store.message(m.room, m.replyTo);
         if (!q || q.kind !== "message") throw new AppError("invalid_request", "replyTo must be the seq of a message in this room");
         wire.replyPreview = { seq: q.seq, sender: q.sender, body: (q.body ?? "").slice(0, 200), deleted: q.deleted };
       }
-      const mentions = await parseMentions(m.room, m.body);
-      if (mentions.length) {
-        data.mentions = mentions;
-        effects.push({ type: "mentions.add", userIds: mentions });
-      }
+      // A forward's text notifies nobody again; a mention of someone who blocked the sender counts for nothing.
+      const mentions = m.forward ? [] : await parseMentions(m.room, m.body);
+      const heard = mentions.length ? await withoutBlockers(sender, mentions) : [];
+      if (mentions.length) data.mentions = mentions;
+      if (heard.length) effects.push({ type: "mentions.add", userIds: heard });
       if (m.attachments?.length) {
         if (!hooks.claimUploads) throw new AppError("invalid_request", "attachments are not enabled");
         data.attachments = await hooks.claimUploads(m.room, sender, [...new Set(m.attachments)]);
@@ -114,10 +176,10 @@ export function createMessages(ctx: Context, hooks: MessageHooks = {}) {
       }
       const w = await writer.append({
         room: m.room, kind: "message", sender, ts: clock.now(), msgId: ids.id(), clientMsgId: m.clientMsgId,
-        body: m.body, replyTo: m.replyTo, data: Object.keys(data).length ? data : undefined, wire, effects,
+        body, replyTo: m.replyTo, data: Object.keys(data).length ? data : undefined, wire, effects,
       });
-      if (!w.duplicate && (mentions.length || kinds.get(m.room) !== "public")) {
-        notify(w, mentions).catch((e) => log.warn("notify failed", { err: String(e) }));
+      if (!w.duplicate && (heard.length || threadPeople.length || kinds.get(m.room) !== "public")) {
+        notify(w, heard, threadPeople).catch((e) => log.warn("notify failed", { err: String(e) }));
       }
       return w;
     },
@@ -130,7 +192,7 @@ export function createMessages(ctx: Context, hooks: MessageHooks = {}) {
       const mentions = await parseMentions(f.room, f.body);
       return writer.append({
         room: f.room, kind: "edit", sender, ts: clock.now(), body: f.body, data: { msgSeq: f.msgSeq, ...(mentions.length ? { mentions } : {}) },
-        effects: [{ type: "message.edit", msgSeq: f.msgSeq, body: f.body, mentions }],
+        effects: [{ type: "message.edit", msgSeq: f.msgSeq, body: f.body, mentions: mentions.length ? await withoutBlockers(sender, mentions) : [] }],
       });
     },
 
@@ -159,10 +221,16 @@ export function createMessages(ctx: Context, hooks: MessageHooks = {}) {
       });
     },
 
-    async history(userId: string, room: string, q: { before?: number; after?: number; limit?: number }): Promise<Page> {
+    async history(userId: string, room: string, q: { before?: number; after?: number; limit?: number; thread?: number }): Promise<Page> {
       await requireMember(ctx, room, userId);
       const limit = Math.min(Math.max(q.limit ?? LIMITS.HISTORY_DEFAULT, 1), LIMITS.HISTORY_MAX);
-      return store.events(room, { before: q.before, after: q.after, limit });
+      if (q.thread !== undefined) {
+        // A deleted root still shows its thread: its replies stay.
+        const root = await eventAt(room, q.thread);
+        if (!root) throw new AppError("not_found", "no such message in this room");
+        if (root.kind !== "message" || root.threadRoot !== undefined) throw new AppError("invalid_request", "thread must be the seq of a top-level message");
+      }
+      return store.events(room, { before: q.before, after: q.after, limit, thread: q.thread });
     },
   };
 }

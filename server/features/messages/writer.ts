@@ -4,6 +4,7 @@ import type { Bus } from "../../ports/bus";
 import { publishEvent } from "../../realtime/publish";
 import type { Appended, NewEvent, Store } from "../../ports/store";
 import type { Logger } from "../../ports/runtime";
+import type { Metrics } from "../../metrics";
 
 export interface Written extends Appended {
   /** The event serialized once; acks and fan-out reuse this string. */
@@ -33,7 +34,13 @@ export interface Writer {
   readonly stats: { batches: number; events: number; readonly queued: number };
 }
 
-export function createWriter(store: Store, bus: Bus, log: Logger): Writer {
+const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048];
+const SECONDS_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+export function createWriter(store: Store, bus: Bus, log: Logger, metrics?: Metrics): Writer {
+  const observeBatch = metrics?.histogram("parley_write_batch_events", "events per group commit", BATCH_BUCKETS);
+  const observeCommit = metrics?.histogram("parley_commit_seconds", "time of one group commit's store transaction (the fsync included)", SECONDS_BUCKETS);
+  const observePublish = metrics?.histogram("parley_commit_to_publish_seconds", "from a commit's end to its events' publish on the bus (the acks go out in between)", SECONDS_BUCKETS);
   let queue: Job[] = [];
   let running = false;
   let idle: (() => void)[] = [];
@@ -71,6 +78,7 @@ export function createWriter(store: Store, bus: Bus, log: Logger): Writer {
 
   async function commit(jobs: Job[]) {
     let results: Appended[];
+    const started = performance.now();
     try {
       results = await store.append(jobs.flatMap((j) => j.events));
     } catch (e) {
@@ -82,6 +90,9 @@ export function createWriter(store: Store, bus: Bus, log: Logger): Writer {
     }
     stats.batches++;
     stats.events += results.length;
+    const committed = performance.now();
+    observeBatch?.(results.length);
+    observeCommit?.((committed - started) / 1000);
     let k = 0;
     const out: Written[][] = jobs.map((j) => j.events.map(() => toWritten(results[k++])));
     // Acks first: resolving runs every caller's continuation (service, then the gateway's ok) as
@@ -92,6 +103,7 @@ export function createWriter(store: Store, bus: Bus, log: Logger): Writer {
     published = new Promise<void>((done) =>
       setImmediate(() => {
         try {
+          observePublish?.((performance.now() - committed) / 1000);
           for (const w of out.flat()) if (!w.duplicate) publishEvent(bus, w);
         } catch (e) {
           log.error("fan-out failed", { err: String(e) });

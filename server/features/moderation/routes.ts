@@ -12,7 +12,7 @@ export function moderationRoutes(ctx: Context, mod: Moderation, rooms: Rooms) {
   return new Elysia({ name: "moderation-routes" })
     .get("/api/rooms/:id/members", async ({ request, params }) => ({ members: await rooms.membersOf(await me(request), params.id) }))
     .patch("/api/rooms/:id", async ({ request, params, body }) => ({ room: await mod.update(await me(request), params.id, body) }), {
-      body: t.Object({ name: t.Optional(Name({ maxLength: 200 })), topic: t.Optional(t.String({ maxLength: 1000 })), slowModeSec: t.Optional(t.Integer({ minimum: 0 })) }),
+      body: t.Object({ name: t.Optional(Name({ maxLength: 200 })), topic: t.Optional(t.String({ maxLength: 1000 })), slowModeSec: t.Optional(t.Integer({ minimum: 0 })), messageTtlSec: t.Optional(t.Integer({ minimum: 0 })) }),
     })
     .post(
       "/api/rooms/:id/bans",

@@ -8,6 +8,9 @@ import { isAdmin, memberEvent, requireMember, roomView } from "../rooms/service"
 import { policyChanged } from "../../realtime/publish";
 
 const SLOW_MODE_MAX_SEC = 3600;
+/** Expiring messages: off (0), or from a minute to a year. */
+const MESSAGE_TTL_MIN_SEC = 60;
+const MESSAGE_TTL_MAX_SEC = 365 * 86_400;
 const MUTE_MAX_SEC = 30 * 24 * 3600;
 
 export function createModeration(ctx: Context) {
@@ -57,9 +60,9 @@ export function createModeration(ctx: Context) {
       await writer.append(memberEvent(ctx, roomId, me, userId, "mute", [], { until }));
     },
 
-    async update(me: string, roomId: string, patch: { name?: string; topic?: string; slowModeSec?: number }): Promise<Room> {
+    async update(me: string, roomId: string, patch: { name?: string; topic?: string; slowModeSec?: number; messageTtlSec?: number }): Promise<Room> {
       const { room } = await requireAdmin(roomId, me);
-      const change: { name?: string; topic?: string; slowModeSec?: number } = {};
+      const change: { name?: string; topic?: string; slowModeSec?: number; messageTtlSec?: number } = {};
       if (patch.name !== undefined) {
         const name = patch.name.trim();
         if (!name || name.length > 80) throw new AppError("invalid_request", "name must be 1–80 characters");
@@ -74,6 +77,13 @@ export function createModeration(ctx: Context) {
           throw new AppError("invalid_request", `slowModeSec must be 0–${SLOW_MODE_MAX_SEC}`);
         }
         change.slowModeSec = patch.slowModeSec;
+      }
+      if (patch.messageTtlSec !== undefined) {
+        const t = patch.messageTtlSec;
+        if (!Number.isInteger(t) || (t !== 0 && (t < MESSAGE_TTL_MIN_SEC || t > MESSAGE_TTL_MAX_SEC))) {
+          throw new AppError("invalid_request", `messageTtlSec must be 0 (off) or ${MESSAGE_TTL_MIN_SEC}–${MESSAGE_TTL_MAX_SEC}`);
+        }
+        change.messageTtlSec = t;
       }
       if (Object.keys(change).length === 0) throw new AppError("invalid_request", "nothing to change");
       const w = await writer.append({ room: roomId, kind: "room", sender: me, ts: clock.now(), data: change, effects: [{ type: "room.update", ...change }] });

@@ -17,8 +17,11 @@ const PAGE_ROWS = 1_000;
 async function* lines(path: string): AsyncGenerator<string> {
   let rest = "";
   const decoder = new TextDecoder();
-  for await (const chunk of Bun.file(path).stream()) {
-    rest += decoder.decode(chunk, { stream: true });
+  const reader = Bun.file(path).stream().getReader();
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    rest += decoder.decode(value, { stream: true });
     let nl: number;
     while ((nl = rest.indexOf("\n")) >= 0) {
       const line = rest.slice(0, nl);

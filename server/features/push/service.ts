@@ -5,13 +5,14 @@ import { AppError } from "../../errors";
 import type { Context } from "../../context";
 import type { PushStore, PushSubscriptionRow } from "../../ports/push";
 import { loadVapid } from "./vapid";
+import type { NotificationKind } from "../../protocol/types";
 
 export interface PushPayload {
   title: string;
   body: string;
   room: string;
   seq: number;
-  kind: "mention" | "dm";
+  kind: NotificationKind;
 }
 
 /** What a browser's PushSubscription.toJSON() carries (expirationTime is ignored). */

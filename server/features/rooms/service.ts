@@ -11,7 +11,7 @@ const NAME_MAX = 80;
 const TOPIC_MAX = 500;
 
 export function roomView(r: RoomRow, extra: Partial<Room> = {}): Room {
-  return { id: r.id, name: r.name, kind: r.kind, topic: r.topic, lastSeq: r.lastSeq, lastActivity: r.lastActivity, slowModeSec: r.slowModeSec, ...extra };
+  return { id: r.id, name: r.name, kind: r.kind, topic: r.topic, lastSeq: r.lastSeq, lastActivity: r.lastActivity, slowModeSec: r.slowModeSec, messageTtlSec: r.messageTtlSec, ...extra };
 }
 
 /**
@@ -66,6 +66,7 @@ export function createRooms(ctx: Context) {
         user: publicUser(users.get(m.userId)!),
         role: m.role,
         readSeq: m.readSeq,
+        deliveredSeq: m.deliveredSeq,
         silencedUntil: m.silencedUntil,
         presence: ctx.presence.of(m.userId),
       }));
@@ -86,7 +87,7 @@ export function createRooms(ctx: Context) {
       const topic = (input.topic ?? "").trim();
       if (topic.length > TOPIC_MAX) throw new AppError("invalid_request", `topic must be at most ${TOPIC_MAX} characters`);
       const now = clock.now();
-      const row = { id: ids.id(), name, kind: input.kind, topic, createdBy: me.id, createdAt: now, lastActivity: now, dmKey: null, slowModeSec: 0 };
+      const row = { id: ids.id(), name, kind: input.kind, topic, createdBy: me.id, createdAt: now, lastActivity: now, dmKey: null, slowModeSec: 0, messageTtlSec: 0 };
       const [w] = await writer.appendAll([
         memberEv(row.id, me.id, me.id, "join", [{ type: "room.create", room: row }, { type: "member.add", userId: me.id, role: "owner" }], me),
       ]);
@@ -161,12 +162,13 @@ export function createRooms(ctx: Context) {
       const peer = await userByName(username);
       const { row: _, ...other } = peer;
       if (other.id === me.id) throw new AppError("invalid_request", "a direct message needs another person");
+      if ((await store.blockersAmong(me.id, [other.id])).length > 0) throw new AppError("forbidden", "this person does not accept your messages");
       const key = [me.id, other.id].sort().join(":");
       const existing = await store.roomByDmKey(key);
       const view = (r: RoomRow) => roomView(r, { peer: other });
       if (existing) return view(existing);
       const now = clock.now();
-      const row = { id: ids.id(), name: "", kind: "dm" as const, topic: "", createdBy: me.id, createdAt: now, lastActivity: now, dmKey: key, slowModeSec: 0 };
+      const row = { id: ids.id(), name: "", kind: "dm" as const, topic: "", createdBy: me.id, createdAt: now, lastActivity: now, dmKey: key, slowModeSec: 0, messageTtlSec: 0 };
       const events = [memberEv(row.id, me.id, me.id, "join", [{ type: "room.create", room: row }, { type: "member.add", userId: me.id, role: "member" }], me)];
       events.push(memberEv(row.id, me.id, other.id, "join", [{ type: "member.add", userId: other.id, role: "member" }], other));
       try {

@@ -132,6 +132,34 @@ export function createUploads(ctx: Context, store: UploadsStore, blobs: UploadBl
       });
     },
 
+    /**
+     * A forward's files: each one copied, bytes and row, as a new draft upload of the forwarder in the
+     * target room, which the forward's send then attaches like any other. The copy has a life of its
+     * own: deleting the original message (or the forward) removes only its own files, and nobody
+     * gains a handle on the original rows. Costs the bytes once more per forward. Ids of uploads the
+     * message no longer has (or whose bytes are gone) are refused.
+     */
+    async copyForForward(fromRoom: string, toRoom: string, forwarder: string, ids: string[]): Promise<string[]> {
+      await requireMember(ctx, toRoom, forwarder);
+      const rows = new Map((await store.byIds(ids)).map((r) => [r.id, r]));
+      const copies: string[] = [];
+      try {
+        for (const id of ids) {
+          const r = rows.get(id);
+          const bytes = r && r.roomId === fromRoom && r.deletedAt === null ? await blobs.get(id) : undefined;
+          if (!r || !bytes) throw new AppError("not_found", "a file of that message is gone");
+          const copy: UploadRow = { ...r, id: ctx.ids.id(), roomId: toRoom, uploaderId: forwarder, createdAt: ctx.clock.now(), msgSeq: null, deletedAt: null };
+          await blobs.put(copy.id, new Uint8Array(await bytes.arrayBuffer()));
+          copies.push(copy.id);
+          await store.insert(copy);
+        }
+      } catch (e) {
+        await removeBytes(copies); // rows already inserted stay drafts: the hourly sweep removes them
+        throw e;
+      }
+      return copies;
+    },
+
     /** Drafts nobody sent within DRAFT_TTL_MS are deleted with their files (runs hourly and at start). */
     async sweepDrafts(): Promise<number> {
       const now = ctx.clock.now();

@@ -16,7 +16,7 @@ export function effectRules(factory: StoreFactory) {
       const v = await newUser(s);
       const room = (await newRoom(s, o.id)).id;
       const join = await one(s, memberEv(room, o.id, v.id, "invite", [{ type: "member.add", userId: v.id, role: "member" }]));
-      expect(await s.member(room, v.id)).toEqual({ roomId: room, userId: v.id, role: "member", readSeq: join.seq, silencedUntil: null, notificationsMuted: false });
+      expect(await s.member(room, v.id)).toEqual({ roomId: room, userId: v.id, role: "member", readSeq: join.seq, silencedUntil: null, notificationsMuted: false, deliveredSeq: join.seq });
       await one(s, msg(room, o.id, "hello"));
       await one(s, memberEv(room, o.id, v.id, "invite", [{ type: "member.add", userId: v.id, role: "admin" }]));
       expect(await s.member(room, v.id)).toMatchObject({ role: "admin", readSeq: join.seq });

@@ -74,7 +74,7 @@ export const refreshRow = (userId: string, over: Partial<RefreshRow> = {}): Refr
 
 export function roomRow(owner: string, over: Partial<Omit<RoomRow, "lastSeq">> = {}): Omit<RoomRow, "lastSeq"> {
   const at = tick();
-  return { id: uniq("room"), name: "room", kind: "public", topic: "", createdBy: owner, createdAt: at, lastActivity: at, dmKey: null, slowModeSec: 0, ...over };
+  return { id: uniq("room"), name: "room", kind: "public", topic: "", createdBy: owner, createdAt: at, lastActivity: at, dmKey: null, slowModeSec: 0, messageTtlSec: 0, ...over };
 }
 
 export const memberEv = (room: string, sender: string, userId: string, change: MemberChange, effects: Effect[] = []): NewEvent => ({

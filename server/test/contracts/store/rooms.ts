@@ -107,10 +107,10 @@ export function roomRules(factory: StoreFactory) {
       const u = await newUser(s);
       const v = await newUser(s);
       const room = (await newRoom(s, u.id, { members: [v.id] })).id;
-      expect(await s.member(room, u.id)).toEqual({ roomId: room, userId: u.id, role: "owner", readSeq: 1, silencedUntil: null, notificationsMuted: false });
+      expect(await s.member(room, u.id)).toEqual({ roomId: room, userId: u.id, role: "owner", readSeq: 1, silencedUntil: null, notificationsMuted: false, deliveredSeq: 1 });
       const ms = await s.members(room);
       expect(ms.map((m) => m.userId).sort()).toEqual([u.id, v.id].sort());
-      expect(ms.find((m) => m.userId === v.id)).toEqual({ roomId: room, userId: v.id, role: "member", readSeq: 2, silencedUntil: null, notificationsMuted: false });
+      expect(ms.find((m) => m.userId === v.id)).toEqual({ roomId: room, userId: v.id, role: "member", readSeq: 2, silencedUntil: null, notificationsMuted: false, deliveredSeq: 2 });
       expect(await s.member(room, uniq("stranger"))).toBeUndefined();
       expect(await s.members(uniq("noroom"))).toEqual([]);
     });

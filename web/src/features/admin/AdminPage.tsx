@@ -231,7 +231,7 @@ function Invites() {
           )}
         </Show>
       </Card>
-      <Card title="Active invites" hint="Unexpired invites that can still be used.">
+      <Card title="Invites" id="invite-list" hint="Invites that have neither expired nor been revoked.">
         <Show when={invites.error}>
           <div class="form-error" role="alert">{describeError(invites.error)}</div>
         </Show>
@@ -241,7 +241,7 @@ function Invites() {
               <li data-invite={inv.code}>
                 <div class="item-text">
                   <strong>
-                    …{inv.code.slice(-6)} · {inv.uses}/{inv.maxUses} used
+                    …{inv.code.slice(-6)} · {inv.uses}/{inv.maxUses} used <Show when={inv.uses >= inv.maxUses}><span class="tag off">used up</span></Show>
                   </strong>
                   <span class="muted">
                     expires {formatAgo(inv.expiresAt)}

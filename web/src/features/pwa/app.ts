@@ -31,7 +31,7 @@ export async function registerApp(): Promise<void> {
   }
 }
 
-/** Look for a new release (the app came back to the foreground, or the socket reconnected). */
+/** Look for a new release now (the app came back to the foreground); browsers also check on navigations. */
 export function checkForUpdate(): void {
   void registration?.update().catch(() => undefined);
 }
@@ -40,6 +40,8 @@ export function checkForUpdate(): void {
 export function applyUpdate(): void {
   const w = waiting();
   if (!w) return;
+  // Accepted in another window already: this one only needs to reload onto it.
+  if (w.state === "activating" || w.state === "activated") return location.reload();
   navigator.serviceWorker.addEventListener("controllerchange", () => location.reload(), { once: true });
   w.postMessage({ type: "parley-update" });
 }

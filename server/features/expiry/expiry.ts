@@ -1,0 +1,35 @@
+// Expiring messages (protocol 1.2): a room's messageTtlSec > 0 makes the expiry job delete its
+// messages once they are older, exactly like a `delete` (tombstone, body and attachments gone) with
+// `expired: true`. One node of a cluster runs each pass (ops/leased-job.ts).
+
+import type { Context } from "../../context";
+import { leasedJob, type LeasedJob } from "../ops/leased-job";
+
+/** The contract: a message is gone at most this long after it expires. */
+export const EXPIRY_EVERY_MS = 10_000;
+const BATCH = 200;
+
+export function createExpiry(ctx: Context, removeUploads: (room: string, msgSeq: number) => Promise<void>): LeasedJob {
+  const { store, writer, clock } = ctx;
+
+  async function expire(m: { room: string; seq: number; sender: string }) {
+    const ref = await store.message(m.room, m.seq);
+    if (!ref || ref.deleted) return; // deleted meanwhile
+    await writer.append({
+      room: m.room, kind: "delete", sender: m.sender, ts: clock.now(), data: { msgSeq: m.seq, expired: true }, effects: [{ type: "message.delete", msgSeq: m.seq }],
+    });
+    await removeUploads(m.room, m.seq);
+  }
+
+  return leasedJob(ctx, {
+    name: "message-expiry",
+    everyMs: EXPIRY_EVERY_MS,
+    async pass(now) {
+      for (;;) {
+        const due = await store.expiredMessages(now, BATCH);
+        for (const m of due) await expire(m);
+        if (due.length < BATCH) return;
+      }
+    },
+  });
+}

@@ -1,0 +1,16 @@
+// Slow consumers, short form (docs/reliability.md; `make soak` runs it for a minute): a client
+// that stops reading while its room gets 1,000 msgs/s of 1 KB.
+
+import { expect, test } from "bun:test";
+import { runSlow } from "./slow";
+
+test("REL-SLOW-1 a reader that stalls is closed once its backlog passes --ws-backlog, memory stays bounded, the others miss nothing, and it resumes by seq with nothing missing", async () => {
+  const f = await runSlow({ seconds: 8 });
+  expect(f.slowClosed).toBe(true);
+  expect(f.slowCloseCode).toBe(1006); // Bun ends the connection without a close frame
+  // Bounded: the backlog is capped at 1 MiB per socket; 64 MiB leaves room for the store's page
+  // cache and the garbage collector's timing, not for ~8 MB of messages held for the stalled reader.
+  expect(f.rssKiB.max - f.rssKiB.before).toBeLessThan(64 * 1024);
+  expect({ disorder: f.otherReceiverDisorder, missing: f.otherReceiverMissing }).toEqual({ disorder: 0, missing: 0 });
+  expect({ disorder: f.resumedDisorder, missing: f.resumedMissing, gaps: f.resumedGaps, events: f.resumedEvents }).toEqual({ disorder: 0, missing: 0, gaps: 0, events: f.acked });
+}, 120_000);
