@@ -31,6 +31,7 @@ import { pushRoutes } from "./features/push/routes";
 import { webRoutes } from "./features/web/routes";
 import { requestIds } from "./runtime";
 import { createExpiry } from "./features/expiry/expiry";
+import { createPreviews } from "./features/previews/service";
 
 const DRAFT_SWEEP_MS = 60 * 60_000;
 const PUSH_TITLES = { dm: "New direct message", mention: "You were mentioned", thread: "New reply in a thread" } as const;
@@ -42,7 +43,9 @@ export function createServices(ctx: Context) {
   const sweeper = setInterval(sweep, DRAFT_SWEEP_MS);
   sweeper.unref();
   const push = createPush(ctx, ctx.store.push, { subject: ctx.config.pushSubject, allowLoopbackHttp: ctx.config.pushAllowLoopbackHttp });
+  const previews = createPreviews(ctx);
   const messages = createMessages(ctx, {
+    sent: (w) => previews.sent(w),
     claimUploads: (room, sender, ids) => uploads.claim(room, sender, ids),
     copyUploads: (from, to, sender, ids) => uploads.copyForForward(from, to, sender, ids),
     removeUploads: (room, seq) => uploads.removeForMessage(room, seq),
@@ -50,6 +53,9 @@ export function createServices(ctx: Context) {
   });
   const auth = createAuth(ctx);
   const expiry = createExpiry(ctx, (room, seq) => uploads.removeForMessage(room, seq));
+  const retention = ctx.config.retentionDays > 0
+    ? createRetention(ctx, { cutoff: retentionCutoff(ctx.config.retentionDays), removeUploads: (room, seq) => uploads.removeForMessage(room, seq) })
+    : undefined;
   return {
     auth, oidc: createOidc(ctx, auth), rooms: createRooms(ctx), messages, uploads, push, moderation: createModeration(ctx),
     account: createAccount(ctx), invites: createInvites(ctx), admin: createAdmin(ctx, auth),
@@ -57,10 +63,14 @@ export function createServices(ctx: Context) {
     readiness: createReadiness(),
     /** The expiring-messages job (one node of a cluster runs each pass). */
     expiry,
+    /** Server-wide --retention-days (ops/retention.ts), when set. */
+    retention,
+    previews,
     /** Stops the periodic work (the draft sweep, the expiry job). */
     stop: () => {
       clearInterval(sweeper);
       void expiry.stop();
+      void retention?.stop();
     },
   };
 }

@@ -52,6 +52,18 @@ export interface Config {
   pushSubject: string;
   /** Lets Web Push post to http://127.0.0.1 endpoints: for testing against a local push service only. */
   pushAllowLoopbackHttp: boolean;
+  /** Link previews: "on" (default) fetches the first http(s) link of each message; "off" never fetches. */
+  previews: "on" | "off";
+  /** Link previews may fetch private, loopback and link-local addresses (testing only). */
+  previewsAllowPrivate: boolean;
+  /** A preview's page (and image) is given up after this many ms. */
+  previewTimeoutMs: number;
+  /** Mail for what a user missed: off unless set (smtp://user:pass@host:port or smtps://…). */
+  smtpUrl: string;
+  /** The From: of those mails. */
+  mailFrom: string;
+  /** Seconds offline before a user is mailed what they missed; also the least time between two mails to them. */
+  mailAfterSec: number;
   /** The address people open (https://chat.example.com), no trailing slash; "" = the request's own origin. */
   publicUrl: string;
   /** Who may create an account: anyone, holders of an invite, or nobody (the first account always may). */
@@ -112,6 +124,12 @@ export const SETTINGS: Setting[] = [
   { key: "awayAfterMs", flag: "--away-after", env: "PARLEY_AWAY_AFTER", def: "300000", help: "ms without activity before a user is away", kind: "int" },
   { key: "pushSubject", flag: "--push-subject", env: "PARLEY_PUSH_SUBJECT", def: "mailto:admin@localhost", help: "VAPID contact (mailto: or https:) sent to push services", kind: "string" },
   { key: "pushAllowLoopbackHttp", flag: "--push-allow-loopback-http", env: "PARLEY_PUSH_ALLOW_LOOPBACK_HTTP", def: "false", help: "allow http://127.0.0.1 push endpoints (testing only)", kind: "bool" },
+  { key: "previews", flag: "--previews", env: "PARLEY_PREVIEWS", def: "on", help: "link previews: on (fetch the first http(s) link of a message; never private addresses) | off", kind: "string" },
+  { key: "previewsAllowPrivate", flag: "--previews-allow-private", env: "PARLEY_PREVIEWS_ALLOW_PRIVATE", def: "false", help: "let link previews fetch private, loopback and link-local addresses (testing only)", kind: "bool" },
+  { key: "previewTimeoutMs", flag: "--previews-timeout", env: "PARLEY_PREVIEWS_TIMEOUT", def: "5000", help: "ms before a link preview's page or image is given up", kind: "int" },
+  { key: "smtpUrl", flag: "--smtp-url", env: "PARLEY_SMTP_URL", def: "", help: "smtp://user:pass@host:port (or smtps://): mail users what they missed; default off", kind: "string" },
+  { key: "mailFrom", flag: "--mail-from", env: "PARLEY_MAIL_FROM", def: "Parley <parley@localhost>", help: "From: of the mails", kind: "string" },
+  { key: "mailAfterSec", flag: "--mail-after", env: "PARLEY_MAIL_AFTER", def: "900", help: "seconds offline before a user is mailed their unread mentions and DMs; also the least time between two mails", kind: "int" },
   { key: "publicUrl", flag: "--public-url", env: "PARLEY_PUBLIC_URL", def: "", help: "the address people open (https://chat.example.com); the SSO callback is <public-url>/api/auth/oidc/callback; unset: the request's own origin", kind: "string" },
   { key: "oidcIssuer", flag: "--oidc-issuer", env: "PARLEY_OIDC_ISSUER", def: "", help: "OpenID Connect issuer URL (https://, or http://127.0.0.1 for a local provider); turns single sign-on on", kind: "string" },
   { key: "oidcClientId", flag: "--oidc-client-id", env: "PARLEY_OIDC_CLIENT_ID", def: "", help: "client id registered at the provider", kind: "string" },
@@ -182,6 +200,9 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
   if (!["debug", "info", "warn", "error"].includes(cfg.logLevel)) throw new ConfigError(`--log-level must be debug|info|warn|error`);
   if (!["auto", "json", "text"].includes(cfg.logFormat)) throw new ConfigError(`--log-format must be auto|json|text`);
   if (cfg.durability !== "full" && cfg.durability !== "normal") throw new ConfigError(`--durability must be full|normal`);
+  if (cfg.previews !== "on" && cfg.previews !== "off") throw new ConfigError(`--previews must be on|off, got "${cfg.previews}"`);
+  if (cfg.smtpUrl && !/^smtps?:\/\//.test(cfg.smtpUrl)) throw new ConfigError("--smtp-url must be smtp://… or smtps://…");
+  if (cfg.mailAfterSec < 60) throw new ConfigError("--mail-after must be at least 60 seconds");
   if (!["open", "invite", "closed"].includes(cfg.registration)) throw new ConfigError(`--registration/PARLEY_REGISTRATION must be open|invite|closed, got "${cfg.registration}"`);
   cfg.dataDir = isAbsolute(cfg.dataDir) ? cfg.dataDir : resolve(cfg.dataDir);
   if (!cfg.databaseUrl) cfg.databaseUrl = "file:" + join(cfg.dataDir, "parley.db");

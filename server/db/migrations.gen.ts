@@ -10,6 +10,7 @@ import m7 from "../../drizzle/0007_running_a_team.sql" with { type: "text" };
 import m8 from "../../drizzle/0008_magical_shinobi_shaw.sql" with { type: "text" };
 import m9 from "../../drizzle/0009_robust_unus.sql" with { type: "text" };
 import m10 from "../../drizzle/0010_heavy_gauntlet.sql" with { type: "text" };
+import m11 from "../../drizzle/0011_new_moon_knight.sql" with { type: "text" };
 
 export const MIGRATIONS: { tag: string; sql: string }[] = [
   { tag: "0000_init", sql: m0 },
@@ -23,4 +24,5 @@ export const MIGRATIONS: { tag: string; sql: string }[] = [
   { tag: "0008_magical_shinobi_shaw", sql: m8 },
   { tag: "0009_robust_unus", sql: m9 },
   { tag: "0010_heavy_gauntlet", sql: m10 },
+  { tag: "0011_new_moon_knight", sql: m11 },
 ];

@@ -262,3 +262,22 @@ export const blocks = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.userId, t.blockedId] })],
 );
+
+/**
+ * Mail for what a user missed (--smtp-url): one row per user who gave an address. Tokens are kept as
+ * their SHA-256 only; `email` is set once the address is confirmed through the mailed link.
+ */
+export const mailPrefs = sqliteTable(
+  "mail_prefs",
+  {
+    userId: text("user_id").primaryKey(),
+    email: text("email"),
+    pendingEmail: text("pending_email"),
+    confirmHash: text("confirm_hash"),
+    confirmExpiresAt: integer("confirm_expires_at"),
+    unsubscribeHash: text("unsubscribe_hash").notNull(),
+    unsubscribed: integer("unsubscribed", { mode: "boolean" }).notNull().default(false),
+    lastMailedAt: integer("last_mailed_at").notNull().default(0),
+  },
+  (t) => [index("mail_prefs_confirm_idx").on(t.confirmHash), index("mail_prefs_unsubscribe_idx").on(t.unsubscribeHash)],
+);

@@ -117,7 +117,19 @@ export interface RoomChangeEvent extends EventBase {
   messageTtlSec?: number;
 }
 
-export type RoomEvent = MessageEvent | EditEvent | DeleteEvent | ReactionEvent | MemberEvent | RoomChangeEvent;
+/** A link preview card for message msgSeq, appended by the server after it fetched the link (protocol 1.2). */
+export interface PreviewEvent extends EventBase {
+  kind: "preview";
+  msgSeq: number;
+  url: string;
+  title: string;
+  description: string;
+  siteName: string;
+  /** The page's og:image, stored like an upload (GET /api/uploads/:id); absent when none could be fetched. */
+  image?: Attachment;
+}
+
+export type RoomEvent = MessageEvent | EditEvent | DeleteEvent | ReactionEvent | MemberEvent | RoomChangeEvent | PreviewEvent;
 export type EventKind = RoomEvent["kind"];
 
 /** GET /api/rooms/:id/members */

@@ -3,7 +3,7 @@
 // error, never an ok, and stay absent afterwards; when the store is back the server recovers by itself.
 
 import { SQL, type Subprocess } from "bun";
-import { closeSync, mkdirSync, openSync, readdirSync, rmSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { freePort, until } from "../test/cluster";
 import { tempDir, type Session } from "../test/harness";
@@ -162,7 +162,7 @@ async function ownPostgres(): Promise<{ url: string; stop(): Promise<void>; star
   const start = async () => {
     proc = Bun.spawn([...asPg, pgBin("postgres"), "-D", pgdata, "-p", String(port), "-k", dir, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"], { stdout: "ignore", stderr: "ignore" });
     await until(`our PostgreSQL on ${port}`, async () => {
-      const s = new SQL({ url: `postgres://postgres@127.0.0.1:${port}/postgres`, max: 1 });
+      const s = new SQL({ url: `postgres://postgres@127.0.0.1:${port}/postgres`, max: 1, connectionTimeout: 2 });
       try {
         await s`SELECT 1`;
         return true;
@@ -171,9 +171,11 @@ async function ownPostgres(): Promise<{ url: string; stop(): Promise<void>; star
       }
     }, 30_000);
   };
+  // Signals go to the postmaster itself (its pid file): `runuser` does not pass them on.
+  const postmaster = () => Number(readFileSync(join(pgdata, "postmaster.pid"), "utf8").split("\n")[0]);
   const stop = async () => {
     // A fast shutdown: PostgreSQL ends every session and exits, as an operator's restart does.
-    proc?.kill("SIGINT");
+    process.kill(postmaster(), "SIGINT");
     await proc?.exited;
     proc = undefined;
   };
@@ -181,16 +183,20 @@ async function ownPostgres(): Promise<{ url: string; stop(): Promise<void>; star
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`, start, stop,
     async dispose() {
-      proc?.kill("SIGKILL");
-      await proc?.exited;
+      if (proc) {
+        process.kill(postmaster(), "SIGQUIT");
+        await proc.exited;
+      }
       rmSync(dir, { recursive: true, force: true });
     },
   };
 }
 
 /** Parley on a PostgreSQL of our own, stopped while a client sends, then started again. */
-export async function runPgStop(): Promise<FaultFigures> {
+export async function runPgStop(o: { log?: (s: string) => void } = {}): Promise<FaultFigures> {
+  const log = o.log ?? (() => undefined);
   const pg = await ownPostgres();
+  log(`our PostgreSQL at ${pg.url}`);
   const notes: string[] = [];
   let srv: Awaited<ReturnType<typeof serverProc>> | undefined;
   const c: ChatClient[] = [];
@@ -218,8 +224,10 @@ export async function runPgStop(): Promise<FaultFigures> {
       else before.errors.set(cmid, r.code);
     }
     await stopped;
+    log(`PostgreSQL stopped after ${before.oks.size} oks`);
     const failing: Ledger = { oks: new Map(), errors: new Map() };
     const sends = await sendPhase(client, room, "down", failing, () => failing.errors.size >= 20, 20, body);
+    log(`${failing.errors.size} errors while it was down; starting it again`);
     await pg.start();
     const after: Ledger = { oks: new Map(), errors: new Map() };
     let toRecover = 0;

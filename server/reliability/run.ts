@@ -4,6 +4,7 @@
 import { parseArgs } from "node:util";
 import { runCrash } from "./crash";
 import { runSlow } from "./slow";
+import { runIdle } from "./idle";
 import { runDiskFull, runPgStop } from "./faults";
 
 const { positionals, values } = parseArgs({
@@ -15,6 +16,7 @@ const what = positionals[0];
 let figures: unknown;
 if (what === "crash") figures = await runCrash({ cycles: Number(values.cycles ?? 20), log });
 else if (what === "faults") figures = [await runDiskFull(), await runPgStop()];
+else if (what === "idle") figures = await runIdle({ conns: Number(values.conns ?? 10_000), idleSec: Number(values["idle-sec"] ?? 600), log });
 else if (what === "slow") figures = await runSlow({ seconds: Number(values.seconds ?? 60), log });
 else {
   console.error("usage: bun server/reliability/run.ts crash|slow|idle [--cycles N] [--conns N --idle-sec S]");

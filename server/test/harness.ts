@@ -23,10 +23,11 @@ export function tempDir(prefix = "parley-test-"): string {
 
 /**
  * Cheap hashing, no registration cap and open registration (suites register many users; the team
- * tests turn invite mode back on) so suites stay fast; everything else is the real default.
+ * tests turn invite mode back on) so suites stay fast; no link previews (a test never reaches out to
+ * the internet; the previews tests turn them on); everything else is the real default.
  */
 export const TEST_CONFIG: Partial<Config> = {
-  registration: "open", port: 0, host: "127.0.0.1", logLevel: "error", hashMemoryKiB: 4096, hashTimeCost: 1, registerPerIpPer10Min: 100_000, httpBurst: 100_000, httpRatePerSec: 100_000,
+  previews: "off", registration: "open", port: 0, host: "127.0.0.1", logLevel: "error", hashMemoryKiB: 4096, hashTimeCost: 1, registerPerIpPer10Min: 100_000, httpBurst: 100_000, httpRatePerSec: 100_000,
 };
 
 /**

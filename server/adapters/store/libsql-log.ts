@@ -228,12 +228,18 @@ export function createLibsqlLog(db: Db, conn: Connection, committed: () => void)
       // Hand-written like append: this is every history page and every resume.
       const conds = ["room_id = ?"];
       const args: InArgs = [roomId];
-      if (q.thread !== undefined) conds.push(`kind = 'message' AND (seq = ? OR (${THREAD_ROW} AND ${THREAD_ROOT} = ?))`), args.push(q.thread, q.thread);
+      let from = "events";
+      if (q.thread !== undefined) {
+        // The root by its key, the replies through the thread index: two searches, never a scan of the room.
+        from = `(SELECT ${EVENT_COLS.join(",")} FROM events WHERE room_id = ? AND seq = ? AND kind = 'message'
+          UNION ALL SELECT ${EVENT_COLS.join(",")} FROM events WHERE room_id = ? AND ${THREAD_ROW} AND ${THREAD_ROOT} = ?)`;
+        args.unshift(roomId, q.thread, roomId, q.thread);
+      }
       if (q.before !== undefined) conds.push("seq < ?"), args.push(q.before);
       if (q.after !== undefined) conds.push("seq > ?"), args.push(q.after);
       const ascending = q.after !== undefined;
       args.push(q.limit + 1);
-      const rows = await conn.all(`SELECT ${EVENT_COLS.join(",")} FROM events WHERE ${conds.join(" AND ")} ORDER BY seq ${ascending ? "ASC" : "DESC"} LIMIT ?`, args);
+      const rows = await conn.all(`SELECT ${EVENT_COLS.join(",")} FROM ${from} WHERE ${conds.join(" AND ")} ORDER BY seq ${ascending ? "ASC" : "DESC"} LIMIT ?`, args);
       const hasMore = rows.length > q.limit;
       const page = rows.slice(0, q.limit).map((r) => eventToWire(rowFromSql(r)));
       if (!ascending) page.reverse();

@@ -161,12 +161,18 @@ export function createPostgresLog(db: PgDb, client: SQL): LogPart {
     async events(roomId, q) {
       const conds = ["room_id = $1"];
       const args: unknown[] = [roomId];
-      if (q.thread !== undefined) args.push(q.thread), conds.push(`kind = 'message' AND (seq = $2 OR (${THREAD_ROW} AND ${THREAD_ROOT} = $2))`);
+      let from = "events";
+      if (q.thread !== undefined) {
+        // The root by its key, the replies through the thread index: two searches, never a scan of the room.
+        args.push(q.thread);
+        from = `(SELECT ${EVENT_COLS} FROM events WHERE room_id = $1 AND seq = $2 AND kind = 'message'
+          UNION ALL SELECT ${EVENT_COLS} FROM events WHERE room_id = $1 AND ${THREAD_ROW} AND ${THREAD_ROOT} = $2) AS t`;
+      }
       if (q.before !== undefined) args.push(q.before), conds.push(`seq < $${args.length}`);
       if (q.after !== undefined) args.push(q.after), conds.push(`seq > $${args.length}`);
       const ascending = q.after !== undefined;
       args.push(q.limit + 1);
-      const rows = await client.unsafe(`SELECT ${EVENT_COLS} FROM events WHERE ${conds.join(" AND ")} ORDER BY seq ${ascending ? "ASC" : "DESC"} LIMIT $${args.length}`, args);
+      const rows = await client.unsafe(`SELECT ${EVENT_COLS} FROM ${from} WHERE ${conds.join(" AND ")} ORDER BY seq ${ascending ? "ASC" : "DESC"} LIMIT $${args.length}`, args);
       const hasMore = rows.length > q.limit;
       const page = (rows as Record<string, unknown>[]).slice(0, q.limit).map((r) => eventToWire(eventRow(r)));
       if (!ascending) page.reverse();

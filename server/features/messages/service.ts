@@ -20,6 +20,8 @@ export interface MessageHooks {
   copyUploads?(fromRoom: string, toRoom: string, sender: string, ids: string[]): Promise<string[]>;
   removeUploads?(room: string, msgSeq: number): Promise<void>;
   pushOffline?(userId: string, n: { kind: NotificationKind; room: string; seq: number; sender: string; body: string }): Promise<unknown>;
+  /** A new message was committed (not a repeat): link previews start here, off the send's path. Must not throw. */
+  sent?(w: Written): void;
 }
 
 const MENTION_RE = /(?:^|[^\w@])@([a-z0-9_.-]{3,32})/gi;
@@ -181,6 +183,7 @@ export function createMessages(ctx: Context, hooks: MessageHooks = {}) {
       if (!w.duplicate && (heard.length || threadPeople.length || kinds.get(m.room) !== "public")) {
         notify(w, heard, threadPeople).catch((e) => log.warn("notify failed", { err: String(e) }));
       }
+      if (!w.duplicate) hooks.sent?.(w);
       return w;
     },
 

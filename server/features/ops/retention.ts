@@ -1,14 +1,14 @@
-// Retention: a background job that expires old messages the way a delete does (a tombstone, a `delete` event with `expired: true`), run by one node of a cluster at a time.
+// Retention (--retention-days): a background job that expires old messages the way a delete does (a
+// tombstone, a `delete` event with `expired: true`), run by one node of a cluster at a time (leased-job.ts).
 
 import type { Context } from "../../context";
 import type { NewEvent, RoomRow } from "../../ports/store";
 import type { RoomEvent } from "../../protocol/types";
+import { leasedJob } from "./leased-job";
 
 export const RETENTION_LEASE = "retention";
 /** The contract's "at least every 10 s". */
 export const RETENTION_INTERVAL_MS = 10_000;
-/** Longer than any pass: a node that dies holding it is replaced within this. Renewed before every room page. */
-export const RETENTION_LEASE_MS = 60_000;
 /** Messages expired per pass at most (a backlog clears over several passes, leaving the writer to the live traffic). */
 const MAX_PER_PASS = 5_000;
 /** Events read per page, and delete events per transaction at most. */
@@ -21,13 +21,6 @@ export interface RetentionOptions {
   /** After a delete commits, its uploads' bytes go (the uploads service's removeForMessage). */
   removeUploads(room: string, msgSeq: number): Promise<void>;
   intervalMs?: number;
-  leaseMs?: number;
-}
-
-export interface PassResult {
-  /** False when another node holds the lease: this node did nothing. */
-  ran: boolean;
-  expired: number;
 }
 
 /** Server-wide --retention-days as a cutoff: messages older than that many days. */
@@ -39,34 +32,31 @@ export const retentionCutoff = (days: number) => (_room: RoomRow, now: number) =
  * `expired: true`, appended through the writer so they are fanned out and replayed on resume like any
  * event. This is the one way messages expire: server-wide retention and per-room expiry both use it.
  */
-export async function expireMessages(ctx: Context, messages: { room: string; seq: number; sender: string }[], removeUploads: RetentionOptions["removeUploads"]): Promise<void> {
-  if (messages.length === 0) return;
+export async function expireMessages(ctx: Context, messages: { room: string; seq: number; sender: string }[], removeUploads: RetentionOptions["removeUploads"]): Promise<number> {
+  // A message its sender or an admin deleted since it was read gets no second delete event.
+  const live = [];
+  for (const m of messages) if ((await ctx.store.message(m.room, m.seq))?.deleted === false) live.push(m);
+  if (live.length === 0) return 0;
   const now = ctx.clock.now();
-  const events: NewEvent[] = messages.map((m) => ({
+  const events: NewEvent[] = live.map((m) => ({
     room: m.room, kind: "delete", sender: m.sender, ts: now, data: { msgSeq: m.seq, expired: true }, effects: [{ type: "message.delete", msgSeq: m.seq }],
   }));
   await ctx.writer.appendAll(events);
-  for (const m of messages) await removeUploads(m.room, m.seq);
+  for (const m of live) await removeUploads(m.room, m.seq);
+  return live.length;
 }
 
 export function createRetention(ctx: Context, opts: RetentionOptions) {
-  const holder = ctx.ids.id();
-  const leaseMs = opts.leaseMs ?? RETENTION_LEASE_MS;
-  /** Per room, the seq below which every event was looked at (messages there are expired or newer than a cutoff once were). */
+  /** Per room, the seq up to which every event was looked at (messages there are expired, or were newer than the cutoff then). */
   const scanned = new Map<string, number>();
-  let timer: ReturnType<typeof setInterval> | undefined;
-  let running: Promise<PassResult> | undefined;
   let stopped = false;
   const stats = { passes: 0, expired: 0 };
-
-  const hold = () => ctx.store.takeLease(RETENTION_LEASE, holder, ctx.clock.now(), leaseMs);
 
   /** The messages of one room past its cutoff, oldest first, from where the last pass stopped; stops at the first event not past it. */
   async function expireRoom(room: RoomRow, cutoff: number, budget: number): Promise<number> {
     let done = 0;
     let from = scanned.get(room.id) ?? 0;
     while (from < room.lastSeq && done < budget && !stopped) {
-      if (!(await hold())) return done; // lost the lease (a pause longer than it): another node carries on
       const page = await ctx.store.events(room.id, { after: from, limit: Math.min(PAGE, budget - done) });
       const due: { room: string; seq: number; sender: string }[] = [];
       let last = from;
@@ -79,8 +69,7 @@ export function createRetention(ctx: Context, opts: RetentionOptions) {
         last = e.seq;
         if (e.kind === "message" && !e.deleted) due.push({ room: room.id, seq: e.seq, sender: e.sender });
       }
-      await expireMessages(ctx, due, opts.removeUploads);
-      done += due.length;
+      done += await expireMessages(ctx, due, opts.removeUploads);
       scanned.set(room.id, last);
       if (reached || page.events.length === 0) break;
       from = last;
@@ -88,15 +77,14 @@ export function createRetention(ctx: Context, opts: RetentionOptions) {
     return done;
   }
 
-  /** One pass over every room, if this node holds (or takes) the lease. */
-  async function pass(): Promise<PassResult> {
-    if (!(await hold())) return { ran: false, expired: 0 };
+  /** One pass over every room (leasedJob runs it only on the node holding the lease). */
+  async function pass(now: number): Promise<void> {
     stats.passes++;
     let expired = 0;
     for (let after: string | undefined; !stopped && expired < MAX_PER_PASS; ) {
       const rooms = await ctx.store.allRooms({ after, limit: ROOMS_PAGE });
       for (const room of rooms) {
-        const cutoff = opts.cutoff(room, ctx.clock.now());
+        const cutoff = opts.cutoff(room, now);
         if (cutoff === undefined || (scanned.get(room.id) ?? 0) >= room.lastSeq) continue;
         expired += await expireRoom(room, cutoff, MAX_PER_PASS - expired);
         if (expired >= MAX_PER_PASS || stopped) break;
@@ -106,33 +94,20 @@ export function createRetention(ctx: Context, opts: RetentionOptions) {
     }
     stats.expired += expired;
     if (expired > 0) ctx.log.info("retention pass", { expired });
-    return { ran: true, expired };
   }
 
-  /** Never two passes at once on this node: a tick that finds one running waits for it. */
-  const runOnce = () =>
-    (running ??= pass()
-      .catch((e) => {
-        ctx.log.warn("retention pass failed", { err: String(e) });
-        return { ran: false, expired: 0 };
-      })
-      .finally(() => (running = undefined)));
-
+  // The once-per-cluster mechanism every background job shares (a lease named after the job).
+  const job = leasedJob(ctx, { name: RETENTION_LEASE, everyMs: opts.intervalMs ?? RETENTION_INTERVAL_MS, pass });
+  const runOnce = () => job.runOnce().catch((e) => (ctx.log.warn("retention pass failed", { err: String(e) }), false));
+  void runOnce(); // a server that was down catches up at once, not a period later
   return {
-    holder,
     stats,
+    /** One pass now, if this node holds (or takes) the lease; true when it ran. */
     runOnce,
-    start() {
-      void runOnce();
-      timer = setInterval(() => void runOnce(), opts.intervalMs ?? RETENTION_INTERVAL_MS);
-      timer.unref?.();
-    },
     /** Stops the timer and lets the lease go, so another node takes over at once. */
     async stop() {
       stopped = true;
-      clearInterval(timer);
-      await running;
-      await ctx.store.releaseLease(RETENTION_LEASE, holder).catch(() => undefined);
+      await job.stop();
     },
   };
 }

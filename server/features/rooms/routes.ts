@@ -68,6 +68,6 @@ export function roomRoutes(ctx: Context, rooms: Rooms, messages: Messages) {
     .get(
       "/api/rooms/:id/messages",
       async ({ request, params, query }) => messages.history((await me(request)).id, params.id, query),
-      { query: t.Object({ before: SeqQuery, after: SeqQuery, limit: t.Optional(t.Integer({ minimum: 1 })) }) },
+      { query: t.Object({ before: SeqQuery, after: SeqQuery, limit: t.Optional(t.Integer({ minimum: 1 })), thread: SeqQuery }) },
     );
 }

@@ -14,6 +14,7 @@ import { leaseRules } from "./store/leases";
 import { sideStoreRules } from "./store/side-stores";
 import { identityRules } from "./store/identities";
 import { teamRules } from "./store/team";
+import { depthRules } from "./store/depth";
 
 export type { StoreFactory } from "./store/fixtures";
 
@@ -30,6 +31,7 @@ export function storeContract(name: string, factory: StoreFactory) {
     searchRules(factory);
     accountRules(factory);
     teamRules(factory);
+    depthRules(factory);
     sideStoreRules(factory);
     identityRules(factory);
     secretRules(factory);

@@ -214,7 +214,7 @@ export const api = {
     request<unknown>("POST", `/api/rooms/${encodeURIComponent(id)}/members`, { username }),
   dm: (username: string) => request<{ room: Room }>("POST", "/api/dm", { username }),
   members: (id: string) => request<{ members: Member[] }>("GET", `/api/rooms/${r(id)}/members`),
-  updateRoom: (id: string, patch: { name?: string; topic?: string; slowModeSec?: number }) =>
+  updateRoom: (id: string, patch: { name?: string; topic?: string; slowModeSec?: number; messageTtlSec?: number }) =>
     request<{ room: Room }>("PATCH", `/api/rooms/${r(id)}`, patch),
   kick: (id: string, userId: string) => request<void>("DELETE", `/api/rooms/${r(id)}/members/${r(userId)}`),
   ban: (id: string, userId: string) => request<void>("POST", `/api/rooms/${r(id)}/bans`, { userId }),
@@ -236,6 +236,10 @@ export const api = {
   changePassword: (currentPassword: string, newPassword: string) => request<void>("POST", "/api/me/password", { currentPassword, newPassword }),
   sessions: () => request<{ sessions: SessionInfo[] }>("GET", "/api/me/sessions"),
   endSession: (id: string) => request<void>("DELETE", `/api/me/sessions/${r(id)}`),
+  // Blocking (1.2)
+  blocks: () => request<{ blocks: { user: User; createdAt: number }[] }>("GET", "/api/me/blocks"),
+  block: (userId: string) => request<void>("PUT", `/api/me/blocks/${r(userId)}`),
+  unblock: (userId: string) => request<void>("DELETE", `/api/me/blocks/${r(userId)}`),
   users: (q: string, limit = 20) => request<{ users: User[] }>("GET", `/api/users?${new URLSearchParams({ q, limit: String(limit) })}`),
   // Invites and administration (1.1, server admins)
   inviteInfo: (code: string) => request<{ invite: { expiresAt: number; rooms: { name: string }[] } }>("GET", `/api/invites/${r(code)}`, undefined, false),

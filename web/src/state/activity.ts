@@ -5,8 +5,10 @@ import { send } from "../lib/socket";
 
 const [typing, setTyping] = createStore<Record<string, Record<string, number>>>({});
 const [receipts, setReceipts] = createStore<Record<string, Record<string, number>>>({});
+/** Delivered marks of other members (protocol 1.2): room → user → seq; a read mark implies delivery. */
+const [deliveries, setDeliveries] = createStore<Record<string, Record<string, number>>>({});
 const [now, setNow] = createSignal(Date.now());
-export { typing, receipts };
+export { typing, receipts, deliveries };
 
 let clockSkew = 0; // serverTime - local time
 export function setServerTime(serverTime: number): void {
@@ -32,9 +34,30 @@ export function typers(room: string, exclude?: string): string[] {
   return Object.keys(m).filter((u) => u !== exclude && m[u] > t);
 }
 
-export function onReceipt(room: string, userId: string, seq: number): void {
+export function onReceipt(room: string, userId: string, seq: number, delivered = 0): void {
   const prev = receipts[room]?.[userId] ?? 0;
   if (seq > prev) setReceipts(room, (m) => ({ ...(m ?? {}), [userId]: seq }));
+  const d = Math.max(seq, delivered);
+  if (d > (deliveries[room]?.[userId] ?? 0)) setDeliveries(room, (m) => ({ ...(m ?? {}), [userId]: d }));
+}
+
+const DELIVERED_EVERY_MS = 1000;
+const deliveredSent: Record<string, number> = {};
+const deliveredWant: Record<string, number> = {};
+const deliveredTimer: Record<string, ReturnType<typeof setTimeout>> = {};
+
+/**
+ * Tell the server what reached this client: forward only, at most one frame a second per room
+ * (the newest seq wins; a later one inside the second is sent when the second is over).
+ */
+export function reportDelivered(room: string, seq: number): void {
+  if (seq > (deliveredWant[room] ?? 0)) deliveredWant[room] = seq;
+  if (deliveredTimer[room] || (deliveredWant[room] ?? 0) <= (deliveredSent[room] ?? 0)) return;
+  if (send({ type: "delivered", room, seq: deliveredWant[room] })) deliveredSent[room] = deliveredWant[room];
+  deliveredTimer[room] = setTimeout(() => {
+    delete deliveredTimer[room];
+    reportDelivered(room, 0);
+  }, DELIVERED_EVERY_MS);
 }
 
 const lastTypingSent: Record<string, number> = {};

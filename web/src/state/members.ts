@@ -27,7 +27,7 @@ export function loadMembers(room: string, force = false): Promise<void> {
       for (const m of list) {
         rememberUser(m.user);
         if (m.presence) applyPresence({ ...m.presence, userId: m.user.id });
-        onReceipt(room, m.user.id, m.readSeq ?? 0);
+        onReceipt(room, m.user.id, m.readSeq ?? 0, m.deliveredSeq ?? 0);
         next[m.user.id] = { userId: m.user.id, role: m.role, silencedUntil: m.silencedUntil ?? null };
       }
       setMembers(room, next);

@@ -3,14 +3,20 @@ import type { Attachment, ClientFrame } from "../../../server/protocol/types";
 import type { ApiError } from "../lib/errors";
 import { isOpen, request, send } from "../lib/socket";
 import { applyEvent } from "./events";
-import { addPending, discard, pending, sendable, updatePending } from "./outbox";
+import { addPending, discard, newId, pending, sendable, updatePending } from "./outbox";
 import { markRoomRead, rooms } from "./rooms";
 
 const inFlight = new Set<string>();
 
-/** Queue a message (shown at once as pending) and send it when connected. */
-export function sendMessage(room: string, body: string, replyTo?: number, attachments?: Attachment[]): void {
-  transmit(addPending(room, body, replyTo, attachments).clientMsgId);
+/** Queue a message (shown at once as pending) and send it when connected; `thread` makes it a thread reply. */
+export function sendMessage(room: string, body: string, replyTo?: number, attachments?: Attachment[], thread?: { root: number; alsoInRoom: boolean }): void {
+  transmit(addPending(room, body, replyTo, attachments, thread).clientMsgId);
+}
+
+/** Forward message `seq` of room `from` into room `to` (the server copies its body and files). */
+export async function forwardMessage(to: string, from: string, seq: number): Promise<void> {
+  const ok = await request({ type: "send", room: to, clientMsgId: newId(), body: "", forward: { room: from, seq } });
+  if (ok.event) applyEvent(ok.event);
 }
 
 export function retry(clientMsgId: string): void {
@@ -22,7 +28,7 @@ function transmit(clientMsgId: string): void {
   const p = pending(clientMsgId);
   if (!p || p.state !== "sending" || inFlight.has(clientMsgId) || !isOpen()) return;
   inFlight.add(clientMsgId);
-  const frame = { type: "send" as const, room: p.room, clientMsgId: p.clientMsgId, body: p.body, replyTo: p.replyTo, attachments: p.attachments?.map((a) => a.id) };
+  const frame = { type: "send" as const, room: p.room, clientMsgId: p.clientMsgId, body: p.body, replyTo: p.replyTo, attachments: p.attachments?.map((a) => a.id), thread: p.thread, alsoInRoom: p.alsoInRoom };
   request(frame, `send:${p.clientMsgId}`.slice(0, 64))
     .then((ok) => {
       inFlight.delete(clientMsgId);

@@ -8,6 +8,9 @@ export interface Pending {
   body: string;
   replyTo?: number;
   attachments?: Attachment[];
+  /** A thread reply: the root's seq; alsoInRoom shows it in the room too. */
+  thread?: number;
+  alsoInRoom?: boolean;
   ts: number;
   state: "sending" | "failed";
   error?: string;
@@ -42,14 +45,15 @@ export function clearOutbox(): void {
   setOutbox("list", []);
 }
 
-function newId(): string {
+export function newId(): string {
   if (crypto.randomUUID) return crypto.randomUUID();
   return Date.now().toString(36) + Math.random().toString(36).slice(2);
 }
 
 /** Add a message to send; returns its pending record. */
-export function addPending(room: string, body: string, replyTo?: number, attachments?: Attachment[]): Pending {
+export function addPending(room: string, body: string, replyTo?: number, attachments?: Attachment[], thread?: { root: number; alsoInRoom: boolean }): Pending {
   const p: Pending = { room, clientMsgId: newId(), body, replyTo, attachments: attachments?.length ? attachments : undefined, ts: Date.now(), state: "sending" };
+  if (thread) Object.assign(p, { thread: thread.root, alsoInRoom: thread.alsoInRoom || undefined });
   setOutbox("list", (l) => [...l, p]);
   persist();
   return p;

@@ -43,7 +43,7 @@ export async function openDm(username: string): Promise<Room> {
 
 export const addMember = (room: string, username: string) => api.invite(room, username);
 
-export async function saveRoomSettings(prev: Room, patch: { name?: string; topic?: string; slowModeSec?: number }): Promise<void> {
+export async function saveRoomSettings(prev: Room, patch: { name?: string; topic?: string; slowModeSec?: number; messageTtlSec?: number }): Promise<void> {
   const { room } = await api.updateRoom(prev.id, patch);
   upsertRoom({ ...prev, ...room, role: prev.role, unread: prev.unread, mentions: prev.mentions, notificationsMuted: prev.notificationsMuted });
 }

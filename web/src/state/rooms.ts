@@ -56,6 +56,7 @@ export function bumpRoom(ev: RoomEvent, myId: string | undefined, mentioned: boo
     if (ev.name !== undefined) setRooms(ev.room, "name", ev.name);
     if (ev.topic !== undefined) setRooms(ev.room, "topic", ev.topic);
     if (ev.slowModeSec !== undefined) setRooms(ev.room, "slowModeSec", ev.slowModeSec);
+    if (ev.messageTtlSec !== undefined) setRooms(ev.room, "messageTtlSec", ev.messageTtlSec);
   }
 }
 

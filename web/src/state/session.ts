@@ -2,6 +2,7 @@
 import { createSignal } from "solid-js";
 import type { Room } from "../../../server/protocol/types";
 import { api, getSession, onSession, request, setSession, type EndReason, type Session } from "../lib/api";
+import { clearBlocks, loadBlocks } from "./blocks";
 import { me, setMe } from "./me";
 import { forgetMembers } from "./members";
 import { clearOutbox, loadOutbox } from "./outbox";
@@ -35,6 +36,7 @@ function begin(s: Session): void {
   loadOutbox(s.user.id);
   startSync();
   void checkPush();
+  void loadBlocks().catch(() => undefined);
 }
 
 function end(): void {
@@ -46,6 +48,7 @@ function end(): void {
   clearRooms();
   clearStaged();
   forgetMembers();
+  clearBlocks();
   resetUsers();
 }
 

@@ -2,7 +2,7 @@
 import type { ServerFrame } from "../../../server/protocol/types";
 import { getSession, refresh, setSession } from "../lib/api";
 import { startSocket, stopSocket } from "../lib/socket";
-import { onReceipt, onTyping, setServerTime } from "./activity";
+import { onReceipt, onTyping, reportDelivered, setServerTime } from "./activity";
 import { applyEvent } from "./events";
 import { applyUser } from "./me";
 import { flushOutbox } from "./messages";
@@ -34,13 +34,17 @@ function onFrame(f: ServerFrame): void {
       for (const p of f.presence ?? []) applyPresence(p);
       announceStatus();
       flushOutbox();
+      // Everything up to each room's lastSeq has reached this client (protocol 1.2 delivered ticks).
+      for (const r of f.rooms ?? []) reportDelivered(r.id, r.lastSeq);
       // Timelines loaded while offline may have fallen behind the welcome's lastSeq; one opened while offline
       // (the app shell started with no server) never loaded: load it now.
       for (const r of f.rooms ?? []) if (hasTimeline(r.id)) void loadLatest(r.id, r.lastSeq).then(() => fillAfter(r.id, r.lastSeq));
       return;
     }
     case "event":
-      return applyEvent(f.event);
+      applyEvent(f.event);
+      if (f.event.sender !== getSession()?.user.id) reportDelivered(f.event.room, f.event.seq);
+      return;
     case "gap":
       if (hasTimeline(f.room)) void fillAfter(f.room, f.toSeq);
       return;
@@ -48,7 +52,7 @@ function onFrame(f: ServerFrame): void {
       if (f.userId !== getSession()?.user.id) onTyping(f.room, f.userId, f.expiresAt);
       return;
     case "receipt":
-      return onReceipt(f.room, f.userId, f.seq);
+      return onReceipt(f.room, f.userId, f.seq, f.delivered);
     case "presence":
       return applyPresence(f);
     case "notification":

@@ -1,8 +1,9 @@
 // Per-room event timelines: dedupe by (room, seq), fold edits/deletes/reactions, page history and fill gaps.
-import { createStore, produce } from "solid-js/store";
+import { createStore, produce, reconcile } from "solid-js/store";
 import type { MessageEvent, RoomEvent } from "../../../server/protocol/types";
 import { fold, type Item, type Mod, type MsgItem } from "./fold";
 import { api } from "../lib/api";
+import { request } from "../lib/socket";
 import { rememberUser } from "./users";
 
 export interface Timeline {
@@ -19,17 +20,30 @@ interface Raw {
   seen: Set<number>;
   msgs: Map<number, MessageEvent>;
   mods: Map<number, Mod[]>;
+  /** Thread replies by root seq (from the room's timeline and from thread pages). */
+  replies: Map<number, Map<number, MessageEvent>>;
   filling: boolean;
+}
+
+/** An open thread panel: the root first, then its replies in seq order. */
+export interface ThreadView {
+  items: MsgItem[];
+  hasMoreBefore: boolean;
+  loading: boolean;
+  loaded: boolean;
+  error?: string;
 }
 
 const [timelines, setTimelines] = createStore<Record<string, Timeline>>({});
 const raws = new Map<string, Raw>();
-export { timelines };
+const [threads, setThreads] = createStore<Record<string, ThreadView>>({});
+export { timelines, threads };
+export const threadKey = (room: string, root: number) => `${room}#${root}`;
 export type { Item, MsgItem, SysItem } from "./fold";
 
 function raw(room: string): Raw {
   let r = raws.get(room);
-  if (!r) raws.set(room, (r = { seen: new Set(), msgs: new Map(), mods: new Map(), filling: false }));
+  if (!r) raws.set(room, (r = { seen: new Set(), msgs: new Map(), mods: new Map(), replies: new Map(), filling: false }));
   return r;
 }
 
@@ -48,6 +62,26 @@ export function hasTimeline(room: string): boolean {
   return !!timelines[room];
 }
 
+const isMod = (ev: RoomEvent | Mod): ev is Mod => ev.kind === "edit" || ev.kind === "delete" || ev.kind === "reaction" || ev.kind === "preview";
+const foldSeq = (r: Raw, seq: number) => fold(r.msgs.get(seq)!, r.mods.get(seq), r.replies.get(seq)?.values());
+
+function addReply(r: Raw, ev: MessageEvent): void {
+  const root = ev.threadRoot!;
+  let m = r.replies.get(root);
+  if (!m) r.replies.set(root, (m = new Map()));
+  m.set(ev.seq, ev);
+}
+
+/** Rebuild an open thread panel from the room's raw events. */
+function refreshThread(room: string, root: number): void {
+  const key = threadKey(room, root);
+  const r = raws.get(room);
+  if (!threads[key] || !r) return;
+  const seqs = [...(r.replies.get(root)?.keys() ?? [])].sort((a, b) => a - b);
+  if (r.msgs.has(root)) seqs.unshift(root);
+  setThreads(key, "items", reconcile(seqs.map((s) => foldSeq(r, s)), { key: "seq" }));
+}
+
 /** Add events (any order, duplicates allowed). Returns the events that were new. */
 export function ingest(room: string, events: RoomEvent[]): RoomEvent[] {
   if (!timelines[room]) return [];
@@ -55,20 +89,30 @@ export function ingest(room: string, events: RoomEvent[]): RoomEvent[] {
   const fresh = events.filter((e) => e && typeof e.seq === "number" && !r.seen.has(e.seq)).sort((a, b) => a.seq - b.seq);
   if (!fresh.length) return [];
   const touched = new Set<number>();
+  const threadsTouched = new Set<number>();
   setTimelines(
     room,
     produce((tl) => {
-      for (const ev of fresh) {
+      for (const ev of fresh as (RoomEvent | Mod)[]) {
         r.seen.add(ev.seq);
         if (ev.kind === "message") {
           r.msgs.set(ev.seq, ev);
+          if (ev.threadRoot !== undefined) {
+            addReply(r, ev);
+            touched.add(ev.threadRoot);
+            threadsTouched.add(ev.threadRoot);
+            if (!ev.alsoInRoom) continue;
+          }
           const i = findIndex(tl.items, ev.seq);
-          tl.items.splice(i, 0, fold(ev, r.mods.get(ev.seq)));
-        } else if (ev.kind === "edit" || ev.kind === "delete" || ev.kind === "reaction") {
+          tl.items.splice(i, 0, foldSeq(r, ev.seq));
+        } else if (isMod(ev)) {
           const list = r.mods.get(ev.msgSeq) ?? [];
           list.push(ev);
           r.mods.set(ev.msgSeq, list);
-          if (r.msgs.has(ev.msgSeq)) touched.add(ev.msgSeq);
+          const target = r.msgs.get(ev.msgSeq);
+          if (target) touched.add(ev.msgSeq);
+          if (target?.threadRoot !== undefined) threadsTouched.add(target.threadRoot);
+          else if (target) threadsTouched.add(ev.msgSeq);
         } else if (ev.kind === "member" || ev.kind === "room") {
           if (ev.kind === "member") rememberUser(ev.user);
           const i = findIndex(tl.items, ev.seq);
@@ -79,7 +123,7 @@ export function ingest(room: string, events: RoomEvent[]): RoomEvent[] {
         const i = findIndex(tl.items, seq);
         const cur = tl.items[i];
         if (cur?.seq !== seq || cur.t !== "msg") continue;
-        const next = fold(r.msgs.get(seq)!, r.mods.get(seq));
+        const next = foldSeq(r, seq);
         Object.assign(cur, next);
         for (const k of Object.keys(cur.reactions)) if (!next.reactions[k]) delete cur.reactions[k];
       }
@@ -90,7 +134,35 @@ export function ingest(room: string, events: RoomEvent[]): RoomEvent[] {
       tl.head = h;
     }),
   );
+  for (const root of threadsTouched) refreshThread(room, root);
   return fresh;
+}
+
+/** Open a thread panel: load the newest page of the root and its replies (history with `thread`). */
+export async function loadThread(room: string, root: number, older = false): Promise<void> {
+  const key = threadKey(room, root);
+  const cur = threads[key];
+  if (cur?.loading || (older && !cur?.hasMoreBefore) || (!older && cur?.loaded)) return;
+  if (!cur) setThreads(key, { items: [], hasMoreBefore: false, loading: true, loaded: false });
+  else setThreads(key, "loading", true);
+  const r = raw(room);
+  const lowest = older ? [...(r.replies.get(root)?.keys() ?? [])].reduce((a, b) => Math.min(a, b), Infinity) : Infinity;
+  try {
+    const ok = await request({ type: "history", room, thread: root, limit: 50, before: Number.isFinite(lowest) ? lowest : undefined });
+    for (const ev of (ok.events ?? []) as RoomEvent[]) {
+      if (ev.kind !== "message") continue;
+      if (!r.msgs.has(ev.seq)) r.msgs.set(ev.seq, ev);
+      if (ev.threadRoot === root) addReply(r, r.msgs.get(ev.seq)!);
+    }
+    setThreads(key, { loading: false, loaded: true, hasMoreBefore: !!ok.hasMore, error: undefined });
+    refreshThread(room, root);
+  } catch (e) {
+    setThreads(key, { loading: false, error: (e as Error).message || "Could not load the thread" });
+  }
+}
+
+export function closeThread(room: string, root: number): void {
+  setThreads(threadKey(room, root), undefined!);
 }
 
 /** Highest seq seen that lies beyond the contiguous head (a hole to fill), or 0. */
@@ -199,5 +271,6 @@ export function findMsg(room: string, seq: number): MsgItem | undefined {
 
 export function clearTimelines(): void {
   for (const k of Object.keys(timelines)) setTimelines(k, undefined!);
+  for (const k of Object.keys(threads)) setThreads(k, undefined!);
   raws.clear();
 }

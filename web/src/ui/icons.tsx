@@ -35,3 +35,9 @@ export const IconCompass = () => base(<><circle cx="12" cy="12" r="9" /><path d=
 export const IconShield = () => base(<path d="M12 3 4 6v6c0 5 3.5 8 8 9 4.5-1 8-4 8-9V6z" />);
 export const IconUser = () => base(<><circle cx="12" cy="8" r="4" /><path d="M4 21a8 8 0 0 1 16 0" /></>);
 export const IconCopy = () => base(<><rect x="9" y="9" width="12" height="12" rx="2" /><path d="M5 15H4a1 1 0 0 1-1-1V4a1 1 0 0 1 1-1h10a1 1 0 0 1 1 1v1" /></>, 16);
+export const IconThread = () => base(<path d="M21 12a8 8 0 0 1-11.6 7.1L4 21l1.9-5.4A8 8 0 1 1 21 12zM8 10h8M8 14h5" />, 16);
+export const IconForward = () => base(<path d="m15 4 5 5-5 5M20 9H10a6 6 0 0 0-6 6v4" />, 16);
+export const IconMic = () => base(<><rect x="9" y="3" width="6" height="11" rx="3" /><path d="M5 11a7 7 0 0 0 14 0M12 18v3" /></>);
+export const IconPlay = () => base(<path d="M7 4v16l13-8z" />, 16);
+export const IconPause = () => base(<path d="M7 4h3v16H7zM14 4h3v16h-3z" />, 16);
+export const IconStop = () => base(<rect x="6" y="6" width="12" height="12" rx="2" />, 16);

@@ -1,7 +1,7 @@
 // Store contract, leases (one node of a cluster runs a background job) and the room listing such a job walks.
 
 import { describe, expect, test } from "bun:test";
-import { newRoom, newUser, uniq, useFreshStore, type StoreFactory } from "./fixtures";
+import { deleteEv, msg, newRoom, newUser, one, tick, uniq, useFreshStore, type StoreFactory } from "./fixtures";
 
 export function leaseRules(factory: StoreFactory) {
   describe("leases and every room", () => {
@@ -54,6 +54,32 @@ export function leaseRules(factory: StoreFactory) {
       expect(ids).toEqual([...ids].sort());
       for (const r of made) expect(all.find((x) => x.id === r.id)).toEqual(await s.roomById(r.id));
       expect(await s.allRooms({ after: ids[ids.length - 1], limit: 10 })).toEqual([]);
+    });
+
+    test("STORE-145 messageTtlSec: set by room.update (0 at creation); expiredMessages gives the live messages older than it, by room and seq, `limit` at most", async () => {
+      const s = fresh.store;
+      const u = await newUser(s);
+      const room = await newRoom(s, u.id);
+      const other = await newRoom(s, u.id); // no TTL: never listed
+      expect(room.messageTtlSec).toBe(0);
+      const old1 = await one(s, msg(room.id, u.id, "old one"));
+      const old2 = await one(s, msg(room.id, u.id, "old two"));
+      const gone = await one(s, msg(room.id, u.id, "old deleted"));
+      await one(s, deleteEv(room.id, u.id, gone.seq));
+      await one(s, msg(other.id, u.id, "old elsewhere"));
+      const fresh1 = await one(s, msg(room.id, u.id, "fresh"));
+      await one(s, { room: room.id, kind: "room", sender: u.id, ts: tick(), data: { messageTtlSec: 60 }, effects: [{ type: "room.update", messageTtlSec: 60 }] });
+      expect((await s.roomById(room.id))!.messageTtlSec).toBe(60);
+      const mine = async (now: number, limit = 100) => (await s.expiredMessages(now, limit)).filter((m) => m.room === room.id || m.room === other.id);
+      expect(await mine(fresh1.ts + 60_000)).toEqual([
+        { room: room.id, seq: old1.seq, sender: u.id },
+        { room: room.id, seq: old2.seq, sender: u.id },
+      ]); // fresh1.ts is not < now - 60 s
+      expect(await mine(fresh1.ts + 60_001)).toHaveLength(3);
+      expect(await mine(old1.ts + 60_000)).toEqual([]);
+      expect((await s.expiredMessages(fresh1.ts + 60_001, 1)).length).toBe(1);
+      await one(s, { room: room.id, kind: "room", sender: u.id, ts: tick(), data: { messageTtlSec: 0 }, effects: [{ type: "room.update", messageTtlSec: 0 }] });
+      expect(await mine(fresh1.ts + 1e9)).toEqual([]);
     });
   });
 }

@@ -15,6 +15,8 @@ import { attachFiles, Composer } from "./Composer";
 import { slowLabel } from "./Message";
 import { MessageList } from "./MessageList";
 import { RoomActions } from "./RoomActions";
+import { ForwardDialog } from "./ForwardDialog";
+import { ThreadPanel } from "./ThreadPanel";
 
 function typingText(names: string[]): string {
   if (!names.length) return "";
@@ -31,6 +33,8 @@ export function Conversation(p: { roomId: string }) {
   const [unreadFrom, setUnreadFrom] = createSignal(0);
   const [highlight, setHighlight] = createSignal<number | undefined>();
   const [dragging, setDragging] = createSignal(false);
+  const [thread, setThread] = createSignal<number | undefined>();
+  const [forwarding, setForwarding] = createSignal<MsgItem | undefined>();
 
   createEffect(
     on(
@@ -38,6 +42,7 @@ export function Conversation(p: { roomId: string }) {
       (id) => {
         const r = rooms[id];
         setUnreadFrom(r && (r.unread ?? 0) > 0 ? (r.lastReadSeq ?? 0) : 0);
+        setThread(undefined);
         void loadLatest(id, r?.lastSeq ?? 0);
         void loadMembers(id, true);
       },
@@ -60,6 +65,8 @@ export function Conversation(p: { roomId: string }) {
       setReplyTo(undefined);
       setEditing(item);
     },
+    onThread: (seq: number) => setThread(seq),
+    onForward: (item: MsgItem) => setForwarding(item),
     editingSeq: () => editing()?.seq,
     highlightSeq: highlight,
     setHighlight,
@@ -101,6 +108,7 @@ export function Conversation(p: { roomId: string }) {
   return (
     <section
       class="conversation"
+      classList={{ "with-thread": thread() !== undefined }}
       aria-label={`Conversation: ${title()}`}
       onDragEnter={(e) => hasFiles(e) && (e.preventDefault(), depth++, setDragging(true))}
       onDragOver={(e) => hasFiles(e) && e.preventDefault()}
@@ -148,6 +156,12 @@ export function Conversation(p: { roomId: string }) {
           </Show>
         </div>
         <Composer api={composerApi} />
+        <Show when={thread()}>
+          {(root) => <ThreadPanel root={root()} ctx={ctx} onClose={() => setThread(undefined)} />}
+        </Show>
+      </Show>
+      <Show when={forwarding()}>
+        {(item) => <ForwardDialog room={p.roomId} item={item()} onClose={() => setForwarding(undefined)} />}
       </Show>
       <Show when={dragging()}>
         <div class="drop-zone" aria-hidden="true">

@@ -1,7 +1,16 @@
-// One message row: avatar + header for a group's first message, markdown body, reply quote, reactions, actions.
-import { createSignal, For, Show } from "solid-js";
+// One message row: avatar + header for a group's first message, markdown body, reply quote, forward origin, link preview,
+// thread summary, delivery ticks on our own messages, reactions, actions; a blocked person's message collapses.
+import { createResource, createSignal, For, Show } from "solid-js";
+import type { ThreadSummary } from "../../../../server/protocol/types";
 import { renderMarkdown, plainPreview } from "../../lib/markdown";
-import { formatFull, formatTime } from "../../lib/format";
+import { formatFull, formatTime, formatWhen } from "../../lib/format";
+import { uploadUrl } from "../../lib/upload";
+import { deliveries } from "../../state/activity";
+import { isBlocked } from "../../state/blocks";
+import type { Preview } from "../../state/fold";
+import { members } from "../../state/members";
+import { rooms } from "../../state/rooms";
+import { tickFor, tickLabel } from "../../state/ticks";
 import type { Pending } from "../../state/outbox";
 import { discard } from "../../state/outbox";
 import { deleteMessage, react, retry } from "../../state/messages";
@@ -9,7 +18,7 @@ import { toastError } from "../../ui/Toast";
 import { findMsg, type MsgItem, type SysItem } from "../../state/timeline";
 import { displayName, presence } from "../../state/users";
 import { Avatar } from "../../ui/Avatar";
-import { IconEdit, IconReply, IconSmile, IconTrash } from "../../ui/icons";
+import { IconEdit, IconForward, IconReply, IconSmile, IconThread, IconTrash } from "../../ui/icons";
 import { captionFor } from "../../state/uploads";
 import { AttachmentList } from "./Attachments";
 
@@ -20,6 +29,9 @@ export interface MsgCtx {
   me: string;
   onReply(seq: number): void;
   onEdit(item: MsgItem): void;
+  /** Open the thread of a top-level message (absent inside the thread panel). */
+  onThread?(seq: number): void;
+  onForward(item: MsgItem): void;
   editingSeq(): number | undefined;
   highlightSeq(): number | undefined;
 }
@@ -59,7 +71,77 @@ function ReplyQuote(p: { room: string; seq: number; preview?: MsgItem["replyPrev
   );
 }
 
+function ThreadBar(p: { t: ThreadSummary; onOpen(): void }) {
+  const n = () => p.t.replies;
+  return (
+    <button type="button" class="thread-bar" aria-label={`${n()} ${n() === 1 ? "reply" : "replies"}, open the thread`} onClick={() => p.onOpen()}>
+      <span class="thread-faces" aria-hidden="true">
+        <For each={p.t.participants.slice(0, 4)}>{(u) => <Avatar name={displayName(u)} seed={u} size={20} />}</For>
+      </span>
+      <strong>{n()} {n() === 1 ? "reply" : "replies"}</strong>
+      <span class="muted">Last reply {formatWhen(p.t.lastReplyAt)}</span>
+    </button>
+  );
+}
+
+/** The upload id of a preview's stored image (an attachment, an id, or an /api/uploads/ path). */
+const imageId = (img: Preview["image"]) => (typeof img === "string" ? img.replace(/^.*\/api\/uploads\//, "") : img?.id);
+
+export function PreviewCard(p: { pv: Preview }) {
+  const [img] = createResource(() => imageId(p.pv.image), (id) => uploadUrl(id));
+  const safe = () => /^https?:\/\//i.test(p.pv.url);
+  const site = () => {
+    if (p.pv.siteName) return p.pv.siteName;
+    try {
+      return new URL(p.pv.url).hostname;
+    } catch {
+      return "";
+    }
+  };
+  return (
+    <a class="preview-card" href={safe() ? p.pv.url : undefined} target="_blank" rel="noopener noreferrer" aria-label={`Link preview: ${p.pv.title || site()}`}>
+      <div class="pv-text">
+        <span class="pv-site muted">{site()}</span>
+        <Show when={p.pv.title}><strong class="pv-title">{p.pv.title}</strong></Show>
+        <Show when={p.pv.description}><span class="pv-desc">{p.pv.description}</span></Show>
+      </div>
+      <Show when={img()}>
+        <img class="pv-img" src={img()} alt="" loading="lazy" />
+      </Show>
+    </a>
+  );
+}
+
+function Ticks(p: { room: string; seq: number; me: string }) {
+  const t = () => tickFor(p.seq, p.me, Object.keys(members[p.room] ?? {}), deliveries[p.room]);
+  return (
+    <span class="ticks" classList={{ two: t().state === "delivered" }} role="img" aria-label={tickLabel(t())} title={tickLabel(t())}>
+      {t().state === "sent" ? "✓" : t().state === "delivered" ? "✓✓" : `✓ ${(t() as { n: number }).n}`}
+    </span>
+  );
+}
+
 export function MessageRow(p: { item: MsgItem; first: boolean; ctx: MsgCtx }) {
+  const [reveal, setReveal] = createSignal(false);
+  return (
+    <Show
+      when={!isBlocked(p.item.sender) || p.item.sender === p.ctx.me || reveal()}
+      fallback={
+        <article class="msg collapsed" classList={{ first: p.first }} data-seq={p.item.seq} aria-label="Message from a blocked person" tabindex="-1">
+          <div class="gutter" />
+          <div class="content">
+            <span class="muted">Message from someone you blocked · </span>
+            <button type="button" class="link" onClick={() => setReveal(true)}>Show</button>
+          </div>
+        </article>
+      }
+    >
+      <FullRow item={p.item} first={p.first} ctx={p.ctx} />
+    </Show>
+  );
+}
+
+function FullRow(p: { item: MsgItem; first: boolean; ctx: MsgCtx }) {
   const [picker, setPicker] = createSignal(false);
   const mine = () => p.item.sender === p.ctx.me;
   const name = () => displayName(p.item.sender);
@@ -95,13 +177,29 @@ export function MessageRow(p: { item: MsgItem; first: boolean; ctx: MsgCtx }) {
         <Show when={p.item.replyTo && !p.item.deleted}>
           <ReplyQuote room={p.ctx.room} seq={p.item.replyTo!} preview={p.item.replyPreview} />
         </Show>
-        <Show when={!p.item.deleted} fallback={<div class="body muted deleted-note">This message was deleted.</div>}>
+        <Show when={p.item.threadRoot !== undefined && p.item.alsoInRoom && p.ctx.onThread}>
+          <button type="button" class="link thread-label" onClick={() => p.ctx.onThread!(p.item.threadRoot!)}>
+            <IconThread /> Replied in a thread
+          </button>
+        </Show>
+        <Show when={p.item.forwarded && !p.item.deleted}>
+          {(f) => (
+            <div class="fwd-note muted">
+              <IconForward /> Forwarded from {rooms[f().room]?.kind === "dm" ? "a direct message" : `#${f().roomName}`} · {displayName(f().sender)}, {formatWhen(f().ts)}
+            </div>
+          )}
+        </Show>
+        <Show when={!p.item.deleted} fallback={<div class="body muted deleted-note">{p.item.expired ? "This message expired." : "This message was deleted."}</div>}>
           <Show when={!isCaption(p.item.body, p.item.attachments)}>
             <Body body={p.item.body} edited={p.item.editedAt} />
           </Show>
           <Show when={p.item.attachments?.length}>
             <AttachmentList items={p.item.attachments!} />
           </Show>
+          <Show when={p.item.preview}>{(pv) => <PreviewCard pv={pv()} />}</Show>
+        </Show>
+        <Show when={mine() && !p.item.deleted}>
+          <Ticks room={p.ctx.room} seq={p.item.seq} me={p.ctx.me} />
         </Show>
         <Show when={Object.keys(p.item.reactions).length && !p.item.deleted}>
           <div class="reactions">
@@ -122,6 +220,9 @@ export function MessageRow(p: { item: MsgItem; first: boolean; ctx: MsgCtx }) {
             </For>
           </div>
         </Show>
+        <Show when={p.item.thread && p.item.thread.replies > 0 && p.ctx.onThread}>
+          <ThreadBar t={p.item.thread!} onOpen={() => p.ctx.onThread!(p.item.seq)} />
+        </Show>
       </div>
       <Show when={!p.item.deleted}>
         <div class="msg-actions" role="toolbar" aria-label="Message actions">
@@ -130,6 +231,14 @@ export function MessageRow(p: { item: MsgItem; first: boolean; ctx: MsgCtx }) {
           </button>
           <button type="button" class="icon-btn sm" aria-label="Reply" onClick={() => p.ctx.onReply(p.item.seq)}>
             <IconReply />
+          </button>
+          <Show when={p.ctx.onThread && p.item.threadRoot === undefined}>
+            <button type="button" class="icon-btn sm" aria-label="Reply in thread" onClick={() => p.ctx.onThread!(p.item.seq)}>
+              <IconThread />
+            </button>
+          </Show>
+          <button type="button" class="icon-btn sm" aria-label="Forward" onClick={() => p.ctx.onForward(p.item)}>
+            <IconForward />
           </button>
           <Show when={mine()}>
             <button type="button" class="icon-btn sm" aria-label="Edit message" onClick={() => p.ctx.onEdit(p.item)}>

@@ -51,7 +51,7 @@ export function MessageList(p: { ctx: MsgCtx & { setHighlight(seq: number | unde
   const [visible, setVisible] = createSignal(document.visibilityState === "visible");
   const tl = () => timelines[p.ctx.room];
   const items = () => tl()?.items ?? [];
-  const pending = createMemo(() => outbox.list.filter((x) => x.room === p.ctx.room));
+  const pending = createMemo(() => outbox.list.filter((x) => x.room === p.ctx.room && x.thread === undefined));
   const lastSeq = () => items()[items().length - 1]?.seq ?? 0;
 
   const nearBottom = () => scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 48;

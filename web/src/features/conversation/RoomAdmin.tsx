@@ -5,6 +5,8 @@ import { describeError } from "../../lib/errors";
 import { formatTime, presenceText } from "../../lib/format";
 import { loadMembers, memberList, type MemberInfo } from "../../state/members";
 import { ban, kick, saveRoomSettings, setMemberRole, silence, transferOwnership } from "../../state/room-actions";
+import { blockUser, isBlocked, unblockUser } from "../../state/blocks";
+import { users } from "../../state/users";
 import { me } from "../../state/session";
 import { displayName, lastSeen, presence, username } from "../../state/users";
 import { Avatar } from "../../ui/Avatar";
@@ -18,6 +20,10 @@ const MUTES = [
   { label: "Mute 24 hours", sec: 86_400 },
 ];
 export const SLOW_MODES = [0, 5, 10, 30, 60, 300, 900, 3600];
+const DAY = 86_400;
+/** Expiring messages: the presets; any other value is "custom" (in days). */
+export const TTL_PRESETS = [0, DAY, 7 * DAY, 30 * DAY];
+export const ttlLabel = (sec: number) => (sec === 0 ? "Off" : sec % DAY === 0 ? `${sec / DAY} day${sec === DAY ? "" : "s"}` : sec % 3600 === 0 ? `${sec / 3600} hours` : `${Math.round(sec / 60)} minutes`);
 
 function MemberRow(p: { room: Room; m: MemberInfo; canAct: boolean; myRole: Role }) {
   const [busy, setBusy] = createSignal(false);
@@ -71,6 +77,22 @@ function MemberRow(p: { room: Room; m: MemberInfo; canAct: boolean; myRole: Role
           <Show when={canHandOver()}>
             <button type="button" class="btn sm" disabled={busy()} onClick={() => void act(`${name()} now owns #${p.room.name}.`, () => transferOwnership(p.room.id, p.m.userId), `Make ${name()} the owner of #${p.room.name}? You will become a room admin.`)}>
               Make owner
+            </button>
+          </Show>
+        </div>
+      </Show>
+      <Show when={other()}>
+        <div class="member-actions" role="group" aria-label={`Person ${name()}`}>
+          <Show
+            when={isBlocked(p.m.userId)}
+            fallback={
+              <button type="button" class="btn sm" disabled={busy() || !users[p.m.userId]} onClick={() => void act(`Blocked ${name()}.`, () => blockUser(users[p.m.userId]), `Block ${name()}? They can't message you directly, and their messages collapse here.`)}>
+                Block
+              </button>
+            }
+          >
+            <button type="button" class="btn sm" disabled={busy()} onClick={() => void act(`Unblocked ${name()}.`, () => unblockUser(p.m.userId))}>
+              Unblock
             </button>
           </Show>
         </div>
@@ -133,13 +155,18 @@ export function RoomSettingsDialog(p: { room: Room; onClose: () => void }) {
   const [name, setName] = createSignal(p.room.name);
   const [topic, setTopic] = createSignal(p.room.topic ?? "");
   const [slow, setSlow] = createSignal(p.room.slowModeSec ?? 0);
+  const [ttl, setTtl] = createSignal(p.room.messageTtlSec ?? 0);
+  const [custom, setCustom] = createSignal(!TTL_PRESETS.includes(p.room.messageTtlSec ?? 0));
+  const canTtl = () => p.room.role === "owner" || p.room.role === "admin";
   const [error, setError] = createSignal("");
   const [busy, setBusy] = createSignal(false);
   const slowText = (s: number) => (s === 0 ? "Off" : s < 60 ? `${s} seconds` : s < 3600 ? `${s / 60} minute${s === 60 ? "" : "s"}` : "1 hour");
   const submit = async (e: Event) => {
     e.preventDefault();
     if (!name().trim()) return setError("The room needs a name.");
-    const patch: { name?: string; topic?: string; slowModeSec?: number } = {};
+    const patch: { name?: string; topic?: string; slowModeSec?: number; messageTtlSec?: number } = {};
+    if (!Number.isInteger(ttl()) || ttl() < 0) return setError("Expiry must be a whole number of days.");
+    if (ttl() !== (p.room.messageTtlSec ?? 0)) patch.messageTtlSec = ttl();
     if (name().trim() !== p.room.name) patch.name = name().trim();
     if (topic().trim() !== (p.room.topic ?? "")) patch.topic = topic().trim();
     if (slow() !== (p.room.slowModeSec ?? 0)) patch.slowModeSec = slow();
@@ -174,6 +201,30 @@ export function RoomSettingsDialog(p: { room: Room; onClose: () => void }) {
           </select>
           <em class="muted">Members can send one message per interval; admins are exempt.</em>
         </label>
+        <Show when={canTtl()}>
+          <label>
+            <span>Expiring messages</span>
+            <select
+              name="messageTtl"
+              value={custom() ? "custom" : String(ttl())}
+              onChange={(e) => {
+                const v = e.currentTarget.value;
+                setCustom(v === "custom");
+                if (v !== "custom") setTtl(Number(v));
+              }}
+            >
+              <For each={TTL_PRESETS}>{(s) => <option value={s}>{s ? `Delete after ${ttlLabel(s)}` : "Off"}</option>}</For>
+              <option value="custom">Custom…</option>
+            </select>
+            <em class="muted">Messages older than this are deleted for everyone, with their files.</em>
+          </label>
+          <Show when={custom()}>
+            <label>
+              <span>Delete after (days)</span>
+              <input name="messageTtlDays" type="number" min="0" step="any" value={ttl() / DAY} onInput={(e) => setTtl(Math.round(Number(e.currentTarget.value) * DAY))} />
+            </label>
+          </Show>
+        </Show>
         <div class="form-error" role="alert">{error()}</div>
         <div class="actions">
           <button type="button" class="btn" onClick={p.onClose}>Cancel</button>

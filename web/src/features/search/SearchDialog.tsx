@@ -1,25 +1,14 @@
-// Message search: debounced query over every room (or the current one), newest first with "load more"; a result opens its room at the message.
+// Message search: debounced query over every room (or the current one) with filter chips (from:, in:, has:, before:, after:, "phrases"), newest first with "load more", matches marked; a result opens its room at the message.
 import { createEffect, createSignal, For, on, onCleanup, Show } from "solid-js";
 import { api, type SearchHit } from "../../lib/api";
 import { describeError } from "../../lib/errors";
 import { formatWhen } from "../../lib/format";
-import { plainPreview } from "../../lib/markdown";
+import { addFilter, FILTER_CHIPS, highlightSegments } from "./query";
 import { loadMembers } from "../../state/members";
 import { currentRoom, openMessage } from "../../state/route";
 import { roomTitle, rooms } from "../../state/rooms";
 import { displayName } from "../../state/users";
 import { Modal } from "../../ui/Modal";
-
-/** The snippet around the first match, split so the match can be marked. */
-function snippet(body: string, q: string): [string, string, string] {
-  const text = plainPreview(body, 4000);
-  const i = text.toLowerCase().indexOf(q.toLowerCase());
-  if (i < 0) return [text.slice(0, 140), "", ""];
-  const start = Math.max(0, i - 50);
-  const pre = (start > 0 ? "…" : "") + text.slice(start, i);
-  const post = text.slice(i + q.length, i + q.length + 90);
-  return [pre, text.slice(i, i + q.length), post + (i + q.length + 90 < text.length ? "…" : "")];
-}
 
 export function SearchDialog(p: { onClose: () => void }) {
   const [q, setQ] = createSignal("");
@@ -31,6 +20,7 @@ export function SearchDialog(p: { onClose: () => void }) {
   const [done, setDone] = createSignal("");
   const room = currentRoom();
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let input!: HTMLInputElement;
   let ticket = 0;
   onCleanup(() => clearTimeout(timer));
 
@@ -73,7 +63,16 @@ export function SearchDialog(p: { onClose: () => void }) {
   return (
     <Modal title="Search messages" wide onClose={p.onClose}>
       <form class="stack search-form" role="search" onSubmit={(e) => (e.preventDefault(), clearTimeout(timer), void run())}>
-        <input type="search" name="q" autofocus maxLength={200} placeholder="Search for words in messages" aria-label="Search messages" value={q()} onInput={(e) => setQ(e.currentTarget.value)} />
+        <input ref={input} type="search" name="q" autofocus maxLength={200} placeholder='Words, "a phrase", from:name, in:room, has:file, before:2026-01-31' aria-label="Search messages" value={q()} onInput={(e) => setQ(e.currentTarget.value)} />
+        <div class="chips" role="group" aria-label="Filters">
+          <For each={FILTER_CHIPS}>
+            {(c) => (
+              <button type="button" class="chip" aria-pressed={q().split(/\s+/).some((w) => w.startsWith(c.token) && (c.token.endsWith(":") ? w.length > c.token.length : true))} onClick={() => (setQ(addFilter(q(), c.token)), input.focus())}>
+                {c.label}
+              </button>
+            )}
+          </For>
+        </div>
         <Show when={room && rooms[room]}>
           <label class="check">
             <input type="checkbox" checked={here()} onChange={(e) => setHere(e.currentTarget.checked)} />
@@ -85,7 +84,6 @@ export function SearchDialog(p: { onClose: () => void }) {
       <ul class="results" aria-label="Search results" aria-busy={busy()}>
         <For each={hits()}>
           {(h) => {
-            const [pre, mark, post] = snippet(h.body, done() || q());
             const r = rooms[h.room];
             return (
               <li>
@@ -95,7 +93,9 @@ export function SearchDialog(p: { onClose: () => void }) {
                     <span class="muted"> · {displayName(h.sender)}</span>
                     <time class="muted">{formatWhen(h.ts)}</time>
                   </span>
-                  <span class="result-body">{pre}<mark>{mark}</mark>{post}</span>
+                  <span class="result-body">
+                    <For each={highlightSegments(h.body, h.highlights)}>{(s) => (s.mark ? <mark>{s.text}</mark> : s.text)}</For>
+                  </span>
                 </button>
               </li>
             );

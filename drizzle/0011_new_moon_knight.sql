@@ -1,0 +1,14 @@
+CREATE TABLE `mail_prefs` (
+	`user_id` text PRIMARY KEY NOT NULL,
+	`email` text,
+	`pending_email` text,
+	`confirm_hash` text,
+	`confirm_expires_at` integer,
+	`unsubscribe_hash` text NOT NULL,
+	`unsubscribed` integer DEFAULT false NOT NULL,
+	`last_mailed_at` integer DEFAULT 0 NOT NULL
+);
+--> statement-breakpoint
+CREATE INDEX `mail_prefs_confirm_idx` ON `mail_prefs` (`confirm_hash`);--> statement-breakpoint
+CREATE INDEX `mail_prefs_unsubscribe_idx` ON `mail_prefs` (`unsubscribe_hash`);--> statement-breakpoint
+ALTER TABLE `rooms` ADD `message_ttl_sec` integer DEFAULT 0 NOT NULL;

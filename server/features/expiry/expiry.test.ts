@@ -1,0 +1,137 @@
+// Expiring messages (protocol 1.2): the room setting, the job's deletions (tombstone, attachments
+// gone, `expired: true`), and one node of a cluster per pass.
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { Client, api, createRoom, register, startServer, type Session, type TestServer } from "../../test/harness";
+import { pgDatabase, until } from "../../test/cluster";
+import { createUploads } from "../uploads/service";
+import { createExpiry } from "./expiry";
+
+const PNG = Uint8Array.from(atob("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="), (c) => c.charCodeAt(0));
+
+let now = Date.UTC(2026, 5, 1);
+let s: TestServer;
+let alice: Session;
+let bob: Session;
+let room: string;
+let a: Client;
+let b: Client;
+
+beforeAll(async () => {
+  s = await startServer({ config: { writeBurst: 10_000, writeRatePerSec: 10_000 }, clock: { now: () => now } });
+  [alice, bob] = await Promise.all([register(s.url), register(s.url)]);
+  room = await createRoom(s.url, alice);
+  await api(s.url, "POST", `/api/rooms/${room}/join`, undefined, bob.accessToken);
+  [a, b] = await Promise.all([Client.connect(s, alice), Client.connect(s, bob)]);
+});
+afterAll(async () => {
+  a.close();
+  b.close();
+  await s.stop();
+});
+
+const patch = (body: unknown, who = alice, id = room) => api(s.url, "PATCH", `/api/rooms/${id}`, body, who.accessToken);
+const say = async (body: string, attachments?: string[]) => {
+  const r = await a.request({ type: "send", room, clientMsgId: crypto.randomUUID(), body, ...(attachments ? { attachments } : {}) });
+  if (r.type !== "ok") throw new Error(JSON.stringify(r));
+  return r.event;
+};
+
+describe("expiring messages", () => {
+  test("DEPTH-61 PATCH messageTtlSec: room admins only; 0 or 60 s – 365 days; the settings event and the room show it", async () => {
+    expect((await patch({ messageTtlSec: 86_400 }, bob)).status).toBe(403);
+    for (const bad of [-1, 1, 59, 365 * 86_400 + 1, 1.5, "soon", null, {}]) expect((await patch({ messageTtlSec: bad })).status).toBe(400);
+    expect((await api(s.url, "PATCH", `/api/rooms/${room}`, { messageTtlSec: 60 })).status).toBe(401);
+    expect((await patch({ messageTtlSec: 60 }, alice, "nosuchroom00000")).status).toBe(404);
+    const r = await patch({ messageTtlSec: 86_400 });
+    expect(r.status).toBe(200);
+    expect(r.body.room.messageTtlSec).toBe(86_400);
+    const ev = await b.next((f) => f.type === "event" && f.event.room === room && f.event.kind === "room" && f.event.messageTtlSec === 86_400);
+    expect(ev.event.sender).toBe(alice.user.id);
+    const mine = (await api(s.url, "GET", "/api/rooms", undefined, bob.accessToken)).body.rooms.find((x: any) => x.id === room);
+    expect(mine.messageTtlSec).toBe(86_400);
+    expect((await patch({ messageTtlSec: 0 })).body.room.messageTtlSec).toBe(0);
+  });
+
+  test("DEPTH-62 the job deletes messages older than the TTL like a delete: tombstone, attachments gone, `expired: true`; newer ones stay", async () => {
+    const fd = new FormData();
+    fd.append("file", new File([PNG], "dot.png"));
+    const up = (await (await fetch(`${s.url}/api/rooms/${room}/uploads`, { method: "POST", body: fd, headers: { authorization: `Bearer ${alice.accessToken}` } })).json()) as any;
+    const old = await say("soon gone", [up.upload.id]);
+    expect(existsSync(join(s.dataDir, "uploads", up.upload.id)) || readdirSync(join(s.dataDir, "uploads")).length > 0).toBe(true);
+    now += 50_000;
+    const young = await say("stays a while");
+    await patch({ messageTtlSec: 60 });
+    now += 15_000; // old is 65 s old, young 15 s
+    const job = createExpiry(s.ctx, (r, seq) => createUploads(s.ctx, s.ctx.store.uploads).removeForMessage(r, seq));
+    try {
+      await until("the old message expired", async () => (await job.runOnce(), (await s.ctx.store.message(room, old.seq))!.deleted));
+      const del = await b.next((f) => f.type === "event" && f.event.kind === "delete" && f.event.msgSeq === old.seq);
+      expect(del.event).toMatchObject({ room, msgSeq: old.seq, expired: true });
+      const hist = (await api(s.url, "GET", `/api/rooms/${room}/messages?limit=100`, undefined, bob.accessToken)).body.events;
+      const tomb = hist.find((e: any) => e.seq === old.seq);
+      expect(tomb.deleted).toBe(true);
+      expect(tomb.body).toBe("");
+      expect(tomb.attachments ?? []).toEqual([]);
+      expect(hist.find((e: any) => e.seq === young.seq).deleted).toBeFalsy();
+      expect((await fetch(`${s.url}/api/uploads/${up.upload.id}`, { headers: { authorization: `Bearer ${bob.accessToken}` } })).status).toBe(404);
+      expect(existsSync(join(s.dataDir, "uploads", up.upload.id))).toBe(false);
+      // Replayed on resume like any event.
+      const c = await Client.connect(s, bob, { [room]: old.seq });
+      await c.next((f) => f.type === "event" && f.event.kind === "delete" && f.event.msgSeq === old.seq && f.event.expired === true);
+      c.close();
+      // A second pass finds nothing more to do; the young message expires when its time comes.
+      const deletes = () => b.events(room).filter((e: any) => e.kind === "delete").length;
+      const before = deletes();
+      await job.runOnce();
+      expect(deletes()).toBe(before);
+      now += 60_000;
+      await until("the young message expired", async () => (await job.runOnce(), (await s.ctx.store.message(room, young.seq))!.deleted));
+    } finally {
+      await job.stop();
+      await patch({ messageTtlSec: 0 });
+    }
+  });
+});
+
+describe("expiry on a cluster", () => {
+  test("DEPTH-63 two nodes on one PostgreSQL database: each pass runs on one node, each message is deleted exactly once", async () => {
+    const db = await pgDatabase("parley_exp_");
+    let t = Date.UTC(2026, 5, 1);
+    const clock = { now: () => t };
+    const nodes = [
+      await startServer({ config: { databaseUrl: db.url + "?max=4", writeBurst: 10_000, writeRatePerSec: 10_000 }, clock }),
+      await startServer({ config: { databaseUrl: db.url + "?max=4", writeBurst: 10_000, writeRatePerSec: 10_000 }, clock }),
+    ];
+    try {
+      const owner = await register(nodes[0].url);
+      const r = await createRoom(nodes[0].url, owner);
+      const c = await Client.connect(nodes[0], owner);
+      const sent = [];
+      for (let i = 0; i < 30; i++) sent.push((await c.request({ type: "send", room: r, clientMsgId: crypto.randomUUID(), body: `m${i}` })).event.seq);
+      c.close();
+      expect((await api(nodes[0].url, "PATCH", `/api/rooms/${r}`, { messageTtlSec: 60 }, owner.accessToken)).status).toBe(200);
+      t += 61_000;
+      const jobs = nodes.flatMap((n) => [0, 1].map(() => createExpiry(n.ctx, (room, seq) => createUploads(n.ctx, n.ctx.store.uploads).removeForMessage(room, seq))));
+      try {
+        const ran = await Promise.all(jobs.map((j) => j.runOnce()));
+        expect(ran.filter(Boolean).length).toBeLessThanOrEqual(1);
+        await until("every message expired", async () => {
+          await Promise.all(jobs.map((j) => j.runOnce()));
+          return (await nodes[1].ctx.store.expiredMessages(t, 1)).filter((m) => m.room === r).length === 0;
+        });
+      } finally {
+        await Promise.all(jobs.map((j) => j.stop()));
+      }
+      const log = (await nodes[1].ctx.store.events(r, { after: 0, limit: 1000 })).events;
+      const deletes = log.filter((e) => e.kind === "delete");
+      expect(deletes.map((e: any) => e.msgSeq).sort((x: number, y: number) => x - y)).toEqual(sent);
+      expect(deletes.every((e: any) => e.expired === true)).toBe(true);
+    } finally {
+      for (const n of nodes) await n.stop();
+      await db.drop();
+    }
+  });
+});

@@ -1,0 +1,111 @@
+// Fetching what a user linked, without letting a link reach inside the network (SSRF): http/https
+// only; every address the host resolves to must be public unless allowed; plain http connects to the
+// checked address itself (no second lookup to rebind); each redirect is checked again; a deadline;
+// at most `maxBytes` read, then cut.
+
+import { lookup } from "node:dns/promises";
+import { isIP } from "node:net";
+
+export interface FetchRules {
+  allowPrivate: boolean;
+  timeoutMs: number;
+  maxBytes: number;
+}
+
+export interface Fetched {
+  url: string;
+  contentType: string;
+  bytes: Uint8Array;
+  /** The body was longer than maxBytes: `bytes` is its start. */
+  cut: boolean;
+}
+
+const MAX_REDIRECTS = 5;
+
+/** Why a link was not fetched: the previews service logs it at debug level and makes no card. */
+export class Refused extends Error {}
+
+function v4(a: string): number[] {
+  return a.split(".").map(Number);
+}
+
+/** Private, loopback, link-local, unspecified, shared, benchmark, multicast and reserved ranges (IPv4 and IPv6). */
+export function isPrivateAddress(addr: string): boolean {
+  if (isIP(addr) === 4) {
+    const [a, b] = v4(addr);
+    return a === 0 || a === 10 || a === 127 || a >= 224 || (a === 100 && b >= 64 && b < 128) || (a === 169 && b === 254) ||
+      (a === 172 && b >= 16 && b < 32) || (a === 192 && b === 168) || (a === 192 && b === 0 && v4(addr)[2] === 0) || (a === 198 && (b === 18 || b === 19));
+  }
+  const x = addr.toLowerCase();
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(x);
+  if (mapped) return isPrivateAddress(mapped[1]);
+  if (x === "::" || x === "::1") return true;
+  const first = parseInt(x.split(":")[0] || "0", 16);
+  return (first & 0xfe00) === 0xfc00 /* fc00::/7 */ || (first & 0xffc0) === 0xfe80 /* fe80::/10 */ || (first & 0xff00) === 0xff00 /* multicast */ ||
+    x.startsWith("64:ff9b:") /* NAT64 can reach any IPv4 */ || x.startsWith("::ffff:") || x.startsWith("2002:") /* 6to4 */;
+}
+
+/** The host's addresses, every one checked; the first is the one to connect to. */
+async function checkedAddress(host: string, allowPrivate: boolean): Promise<string> {
+  const bare = host.replace(/^\[|\]$/g, "");
+  const addrs = isIP(bare) ? [bare] : (await lookup(bare, { all: true, verbatim: true })).map((a) => a.address);
+  if (addrs.length === 0) throw new Refused(`${host} does not resolve`);
+  if (!allowPrivate && addrs.some(isPrivateAddress)) throw new Refused(`${host} resolves to a private address`);
+  return addrs[0];
+}
+
+/** GET with the rules above; throws Refused (or a network error) when it cannot. */
+export async function safeFetch(start: string, rules: FetchRules, accept: string): Promise<Fetched> {
+  const signal = AbortSignal.timeout(rules.timeoutMs);
+  let url = new URL(start);
+  for (let hop = 0; ; hop++) {
+    if (url.protocol !== "http:" && url.protocol !== "https:") throw new Refused(`${url.protocol} links are not fetched`);
+    if (url.username || url.password) throw new Refused("links with credentials are not fetched");
+    const addr = await checkedAddress(url.hostname, rules.allowPrivate);
+    // Plain http goes to the address just checked, with the name in Host. https keeps the name (the
+    // certificate is checked against it), so its connection resolves again: a rebinding window we accept.
+    const target = new URL(url);
+    if (url.protocol === "http:") target.hostname = isIP(addr) === 6 ? `[${addr}]` : addr;
+    const res = await fetch(target, {
+      redirect: "manual", signal,
+      headers: { host: url.host, accept, "user-agent": "ParleyLinkPreview/1.0" },
+    });
+    if (res.status >= 300 && res.status < 400 && res.headers.get("location")) {
+      await res.body?.cancel();
+      if (hop >= MAX_REDIRECTS) throw new Refused("too many redirects");
+      url = new URL(res.headers.get("location")!, url);
+      continue;
+    }
+    if (!res.ok) {
+      await res.body?.cancel();
+      throw new Refused(`HTTP ${res.status}`);
+    }
+    const contentType = (res.headers.get("content-type") ?? "").toLowerCase();
+    const { bytes, cut } = await readAtMost(res, rules.maxBytes);
+    return { url: url.href, contentType, bytes, cut };
+  }
+}
+
+async function readAtMost(res: Response, max: number): Promise<{ bytes: Uint8Array; cut: boolean }> {
+  const reader = res.body!.getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  let cut = false;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (size + value.length > max) {
+      parts.push(value.subarray(0, max - size));
+      size = max;
+      cut = true;
+      await reader.cancel();
+      break;
+    }
+    parts.push(value);
+    size += value.length;
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) bytes.set(p, at), (at += p.length);
+  return { bytes, cut };
+}
