@@ -3,7 +3,7 @@ SHELL := /bin/bash
 BUN_VERSION := 1.4.5
 BUN := $(shell command -v bun 2>/dev/null || echo $(CURDIR)/.tools/node_modules/.bin/bun)
 
-.PHONY: run test test-env build web deps bench bench-quick fuzz typecheck db-generate screenshots clean
+.PHONY: run test test-env build web deps bench bench-quick fuzz crash faults soak typecheck db-generate screenshots clean
 
 $(CURDIR)/.tools/node_modules/.bin/bun:
 	npm install --no-audit --no-fund --prefix $(CURDIR)/.tools bun@$(BUN_VERSION)
@@ -34,7 +34,7 @@ test-env:
 # binary (server/test/harness.ts, PARLEY_TEST_BINARY), so what ships is tested, not only the source.
 BINARY_SUITES := server/features/rooms/rooms.test.ts server/features/search/search.test.ts \
   server/realtime/resume.test.ts server/realtime/resync.test.ts server/features/auth/client-address.test.ts \
-  server/reliability.test.ts server/metrics.test.ts server/hardening.test.ts
+  server/reliability.test.ts server/metrics.test.ts server/hardening.test.ts server/reliability/crash.test.ts
 
 # Prints the final `tests: N passed, N failed[, N skipped]` line CI reads (both runs counted); exits non-zero on failure.
 # The type check counts as one more test: `bun test` alone does not see type errors.
@@ -70,6 +70,20 @@ bench: build
 fuzz: deps
 	@seed=$${FUZZ_SEED:-$$(date +%s)}; echo "fuzz: seed $$seed, $${FUZZ_RUNS:-2000} runs per target"; \
 	  FUZZ_SEED=$$seed FUZZ_RUNS=$${FUZZ_RUNS:-2000} $(BUN) test --timeout 600000 server/fuzz.test.ts
+
+# The long reliability runs (docs/reliability.md) against dist/parley; each prints its figures as JSON.
+# Short forms of each run in `make test` (server/reliability/*.test.ts). `faults` mounts a tmpfs: run as root.
+crash: build
+	PARLEY_TEST_BINARY=$(CURDIR)/dist/parley $(BUN) server/reliability/run.ts crash --cycles $${CYCLES:-20}
+
+faults: build
+	PARLEY_TEST_BINARY=$(CURDIR)/dist/parley $(BUN) server/reliability/run.ts faults
+
+# 10,000 idle connections for 10 minutes, then a reconnect storm after a SIGKILL; then a minute of a stalled reader.
+soak: build
+	ulimit -n 65536 2>/dev/null || ulimit -n "$$(ulimit -Hn)"; \
+	  PARLEY_TEST_BINARY=$(CURDIR)/dist/parley $(BUN) server/reliability/run.ts idle --conns $${CONNS:-10000} --idle-sec $${IDLE_SEC:-600} && \
+	  PARLEY_TEST_BINARY=$(CURDIR)/dist/parley $(BUN) server/reliability/run.ts slow --seconds $${SLOW_SEC:-60}
 
 bench-quick: deps
 	ulimit -n 65536 2>/dev/null || ulimit -n "$$(ulimit -Hn)"; $(BUN) bench/cli.ts --quick

@@ -5,6 +5,7 @@ import type { UploadBlobs } from "./blobs";
 import type { UploadsStore } from "./uploads";
 import type { PushStore } from "./push";
 import type { IdentitiesStore } from "./identities";
+import type { MailStore } from "./mail";
 
 export interface UserRow {
   id: string;
@@ -221,6 +222,8 @@ export interface Store {
   push: PushStore;
   /** Single-sign-on links (issuer, subject) → user; its port states the guarantees (STORE-90..92). */
   identities: IdentitiesStore;
+  /** Mail for what users missed: addresses, codes, when each was last mailed; its port states the guarantees (STORE-146..149). */
+  mail: MailStore;
   /**
    * Applies the bundled migrations not yet applied, each exactly once even when several nodes start
    * at the same moment. Throws when the database lists a migration this binary does not know (its

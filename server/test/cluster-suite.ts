@@ -353,7 +353,7 @@ export function clusterRules(bus: BusKind, rules: RuleId[]) {
       expect((await mineOnC.request({ type: "ping" })).type).toBe("pong");
     });
 
-    rule("7", "CLUSTER-7 typing and read receipts reach members on the other nodes", async () => {
+    rule("7", "CLUSTER-7 typing, read receipts and delivered receipts (DEPTH) reach members on the other nodes", async () => {
       const { nodes, lb } = cl;
       const [typist, reader, third] = await Promise.all(range(1, 3).map(() => register(lb.url)));
       const room = await createRoom(nodes[0].url, typist, "public", "cluster-7");
@@ -378,6 +378,14 @@ export function clusterRules(bus: BusKind, rules: RuleId[]) {
         const f = await c.next((f) => f.type === "receipt" && f.room === room && f.userId === reader.user.id && f.seq === msg.event.seq, { timeoutMs: WAIT_MS });
         expect(f.seq).toBe(msg.event.seq);
       }
+
+      // Delivered marks (protocol 1.2) travel the same way; the reporting node writes them in its next batch.
+      const next = await send(t, room, "delivered?");
+      await waitSeq(r, room, next.event.seq);
+      expect((await r.request({ type: "delivered", room, seq: next.event.seq })).seq).toBe(next.event.seq);
+      for (const c of [t, x]) await c.next((f) => f.type === "receipt" && f.room === room && f.userId === reader.user.id && f.delivered === next.event.seq, { timeoutMs: WAIT_MS });
+      await until("the delivered mark is stored", async () =>
+        (await api(nodes[2].url, "GET", `/api/rooms/${room}/members`, undefined, third.accessToken)).body.members.find((m: any) => m.user.id === reader.user.id)?.deliveredSeq === next.event.seq);
     });
 
     // ---- presence (CLUSTER-8): a user's status is the union of their sockets on every node

@@ -15,6 +15,7 @@ import { createLibsqlDepth } from "./libsql-depth";
 import { createLibsqlUploads } from "./libsql-uploads";
 import { createLibsqlBlobs } from "./libsql-blobs";
 import { createLibsqlPush } from "./libsql-push";
+import { createLibsqlMail } from "./libsql-mail";
 import { createLibsqlIdentities } from "./libsql-identities";
 import { openConnection, type Durability } from "./libsql-connection";
 import { createLibsqlSearch } from "./libsql-search";
@@ -40,6 +41,7 @@ export async function createLibsqlStore(url: string, opts: { durability?: Durabi
     uploads: createLibsqlUploads(db),
     blobs: createLibsqlBlobs(db),
     push: createLibsqlPush(db),
+    mail: createLibsqlMail(db),
     identities: createLibsqlIdentities(db),
     async migrate() {
       await client.execute("CREATE TABLE IF NOT EXISTS parley_migrations (tag TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)");

@@ -13,6 +13,7 @@ import { createPostgresLog } from "./postgres-log";
 import { migratePostgres } from "./postgres-migrate";
 import { createPostgresBlobs } from "./postgres-blobs";
 import { createPostgresPush } from "./postgres-push";
+import { createPostgresMail } from "./postgres-mail";
 import { createPostgresIdentities } from "./postgres-identities";
 import { createPostgresRooms } from "./postgres-rooms";
 import { createPostgresDepth } from "./postgres-depth";
@@ -47,6 +48,7 @@ export async function createPostgresStore(url: string, opts: PostgresOptions = {
     uploads: createPostgresUploads(db),
     blobs: createPostgresBlobs(db),
     push: createPostgresPush(db),
+    mail: createPostgresMail(db),
     identities: createPostgresIdentities(db),
     async migrate() {
       await migratePostgres(client, opts.migrations ?? MIGRATIONS);

@@ -56,6 +56,11 @@ describe("forward", () => {
     const d = await say(b, dm, "psst");
     const fd = (await forward(b, dst, { room: dm, seq: d.seq })).event;
     expect(fd.forwarded).toEqual({ room: dm, roomName: "", sender: bob.user.id, ts: d.ts });
+    // A resume replays forwards like any message.
+    const again = await Client.connect(s, bob, { [dst]: f.seq - 1 });
+    const replayed = await again.waitEvents(dst, 2, "message");
+    expect(replayed.map((e: any) => [e.seq, e.forwarded])).toEqual([[f.seq, f.forwarded], [fd.seq, fd.forwarded]]);
+    again.close();
     a.close();
     b.close();
   });

@@ -8,6 +8,8 @@ import { isIP } from "node:net";
 
 export interface FetchRules {
   allowPrivate: boolean;
+  /** Tests only: addresses let through although private (a loopback page that redirects inward). */
+  allowAddress?: (addr: string) => boolean;
   timeoutMs: number;
   maxBytes: number;
 }
@@ -46,11 +48,11 @@ export function isPrivateAddress(addr: string): boolean {
 }
 
 /** The host's addresses, every one checked; the first is the one to connect to. */
-async function checkedAddress(host: string, allowPrivate: boolean): Promise<string> {
+async function checkedAddress(host: string, rules: FetchRules): Promise<string> {
   const bare = host.replace(/^\[|\]$/g, "");
   const addrs = isIP(bare) ? [bare] : (await lookup(bare, { all: true, verbatim: true })).map((a) => a.address);
   if (addrs.length === 0) throw new Refused(`${host} does not resolve`);
-  if (!allowPrivate && addrs.some(isPrivateAddress)) throw new Refused(`${host} resolves to a private address`);
+  if (!rules.allowPrivate && addrs.some((a) => isPrivateAddress(a) && !rules.allowAddress?.(a))) throw new Refused(`${host} resolves to a private address`);
   return addrs[0];
 }
 
@@ -61,7 +63,7 @@ export async function safeFetch(start: string, rules: FetchRules, accept: string
   for (let hop = 0; ; hop++) {
     if (url.protocol !== "http:" && url.protocol !== "https:") throw new Refused(`${url.protocol} links are not fetched`);
     if (url.username || url.password) throw new Refused("links with credentials are not fetched");
-    const addr = await checkedAddress(url.hostname, rules.allowPrivate);
+    const addr = await checkedAddress(url.hostname, rules);
     // Plain http goes to the address just checked, with the name in Host. https keeps the name (the
     // certificate is checked against it), so its connection resolves again: a rebinding window we accept.
     const target = new URL(url);

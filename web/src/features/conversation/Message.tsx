@@ -182,7 +182,7 @@ function FullRow(p: { item: MsgItem; first: boolean; ctx: MsgCtx }) {
             <IconThread /> Replied in a thread
           </button>
         </Show>
-        <Show when={p.item.forwarded && !p.item.deleted}>
+        <Show when={!p.item.deleted && p.item.forwarded}>
           {(f) => (
             <div class="fwd-note muted">
               <IconForward /> Forwarded from {rooms[f().room]?.kind === "dm" ? "a direct message" : `#${f().roomName}`} · {displayName(f().sender)}, {formatWhen(f().ts)}
