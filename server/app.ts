@@ -29,9 +29,11 @@ import { uploadRoutes } from "./features/uploads/routes";
 import { createPush } from "./features/push/service";
 import { pushRoutes } from "./features/push/routes";
 import { webRoutes } from "./features/web/routes";
-import { requestIds } from "./runtime";
 import { createExpiry } from "./features/expiry/expiry";
 import { createPreviews } from "./features/previews/service";
+import { httpMeter } from "./metrics";
+import { createMail } from "./features/mail/service";
+import { mailRoutes } from "./features/mail/routes";
 
 const DRAFT_SWEEP_MS = 60 * 60_000;
 const PUSH_TITLES = { dm: "New direct message", mention: "You were mentioned", thread: "New reply in a thread" } as const;
@@ -53,6 +55,7 @@ export function createServices(ctx: Context) {
   });
   const auth = createAuth(ctx);
   const expiry = createExpiry(ctx, (room, seq) => uploads.removeForMessage(room, seq));
+  const mail = createMail(ctx);
   const retention = ctx.config.retentionDays > 0
     ? createRetention(ctx, { cutoff: retentionCutoff(ctx.config.retentionDays), removeUploads: (room, seq) => uploads.removeForMessage(room, seq) })
     : undefined;
@@ -65,23 +68,38 @@ export function createServices(ctx: Context) {
     expiry,
     /** Server-wide --retention-days (ops/retention.ts), when set. */
     retention,
+    /** Link previews: fetched after a message with a link is committed (features/previews). */
     previews,
-    /** Stops the periodic work (the draft sweep, the expiry job). */
+    /** Mail for what users missed, when --smtp-url is set (features/mail). */
+    mail,
+    /** Stops the periodic work (the draft sweep, the expiry, retention and mail jobs). */
     stop: () => {
       clearInterval(sweeper);
       void expiry.stop();
+      void mail.stop();
       void retention?.stop();
     },
   };
 }
 export type Services = ReturnType<typeof createServices>;
 
-export function createApp(ctx: Context, services: Services) {
+/** The request's arrival, kept on Elysia's own per-request context object (no allocation of ours). */
+type Timed = { startedAt: number };
+
+/** `requestIds`: the id serve.ts gave each request (its debug line), reused when the request fails. */
+export function createApp(ctx: Context, services: Services, requestIds: WeakMap<Request, string> = new WeakMap()) {
+  const http = httpMeter(ctx.metrics);
   return new Elysia()
-    .onRequest(({ request, set }) => {
+    .onRequest((c) => {
+      (c as unknown as Timed).startedAt = performance.now();
       // No answer of ours is ever to be sniffed into another type (JSON read as HTML or script).
-      set.headers["x-content-type-options"] = "nosniff";
-      checkDeclaredBody(request, pathOf(request.url), ctx.config);
+      c.set.headers["x-content-type-options"] = "nosniff";
+      checkDeclaredBody(c.request, pathOf(c.request.url), ctx.config);
+    })
+    // After the answer is out: `route` is the matched pattern; a handler's own Response carries its status.
+    .onAfterResponse({ as: "global" }, (c) => {
+      const status = c.responseValue instanceof Response ? c.responseValue.status : Number(c.set.status ?? 200);
+      http.request(c.request.method, c.route, status, (performance.now() - (c as unknown as Timed).startedAt) / 1000);
     })
     // JSON bodies are read here, counted against the route's cap as they arrive (body-limits.ts).
     .onParse({ as: "global" }, ({ request }) => {
@@ -107,6 +125,7 @@ export function createApp(ctx: Context, services: Services) {
         ctx.log.error("request failed", { requestId, method: request.method, path: new URL(request.url).pathname, err: String(error), stack: (error as Error)?.stack });
         e = new AppError("internal", `internal error (request ${requestId})`);
       }
+      http.error(e.code);
       set.status = e.status;
       set.headers["content-type"] = "application/json";
       if (e.retryAfterMs !== undefined) set.headers["retry-after"] = String(Math.max(1, Math.ceil(e.retryAfterMs / 1000)));
@@ -120,7 +139,8 @@ export function createApp(ctx: Context, services: Services) {
     .use(uploadRoutes(ctx, services.uploads))
     .use(pushRoutes(ctx, services.push))
     .use(adminRoutes(ctx, services.admin))
-    .use(accountRoutes(ctx, services.account, services.auth))
+    .use(accountRoutes(ctx, services.account, services.auth, services.mail))
+    .use(mailRoutes(ctx, services.mail))
     .use(blockRoutes(ctx))
     .use(inviteRoutes(ctx, services.invites))
     .use(opsRoutes(ctx, services.readiness))

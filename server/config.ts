@@ -153,6 +153,11 @@ export function helpText(): string {
     "usage: parley [options]        run the server",
     "       parley bench [options]  run the benchmark suite (parley bench --help)",
     "       parley backup [options] <file>  copy the database consistently, even while serving",
+    "       parley restore [options] <file>  put a backup in place of the database (server stopped)",
+    "       parley export [options] <dir> / parley import [options] <dir>",
+    "                               everything as JSONL files and blobs / into an empty store (libSQL or PostgreSQL)",
+    "       parley migrate [options]  apply the schema migrations and exit (a start does it too)",
+    "       parley doctor [options]   check settings, permissions, disk, database, migrations (ok/warn/fail)",
     "       parley invite create [--uses N] [--expires 7d] [--room NAME]...  print a sign-up link",
     "       parley user create|passwd|deactivate|reactivate|promote|demote <username>",
     "                               manage accounts (passwords from stdin); both take the server's --data/--db",
@@ -203,6 +208,7 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
   if (cfg.previews !== "on" && cfg.previews !== "off") throw new ConfigError(`--previews must be on|off, got "${cfg.previews}"`);
   if (cfg.smtpUrl && !/^smtps?:\/\//.test(cfg.smtpUrl)) throw new ConfigError("--smtp-url must be smtp://… or smtps://…");
   if (cfg.mailAfterSec < 60) throw new ConfigError("--mail-after must be at least 60 seconds");
+  if (cfg.previewTimeoutMs < 100) throw new ConfigError("--previews-timeout must be at least 100 ms");
   if (!["open", "invite", "closed"].includes(cfg.registration)) throw new ConfigError(`--registration/PARLEY_REGISTRATION must be open|invite|closed, got "${cfg.registration}"`);
   cfg.dataDir = isAbsolute(cfg.dataDir) ? cfg.dataDir : resolve(cfg.dataDir);
   if (!cfg.databaseUrl) cfg.databaseUrl = "file:" + join(cfg.dataDir, "parley.db");

@@ -14,9 +14,9 @@ import { Presence } from "./realtime/presence";
 import { loadSecret } from "./features/auth/secret";
 import { EndedSessions } from "./features/auth/ended";
 import { sharedVapidKeys } from "./features/push/vapid";
-import { createRateLimiters } from "./rate-limit";
+import { countRefusals, createRateLimiters } from "./rate-limit";
 import type { RateLimiter, RateLimiters } from "./ports/rate-limit";
-import { Metrics } from "./metrics";
+import { busMeter, Metrics } from "./metrics";
 import type { Clock, Ids, Logger } from "./ports/runtime";
 import { createLogger, randomIds, systemClock } from "./runtime";
 
@@ -63,16 +63,16 @@ export async function createContext(
   ownerOnlyDir(config.dataDir, log);
   const store = overrides.store ?? (await createStore(config.databaseUrl, { durability: config.durability }));
   await store.migrate();
+  const metrics = new Metrics();
   let bus: Bus;
   try {
-    bus = overrides.bus ?? (await createBus(config.busUrl, log)); // rejects when the broker is unreachable
+    bus = overrides.bus ?? (await createBus(config.busUrl, log, busMeter(metrics))); // rejects when the broker is unreachable
   } catch (e) {
     await store.close();
     throw e;
   }
-  const metrics = new Metrics();
   const writer = createWriter(store, bus, log, metrics);
-  const hub = new Hub(store, bus, log, config); // subscribes itself to the bus
+  const hub = new Hub(store, bus, log, config, metrics); // subscribes itself to the bus
   const jwtKey = await crypto.subtle.importKey("raw", await loadSecret(config, log, store), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
   const clock = overrides.clock ?? systemClock;
   const presence = new Presence({
@@ -86,9 +86,10 @@ export async function createContext(
   hub.onSessionsEnded((ids) => endedSessions.add(ids));
   bus.onReconnect(() => void endedSessions.load(store, log)); // an `ended` message may have been lost
   await endedSessions.load(store, log);
-  const limits = overrides.limits ?? (await createRateLimiters(config, clock, log));
+  const limits = countRefusals(overrides.limits ?? (await createRateLimiters(config, clock, log)), metrics);
   const httpLimit = limits.limiter("http-per-user", { burst: config.httpBurst, perSec: config.httpRatePerSec });
   metrics.sample("parley_sockets", "authenticated WebSocket connections on this instance", "gauge", () => hub.socketCount);
+  metrics.sample("parley_users_connected", "distinct users with an authenticated WebSocket on this instance", "gauge", () => hub.userCount);
   metrics.sample("parley_commit_batches_total", "write transactions committed (group commit)", "counter", () => writer.stats.batches);
   metrics.sample("parley_events_committed_total", "room events committed", "counter", () => writer.stats.events);
   metrics.sample("parley_write_queue", "events waiting for the writer", "gauge", () => writer.stats.queued);

@@ -20,6 +20,9 @@ const STATUS: Record<ErrorCode, number> = {
   internal: 500,
 };
 
+/** Every error code, as values (metrics count errors by code). */
+export const ERROR_CODES = Object.keys(STATUS) as ErrorCode[];
+
 const DEFAULT_MESSAGE: Record<ErrorCode, string> = {
   invalid_request: "invalid request",
   unauthenticated: "authentication required",

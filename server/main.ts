@@ -3,10 +3,9 @@
 import { ConfigError, helpText, loadConfig } from "./config";
 import { createContext } from "./context";
 import { listen } from "./serve";
-import { backup } from "./features/ops/backup";
-import { migrateStore } from "./features/ops/migrate-store";
-import { ADMIN_USAGE, runAdminCommand, splitArgs, UsageError } from "./features/ops/admin-cli";
-import { OPS_COMMANDS, runOpsCommand } from "./features/ops/commands";
+// Each command's modules (bench, backup, migrate-store, the admin and ops commands) are imported when
+// that command runs: the server never loads them (start-up memory, docs/benchmarks.md). A string
+// literal in import() keeps them in the compiled binary; test: server/startup-modules.test.ts.
 
 async function serve(argv: string[]) {
   if (argv.includes("--help") || argv.includes("-h")) {
@@ -52,6 +51,7 @@ async function runBackup(argv: string[]) {
     process.exit(2);
   }
   try {
+    const { backup } = await import("./features/ops/backup");
     const out = await backup(loadConfig(argv.slice(0, -1), process.env), target);
     console.log(`backup written to ${out}`);
   } catch (e) {
@@ -82,6 +82,7 @@ async function runMigrateStore(argv: string[]) {
     process.exit(2);
   }
   try {
+    const { migrateStore } = await import("./features/ops/migrate-store");
     await migrateStore({ from: opts.from, to: opts.to, uploadsDir: opts.uploads, print: (l) => console.log(l) });
   } catch (e) {
     console.error(`parley migrate-store: ${(e as Error).message}`);
@@ -97,6 +98,7 @@ async function readPassword(): Promise<string> {
 
 /** `parley invite create …` and `parley user …` (features/ops/admin-cli.ts): the server's settings pick the store. */
 async function runAdmin(argv: string[]) {
+  const { ADMIN_USAGE, runAdminCommand, splitArgs, UsageError } = await import("./features/ops/admin-cli");
   if (argv.includes("--help") || argv.includes("-h")) return console.log(ADMIN_USAGE);
   try {
     const { opts, positional, rest } = splitArgs(argv, { "--uses": "value", "--expires": "value", "--room": "list", "--admin": "flag", "--display-name": "value" });
@@ -108,6 +110,11 @@ async function runAdmin(argv: string[]) {
 }
 
 const argv = process.argv.slice(2);
+/** Whether `cmd` names an ops command (features/ops/commands.ts); a flag or nothing means serve, without loading them. */
+async function isOpsCommand(cmd = ""): Promise<boolean> {
+  if (cmd === "" || cmd.startsWith("-")) return false;
+  return Object.hasOwn((await import("./features/ops/commands")).OPS_COMMANDS, cmd) || cmd === "doctor";
+}
 if (argv[0] === "bench") {
   const { main } = await import("../bench/cli");
   process.exit(await main(argv.slice(1)));
@@ -115,7 +122,8 @@ if (argv[0] === "bench") {
   await runBackup(argv.slice(1));
 } else if (argv[0] === "invite" || argv[0] === "user") {
   await runAdmin(argv);
-} else if (Object.hasOwn(OPS_COMMANDS, argv[0] ?? "") || argv[0] === "doctor") {
+} else if (await isOpsCommand(argv[0])) {
+  const { runOpsCommand } = await import("./features/ops/commands");
   process.exit(await runOpsCommand(argv[0], argv.slice(1), (l) => console.log(l), (l) => console.error(l)));
 } else if (argv[0] === "migrate-store") {
   if (argv.includes("--help") || argv.includes("-h")) console.log(MIGRATE_USAGE);

@@ -1,37 +1,55 @@
 // Prometheus metrics through prom-client: one registry per server, with the process's own metrics
 // (CPU, RSS, heap, event-loop lag) and Parley's, rendered on /metrics (features/ops/routes.ts).
+// Every series is listed with its meaning in docs/operations.md ("Metrics").
 
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { BUS_KINDS, type BusMeter } from "./ports/bus";
+import { ERROR_CODES } from "./errors";
+import type { ErrorCode } from "./protocol/types";
 
-type Labels = Record<string, string>;
-/** Distinct values of a hot-path label whose child is kept (a frame type, an error code: a few dozen). */
-const MAX_CACHED_LABELS = 1000;
+/** The label value a closed set's unknown values count under (and an open set's past its cap). */
+export const OTHER = "other";
+/** An open label (values from our code, such as limiter names) gets at most this many series. */
+const OPEN_LABEL_MAX = 32;
+/** Latency buckets in seconds, from a fast commit to a slow HTTP request. */
+export const SECONDS_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+/** Counts one occurrence (or `by`) under a label value. */
+export type CountBy = (value: string, by?: number) => void;
 
 export class Metrics {
   readonly registry = new Registry();
-  private readonly counters = new Map<string, Counter>();
+  private readonly plain = new Map<string, Counter>();
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }
 
-  inc(name: string, help: string, labels: Labels = {}, by = 1) {
-    let c = this.counters.get(name);
-    if (!c) this.counters.set(name, (c = new Counter({ name, help, labelNames: Object.keys(labels), registers: [this.registry] })));
-    c.inc(labels, by);
+  /** A counter without labels, made on first use (rare events: a flush, a fill). */
+  inc(name: string, help: string, by = 1) {
+    let c = this.plain.get(name);
+    if (!c) this.plain.set(name, (c = new Counter({ name, help, registers: [this.registry] })));
+    c.inc(by);
   }
 
-  /** A counter with one label for hot paths (every frame): the label's child is looked up once per value. */
-  counter(name: string, help: string, label: string): (value: string) => void {
+  /**
+   * A counter with one label, bounded whatever it is called with. `values` given: a closed set (frame
+   * types, error codes), each at 0 from the start, anything else counted as "other". No `values`: an
+   * open set for names our own code makes (rate limiters), the first OPEN_LABEL_MAX of them each
+   * its own series, later ones "other". A series' child is looked up once: no allocation per count.
+   */
+  counter(name: string, help: string, label: string, values?: readonly string[]): CountBy {
     const c = new Counter({ name, help, labelNames: [label], registers: [this.registry] });
-    const children = new Map<string, { inc(): void }>();
-    return (value) => {
-      let child = children.get(value);
-      if (!child) {
-        child = c.labels(value);
-        if (children.size < MAX_CACHED_LABELS) children.set(value, child);
-      }
-      child.inc();
+    const children = new Map<string, Counter.Internal>();
+    const child = (value: string) => {
+      let ch = children.get(value);
+      if (!ch) children.set(value, (ch = c.labels(value)));
+      return ch;
+    };
+    for (const v of values ?? []) child(v).inc(0);
+    return (value, by = 1) => {
+      const ch = children.get(value) ?? child(values !== undefined || children.size >= OPEN_LABEL_MAX ? OTHER : value);
+      ch.inc(by);
     };
   }
 
@@ -50,6 +68,15 @@ export class Metrics {
     return (v) => h.observe(v);
   }
 
+  /**
+   * A histogram with labels the caller keeps bounded (a route pattern, never a raw path). Its
+   * `_count` series is the number of observations per label set, so it doubles as their counter.
+   */
+  histogramBy<L extends string>(name: string, help: string, buckets: number[], labelNames: readonly L[]): (labels: Record<L, string | number>, value: number) => void {
+    const h = new Histogram<L>({ name, help, buckets, labelNames, registers: [this.registry] });
+    return (labels, v) => h.observe(labels, v);
+  }
+
   get contentType(): string {
     return this.registry.contentType;
   }
@@ -57,4 +84,41 @@ export class Metrics {
   render(): Promise<string> {
     return this.registry.metrics();
   }
+}
+
+/**
+ * The bus adapters' series: publishes and receipts by message kind, and the delay from a publish on
+ * one node to its receipt on another. That delay compares two hosts' wall clocks: on one host (or
+ * with synchronized clocks) it is the broker hop; skew shows up in it, and a negative one counts as 0.
+ */
+export function busMeter(m: Metrics): BusMeter {
+  const published = m.counter("parley_bus_published_total", "messages this node published on the bus, by kind", "kind", BUS_KINDS);
+  const received = m.counter("parley_bus_received_total", "messages this node received from the broker (its own echoes and duplicates left out), by kind", "kind", BUS_KINDS);
+  const lag = m.histogram("parley_bus_lag_seconds", "from a message's publish on another node to its receipt here (two hosts' clocks)", SECONDS_BUCKETS);
+  return {
+    published: (kind) => published(kind),
+    received(kind, sentAtMs) {
+      received(kind);
+      if (sentAtMs !== undefined) lag(Math.max(0, Date.now() - sentAtMs) / 1000);
+    },
+  };
+}
+
+/** Request methods that get their own label value; any other method (a client can send anything) is "other". */
+const HTTP_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
+
+/**
+ * The HTTP series (app.ts hooks): requests by method, route PATTERN (`/api/rooms/:id`, never the raw
+ * path: a path is client input; no route at all is "unmatched") and status, with their latency; and
+ * error answers by code.
+ */
+export function httpMeter(m: Metrics) {
+  const observe = m.histogramBy("parley_http_request_duration_seconds", "HTTP requests, by method, route pattern and status: latency from the request's arrival to its answer", SECONDS_BUCKETS, ["method", "route", "status"]);
+  const errors = m.counter("parley_http_errors_total", "HTTP error answers, by code", "code", ERROR_CODES);
+  return {
+    request(method: string, route: string | undefined, status: number, seconds: number) {
+      observe({ method: HTTP_METHODS.has(method) ? method : OTHER, route: route ?? "unmatched", status }, seconds);
+    },
+    error: errors as (code: ErrorCode) => void,
+  };
 }

@@ -49,9 +49,6 @@ export function createLogger(level: Config["logLevel"], base: Record<string, unk
   return { debug: write("debug"), info: write("info"), warn: write("warn"), error: write("error") };
 }
 
-/** The id serve.ts gives each HTTP request: its debug line and any error logged for it carry the same one. */
-export const requestIds = new WeakMap<Request, string>();
-
 const ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 /** Bytes ≥ 248 are skipped so every character is equally likely (248 = 4 × 62). */
 const UNBIASED_BELOW = 248;

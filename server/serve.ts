@@ -6,7 +6,6 @@ import { createApp, createServices } from "./app";
 import { createGateway } from "./realtime/gateway";
 import type { SocketData } from "./realtime/hub";
 import { CLOSE } from "./protocol/types";
-import { requestIds } from "./runtime";
 
 export interface Running {
   server: Server<SocketData>;
@@ -32,7 +31,9 @@ export function loggedPath(path: string): string {
 
 export function listen(ctx: Context): Running {
   const services = createServices(ctx);
-  const app = createApp(ctx, services);
+  // The id each request gets for its debug line; a failure logged for it carries the same one.
+  const requestIds = new WeakMap<Request, string>();
+  const app = createApp(ctx, services, requestIds);
   const gateway = createGateway(ctx, services);
   const debug = ctx.config.logLevel === "debug";
   // The /ws upgrade is handled here, not in Elysia: a refused handshake must answer 4xx, never 101

@@ -32,6 +32,17 @@ export type BusMessage =
    */
   | { kind: "presence"; node: string; full: boolean; ask: boolean; users: PresenceReport[] };
 
+/** Every kind of BusMessage, as values (the bus metrics count by kind); a new kind does not compile until listed. */
+export const BUS_KINDS = Object.keys({ event: 1, room: 1, user: 1, close: 1, policy: 1, ended: 1, presence: 1 } satisfies Record<BusMessage["kind"], 1>) as BusMessage["kind"][];
+
+/** What a bus adapter reports to the metrics (metrics.ts `busMeter`); adapters made without one report nothing. */
+export interface BusMeter {
+  /** One publish() call (a member event sent on two channels is one publish). */
+  published(kind: BusMessage["kind"]): void;
+  /** A message from the broker handed to the handler; `sentAtMs`: its publisher's clock at publish, when it carries one. */
+  received(kind: BusMessage["kind"], sentAtMs: number | undefined): void;
+}
+
 /**
  * Delivery, per node: a node's handler gets
  * - `event` while the node watches its room, and also while it watches `member.userId` (a joining

@@ -7,6 +7,10 @@ export type UploadMime =
   | "image/gif"
   | "image/webp"
   | "application/pdf"
+  | "audio/ogg"
+  | "audio/webm"
+  | "audio/mp4"
+  | "audio/mpeg"
   | "application/zip"
   | "text/plain";
 

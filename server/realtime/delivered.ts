@@ -34,7 +34,7 @@ export function createDelivered(ctx: Context, publishedSeq: (room: string) => nu
     const batch = [...pending.values()];
     pending = new Map();
     metrics.inc("parley_delivered_flushes_total", "delivered-mark writes (one statement each)");
-    metrics.inc("parley_delivered_marks_total", "delivered marks written", {}, batch.length);
+    metrics.inc("parley_delivered_marks_total", "delivered marks written", batch.length);
     flushing = flushing
       .then(() => store.advanceDelivered(batch))
       .catch((e) => log.warn("delivered marks not written", { err: String(e), marks: batch.length }));

@@ -1,10 +1,10 @@
 // WebSocket gateway: the Origin check before upgrade, hello/welcome/resume, frames ↔ services.
 
 import type { Server, WebSocketHandler } from "bun";
-import { AppError, errorResponse } from "../errors";
+import { AppError, ERROR_CODES, errorResponse } from "../errors";
 import type { Context } from "../context";
 import { CLOSE, LIMITS, type ErrorCode } from "../protocol/types";
-import { firstError, inputProblem, isFrame, isFrameType, type ClientFrame, type ClientFrameOf } from "../protocol/schemas";
+import { FRAME_SCHEMAS, firstError, inputProblem, isFrame, isFrameType, type ClientFrame, type ClientFrameOf } from "../protocol/schemas";
 import { verifyAccess } from "../features/auth/tokens";
 import { publicUser } from "../features/auth/service";
 import { requestAddress } from "../features/auth/client-address";
@@ -42,7 +42,9 @@ export function createGateway(ctx: Context, deps: GatewayDeps) {
   const reads = ctx.limits.limiter("ws-read-frames-per-user", { burst: config.readBurst, perSec: config.readRatePerSec });
   const lastTyping = new Map<string, number>();
   const all = new Set<WS>();
-  const countFrame = ctx.metrics.counter("parley_ws_frames_total", "client frames accepted, by type", "type");
+  const countFrame = ctx.metrics.counter("parley_ws_frames_in_total", "client frames accepted (valid), by type", "type", Object.keys(FRAME_SCHEMAS));
+  const countError = ctx.metrics.counter("parley_ws_errors_total", "error frames sent, by code", "code", ERROR_CODES);
+  ctx.metrics.sample("parley_connections", "open WebSocket connections on this instance, authenticated or not", "gauge", () => all.size);
   const delivered = createDelivered(ctx, (room) => hub.publishedSeq(room));
   let closing = false;
 
@@ -66,11 +68,11 @@ export function createGateway(ctx: Context, deps: GatewayDeps) {
   }
 
   /** An ok carrying the written event (or none, when the action changed nothing). */
-  const ackEvent = (ws: WS, id: string | undefined) => (w: Written | undefined) => ws.send(okFrame(id, w ? { eventJson: w.eventJson } : {}));
+  const ackEvent = (ws: WS, id: string | undefined) => (w: Written | undefined) => hub.send(ws, okFrame(id, w ? { eventJson: w.eventJson } : {}));
 
   function reject(ws: WS, id: string | undefined, code: ErrorCode, message: string, retryAfterMs?: number, extra: { room?: string } = {}) {
-    ctx.metrics.inc("parley_ws_errors_total", "error frames sent, by code", { code });
-    ws.send(errorFrame(id, code, message, { retryAfterMs, room: extra.room }));
+    countError(code);
+    hub.send(ws, errorFrame(id, code, message, { retryAfterMs, room: extra.room }));
     const now = clock.now();
     const r = ws.data.rejected;
     r.push(now);
@@ -120,7 +122,7 @@ export function createGateway(ctx: Context, deps: GatewayDeps) {
     const epoch = hub.epoch(user.id);
     const [rooms, peers] = await Promise.all([deps.rooms.mine(user.id), store.coMembers(user.id)]);
     if (c.closed) return;
-    ws.send(welcomeFrame({
+    hub.send(ws, welcomeFrame({
       user: publicUser(user), sessionId: c.sessionId,
       serverTime: clock.now(), rooms, presence: ctx.presence.snapshot(peers),
     }));
@@ -174,6 +176,7 @@ export function createGateway(ctx: Context, deps: GatewayDeps) {
     const type = f.type;
     if (c.phase === "new") {
       if (type !== "hello" || !isFrame("hello", f)) return ws.close(CLOSE.UNAUTHENTICATED, "hello expected");
+      countFrame(type);
       c.phase = "auth";
       hello(ws, f).catch((e) => {
         log.error("hello failed", { conn: c.sessionId, err: String(e) });
@@ -226,10 +229,10 @@ export function createGateway(ctx: Context, deps: GatewayDeps) {
     switch (f.type) {
       case "send":
         if (closing) return reject(ws, id, "internal", "server restarting; resend after reconnecting");
-        deps.messages.send(userId, f).then((w) => ws.send(okFrame(id, { eventJson: w.eventJson })), (e) => fail(ws, id, e));
+        deps.messages.send(userId, f).then((w) => hub.send(ws, okFrame(id, { eventJson: w.eventJson })), (e) => fail(ws, id, e));
         return;
       case "history":
-        deps.messages.history(userId, f.room, f).then((p) => ws.send(okFrame(id, { eventsJson: JSON.stringify(p.events), hasMore: p.hasMore })), (e) => fail(ws, id, e));
+        deps.messages.history(userId, f.room, f).then((p) => hub.send(ws, okFrame(id, { eventsJson: JSON.stringify(p.events), hasMore: p.hasMore })), (e) => fail(ws, id, e));
         return;
       case "edit":
         return void deps.messages.edit(userId, f).then(ackEvent(ws, id), (e) => fail(ws, id, e));
@@ -239,28 +242,28 @@ export function createGateway(ctx: Context, deps: GatewayDeps) {
         return void deps.messages.react(userId, f).then(ackEvent(ws, id), (e) => fail(ws, id, e));
       case "read":
         store.advanceRead(f.room, userId, f.seq).then((seq) => {
-          ws.send(okFrame(id, { seq }));
+          hub.send(ws, okFrame(id, { seq }));
           publishRoomSignal(bus, f.room, receiptFrame(f.room, userId, seq, delivered.noteRead(f.room, userId, seq)));
         }, (e) => fail(ws, id, e));
         return;
       case "delivered":
-        delivered.report(f.room, userId, f.seq).then((seq) => void (id !== undefined && ws.send(okFrame(id, { seq }))), (e) => fail(ws, id, e));
+        delivered.report(f.room, userId, f.seq).then((seq) => void (id !== undefined && hub.send(ws, okFrame(id, { seq }))), (e) => fail(ws, id, e));
         return;
       case "presence":
         ctx.presence.set(userId, f.status);
-        return void ws.send(okFrame(id));
+        return void hub.send(ws, okFrame(id));
       case "typing": {
         const key = userId + "\0" + f.room;
         const now = clock.now();
-        if ((lastTyping.get(key) ?? 0) + TYPING_THROTTLE_MS > now) return void (id !== undefined && ws.send(okFrame(id)));
+        if ((lastTyping.get(key) ?? 0) + TYPING_THROTTLE_MS > now) return void (id !== undefined && hub.send(ws, okFrame(id)));
         if (lastTyping.size > 50_000) for (const [k, t] of lastTyping) if (t + TYPING_THROTTLE_MS <= now) lastTyping.delete(k);
         lastTyping.set(key, now);
         publishRoomSignal(bus, f.room, typingFrame(f.room, userId, now + LIMITS.TYPING_TTL_MS));
-        if (id !== undefined) ws.send(okFrame(id));
+        if (id !== undefined) hub.send(ws, okFrame(id));
         return;
       }
       case "ping":
-        return void ws.send(pongFrame(id, clock.now()));
+        return void hub.send(ws, pongFrame(id, clock.now()));
       default:
         f satisfies never; // a frame type added to schemas.ts does not compile until it has a case here
     }

@@ -52,6 +52,8 @@ export class RoomHeads {
       topic(room: string, json: string): void;
       /** A member event this node acts on (once per seq while the room is watched). */
       member(msg: EventMessage): void;
+      /** A fill read `events` missing events from the store (metrics). */
+      filled(events: number): void;
     },
   ) {}
 
@@ -132,6 +134,7 @@ export class RoomHeads {
   private async fill(room: string, head: Head) {
     if (head.filling) return;
     head.filling = true;
+    let read = 0;
     try {
       const behind = () => head.published! < head.known || (head.pending.size > 0 && !head.pending.has(head.published! + 1));
       while (this.heads.get(room) === head && behind()) {
@@ -144,6 +147,7 @@ export class RoomHeads {
           if (!head.pending.has(e.seq)) {
             const json = storedEventFrame(e);
             head.pending.set(e.seq, e.kind === "member" ? { kind: "event", room, seq: e.seq, member: { userId: e.userId, change: e.change }, json } : { kind: "event", room, seq: e.seq, json });
+            read++;
           }
           this.flush(room, head);
         }
@@ -154,6 +158,7 @@ export class RoomHeads {
       this.log.error("hub fill failed", { room, err: String(err) });
     } finally {
       head.filling = false;
+      if (read > 0) this.to.filled(read);
     }
   }
 

@@ -6,8 +6,9 @@ import type { Logger } from "../ports/runtime";
 import type { Bus, BusMessage } from "../ports/bus";
 import type { Store } from "../ports/store";
 import { CLOSE } from "../protocol/types";
+import type { CountBy, Metrics } from "../metrics";
 import { RoomHeads, type EventMessage, type Head } from "./heads";
-import { gapFrame, storedEventFrame } from "./publish";
+import { frameTypeOf, gapFrame, SERVER_FRAME_TYPES, storedEventFrame, type FrameJson } from "./publish";
 
 export interface SocketData {
   sessionId: string;
@@ -59,6 +60,7 @@ export class Hub {
   private readonly checkTimer?: ReturnType<typeof setInterval>;
   private churned = 0;
   private churnTimer?: ReturnType<typeof setTimeout>;
+  private readonly framesOut: CountBy;
 
   /** Called once per join this process delivers (presence introduces the newcomer). */
   onJoin: (userId: string, room: string) => void = () => {};
@@ -68,8 +70,14 @@ export class Hub {
     private readonly bus: Bus,
     private readonly log: Logger,
     private readonly config: Config,
+    metrics: Metrics,
   ) {
-    this.heads = new RoomHeads(store, bus, log, { topic: (room, json) => this.publishLocal(roomTopic(room), json), member: (m) => this.memberChange(m) });
+    this.framesOut = metrics.counter("parley_ws_frames_out_total", "frames handed to sockets, by type (a topic publish counts once per subscribed socket)", "type", SERVER_FRAME_TYPES);
+    this.heads = new RoomHeads(store, bus, log, {
+      topic: (room, json) => this.publishLocal(roomTopic(room), json),
+      member: (m) => this.memberChange(m),
+      filled: (events) => (metrics.inc("parley_hole_fills_total", "holes in a room's bus stream filled from the store"), metrics.inc("parley_hole_filled_events_total", "events read from the store to fill holes", events)),
+    });
     bus.subscribe((m) => this.onBus(m));
     if (bus.canLose) {
       bus.onReconnect(() => void this.resync());
@@ -91,6 +99,11 @@ export class Hub {
   /** The highest seq this node handed to its sockets in the room; undefined when no socket here is in it. */
   publishedSeq(room: string): number | undefined {
     return this.heads.get(room)?.published;
+  }
+
+  /** Distinct users with an authenticated socket here. */
+  get userCount(): number {
+    return this.users.size;
   }
 
   get socketCount(): number {
@@ -188,7 +201,17 @@ export class Hub {
 
   /** Publishes a ready JSON frame to a topic of this process. */
   publishLocal(topic: string, json: string) {
-    this.server?.publish(topic, json);
+    if (!this.server) return;
+    const sockets = this.server.subscriberCount(topic);
+    if (sockets === 0) return; // the in-process bus hands every event here, watched or not
+    this.framesOut(frameTypeOf(json), sockets);
+    this.server.publish(topic, json);
+  }
+
+  /** Sends one frame to one socket: every frame for a single socket goes out here (counted by type). */
+  send(ws: WS, json: FrameJson) {
+    this.framesOut(frameTypeOf(json));
+    return ws.send(json);
   }
 
   onBus(msg: BusMessage) {
@@ -276,7 +299,7 @@ export class Hub {
     }
     if (bound !== undefined && head.published! - since > bound) {
       const toSeq = head.published! - bound;
-      ws.send(gapFrame(room, since + 1, toSeq));
+      this.send(ws, gapFrame(room, since + 1, toSeq));
       since = toSeq;
     }
     /** This user's own last membership change in what was read: a removal the bus may not act on here. */
@@ -288,7 +311,7 @@ export class Hub {
       let progressed = false;
       for (const e of page.events) {
         if (e.seq > head.published!) break;
-        ws.send(storedEventFrame(e));
+        this.send(ws, storedEventFrame(e));
         since = e.seq;
         progressed = true;
         if (e.kind === "member" && e.userId === ws.data.userId) removed = e.change === "leave" || e.change === "kick" || e.change === "ban";

@@ -11,6 +11,22 @@ export type FrameJson = string & { readonly __serverFrame: true };
 
 const frame = <T extends ServerFrame["type"]>(f: Frame<T>) => JSON.stringify(f) as FrameJson;
 
+/** Every server frame type, commonest first (frameTypeOf tries them in this order); a new type does not compile until listed. */
+export const SERVER_FRAME_TYPES = Object.keys({
+  event: 1, ok: 1, typing: 1, receipt: 1, presence: 1, pong: 1, error: 1, notification: 1, user: 1, gap: 1, welcome: 1,
+} satisfies Record<ServerFrame["type"], 1>) as ServerFrame["type"][];
+
+const TYPE_AT = '{"type":"'.length;
+
+/**
+ * The type of a frame built here, read without parsing or allocating: every builder above writes
+ * `type` as the first key (`frame()` gets object literals that start with it). "other" otherwise.
+ */
+export function frameTypeOf(json: string): ServerFrame["type"] | "other" {
+  for (const t of SERVER_FRAME_TYPES) if (json.startsWith(t, TYPE_AT) && json.charCodeAt(TYPE_AT + t.length) === 34) return t;
+  return "other";
+}
+
 // ---- frames
 
 /** `eventJson` is the event serialized once (by the writer, or from a store row): wrapped, never parsed again. */

@@ -42,6 +42,8 @@ export interface CrashFigures {
   receiverMissing: number;
   receiverEvents: number;
   errorsByCode: Record<string, number>;
+  /** From the new process's spawn to its "listening" line (polled every 50 ms), and to the first client's welcome. */
+  restartToListeningMs: { median: number; max: number; all: number[] };
   restartToFirstHelloMs: { median: number; max: number; all: number[] };
   durationSec: number;
   loadAverage: { start: string; end: string };
@@ -74,6 +76,7 @@ export async function runCrash(o: CrashOptions): Promise<CrashFigures> {
     for (const s of all) s.run((1000 * senders) / rate);
     const trafficFrom = performance.now();
     const restarts: number[] = [];
+    const listening: number[] = [];
     const integrityResults: string[] = [];
     for (let cycle = 1; cycle <= o.cycles; cycle++) {
       await Bun.sleep(minRun + Math.random() * (maxRun - minRun));
@@ -83,6 +86,7 @@ export async function runCrash(o: CrashOptions): Promise<CrashFigures> {
       if (check !== "ok") problems.push(`cycle ${cycle}: integrity_check: ${check}`);
       const spawned = performance.now();
       await srv.start();
+      listening.push(performance.now() - spawned);
       await until("a client welcomed after the restart", () => clients.some((c) => (c.welcomes.at(-1) ?? 0) > spawned), 60_000);
       const first = Math.min(...clients.map((c) => c.welcomes.at(-1) ?? Infinity).filter((t) => t > spawned));
       restarts.push(first - spawned);
@@ -140,6 +144,7 @@ export async function runCrash(o: CrashOptions): Promise<CrashFigures> {
       receiverMissing,
       receiverEvents: receiving.reduce((n, c) => n + c.events, 0),
       errorsByCode,
+      restartToListeningMs: { median: Math.round(median(listening)), max: Math.round(Math.max(...listening)), all: listening.map(Math.round) },
       restartToFirstHelloMs: { median: Math.round(median(restarts)), max: Math.round(Math.max(...restarts)), all: restarts.map(Math.round) },
       durationSec: Math.round((performance.now() - t0) / 1000),
       loadAverage: { start: load0, end: loadAverage() },

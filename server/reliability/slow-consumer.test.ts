@@ -8,8 +8,8 @@ test("REL-SLOW-1 a reader that stalls is closed once its backlog passes --ws-bac
   const f = await runSlow({ seconds: 8 });
   expect(f.slowClosed).toBe(true);
   expect(f.slowCloseCode).toBe(1006); // Bun ends the connection without a close frame
-  // Bounded: the backlog is capped at 1 MiB per socket; 64 MiB leaves room for the store's page
-  // cache and the garbage collector's timing, not for ~8 MB of messages held for the stalled reader.
+  // What bounds the stalled reader's share is the close above (1 MiB queued at most). RSS is also
+  // kept under a generous ceiling: it grows with the write load itself (page cache, collector timing).
   expect(f.rssKiB.max - f.rssKiB.before).toBeLessThan(64 * 1024);
   expect({ disorder: f.otherReceiverDisorder, missing: f.otherReceiverMissing }).toEqual({ disorder: 0, missing: 0 });
   expect({ disorder: f.resumedDisorder, missing: f.resumedMissing, gaps: f.resumedGaps, events: f.resumedEvents }).toEqual({ disorder: 0, missing: 0, gaps: 0, events: f.acked });

@@ -1,6 +1,6 @@
 // In-process bus: hands messages straight to the hub (single binary, no network hop).
 
-import type { Bus, BusMessage } from "../../ports/bus";
+import type { Bus, BusMessage, BusMeter } from "../../ports/bus";
 
 const WATCHED: Promise<void> = Promise.resolve();
 
@@ -9,11 +9,12 @@ const WATCHED: Promise<void> = Promise.resolve();
  * socket, the hub already ignores rooms it has no socket in, and filtering here would add a lookup
  * per message for nothing. Nothing can be lost, so `onReconnect` never fires.
  */
-export function createLocalBus(): Bus {
+export function createLocalBus(meter?: BusMeter): Bus {
   let handler: ((msg: BusMessage) => void) | undefined;
   return {
     canLose: false,
     publish(msg) {
+      meter?.published(msg.kind);
       handler?.(msg);
     },
     subscribe(h) {

@@ -1,7 +1,7 @@
 // NATS core pub/sub bus (the `nats` package): one connection per node, subjects parley.r.<room> / parley.u.<user>.
 
 import { connect, Events, type NatsConnection, type Subscription } from "nats";
-import type { Bus } from "../../ports/bus";
+import type { Bus, BusMeter } from "../../ports/bus";
 import type { Logger } from "../../ports/runtime";
 import { createNetworkBus, type Transport, type TransportEvents } from "./network";
 
@@ -11,8 +11,8 @@ const STARTUP_WAIT_MS = 5_000;
 const RECONNECT_WAIT_MS = 500;
 const CLOSE_WAIT_MS = 1_000;
 
-export async function createNatsBus(url: string, log: Logger): Promise<Bus> {
-  return createNetworkBus(".", log, (events) => openNats(url, events, log));
+export async function createNatsBus(url: string, log: Logger, meter?: BusMeter): Promise<Bus> {
+  return createNetworkBus(".", log, (events) => openNats(url, events, log), meter);
 }
 
 async function openNats(url: string, ev: TransportEvents, log: Logger): Promise<Transport> {

@@ -1,6 +1,6 @@
 // Network bus core, shared by the Redis and NATS adapters: channels, wire format, local delivery, echo and duplicate suppression.
 
-import type { Bus, BusMessage, PresenceReport } from "../../ports/bus";
+import type { Bus, BusMessage, BusMeter, PresenceReport } from "../../ports/bus";
 import type { Logger } from "../../ports/runtime";
 
 /** What a broker client must do; everything else about the bus is the same for every broker. */
@@ -47,7 +47,7 @@ const RECENT_IDS_MAX = 4096;
  *   913–1,381 ms with per-room channels.
  * Subscribing 250 channels in one command took 13–89 ms.
  */
-export async function createNetworkBus(sep: string, log: Logger, open: (events: TransportEvents) => Promise<Transport>): Promise<Bus> {
+export async function createNetworkBus(sep: string, log: Logger, open: (events: TransportEvents) => Promise<Transport>, meter?: BusMeter): Promise<Bus> {
   // Every message names its node: a node's own copies coming back from the broker are dropped (it
   // delivered them to itself synchronously inside publish, without waiting on the broker).
   const node = crypto.randomUUID();
@@ -96,6 +96,7 @@ export async function createNetworkBus(sep: string, log: Logger, open: (events: 
       recent.add(key);
       if (recent.size > RECENT_IDS_MAX) recent.delete(recent.values().next().value!);
     }
+    meter?.received(got.msg.kind, got.sentAt);
     handler?.(got.msg);
   }
 
@@ -143,7 +144,8 @@ export async function createNetworkBus(sep: string, log: Logger, open: (events: 
     publish(msg) {
       if (closed) return;
       const id = msg.kind === "event" && msg.member ? ++nextId : 0;
-      const data = encode(node, id, msg);
+      const data = encode(node, id, msg, Date.now());
+      meter?.published(msg.kind);
       switch (msg.kind) {
         case "event":
           send(roomChannel(msg.room), data);
@@ -185,28 +187,31 @@ export async function createNetworkBus(sep: string, log: Logger, open: (events: 
   };
 }
 
-// ---- wire format: a JSON header line (node, dedupe id, kind, routing fields), then the frame as is
+// ---- wire format: a JSON header line (node, dedupe id, kind, routing fields, publish time in ms),
+// then the frame as is. The publish time comes last, so every other field stays where a node of an
+// earlier version reads it (it ignores the extra one); every kind's last routing field is a string,
+// null or boolean, so a trailing number is always the publish time (metrics: parley_bus_lag_seconds).
 
-function encode(node: string, id: number, m: BusMessage): string {
+function encode(node: string, id: number, m: BusMessage, sentAt: number): string {
   switch (m.kind) {
     case "event":
-      return JSON.stringify([node, id, m.kind, m.room, m.seq, m.member?.userId ?? null, m.member?.change ?? null]) + "\n" + m.json;
+      return JSON.stringify([node, id, m.kind, m.room, m.seq, m.member?.userId ?? null, m.member?.change ?? null, sentAt]) + "\n" + m.json;
     case "room":
-      return JSON.stringify([node, id, m.kind, m.room]) + "\n" + m.json;
+      return JSON.stringify([node, id, m.kind, m.room, sentAt]) + "\n" + m.json;
     case "user":
-      return JSON.stringify([node, id, m.kind, m.user]) + "\n" + m.json;
+      return JSON.stringify([node, id, m.kind, m.user, sentAt]) + "\n" + m.json;
     case "close":
-      return JSON.stringify([node, id, m.kind, m.user, m.code, m.reason]) + "\n";
+      return JSON.stringify([node, id, m.kind, m.user, m.code, m.reason, sentAt]) + "\n";
     case "policy":
-      return JSON.stringify([node, id, m.kind, m.room]) + "\n";
+      return JSON.stringify([node, id, m.kind, m.room, sentAt]) + "\n";
     case "ended":
-      return JSON.stringify([node, id, m.kind, m.user]) + "\n" + JSON.stringify(m.sessions);
+      return JSON.stringify([node, id, m.kind, m.user, sentAt]) + "\n" + JSON.stringify(m.sessions);
     case "presence":
-      return JSON.stringify([node, id, m.kind, m.node, m.full, m.ask]) + "\n" + JSON.stringify(m.users);
+      return JSON.stringify([node, id, m.kind, m.node, m.full, m.ask, sentAt]) + "\n" + JSON.stringify(m.users);
   }
 }
 
-function decode(data: string): { node: string; id: number; msg: BusMessage | typeof LOST } | undefined {
+function decode(data: string): { node: string; id: number; msg: BusMessage | typeof LOST; sentAt: number | undefined } | undefined {
   const nl = data.indexOf("\n");
   if (nl < 0) return undefined;
   let h: unknown[];
@@ -264,5 +269,6 @@ function decode(data: string): { node: string; id: number; msg: BusMessage | typ
       msg = LOST;
       break;
   }
-  return msg === undefined ? undefined : { node, id, msg };
+  const last = h[h.length - 1];
+  return msg === undefined ? undefined : { node, id, msg, sentAt: typeof last === "number" ? last : undefined };
 }

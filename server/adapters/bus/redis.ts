@@ -1,7 +1,7 @@
 // Redis pub/sub bus (ioredis): one subscribing and one publishing connection per node.
 
 import Redis, { type RedisOptions } from "ioredis";
-import type { Bus } from "../../ports/bus";
+import type { Bus, BusMeter } from "../../ports/bus";
 import type { Logger } from "../../ports/runtime";
 import { createNetworkBus, type Transport, type TransportEvents } from "./network";
 
@@ -16,8 +16,8 @@ const CLOSE_WAIT_MS = 1_000;
  * resubscribe (it then delivers nothing, silently) and gives up 31 s into an outage. ioredis
  * retries forever with backoff, and this transport resubscribes itself on every reconnect.
  */
-export async function createRedisBus(url: string, log: Logger): Promise<Bus> {
-  return createNetworkBus(":", log, (events) => openRedis(url, events, log));
+export async function createRedisBus(url: string, log: Logger, meter?: BusMeter): Promise<Bus> {
+  return createNetworkBus(":", log, (events) => openRedis(url, events, log), meter);
 }
 
 async function openRedis(url: string, ev: TransportEvents, log: Logger): Promise<Transport> {

@@ -162,7 +162,7 @@ export function createLibsqlLog(db: Db, conn: Connection, committed: () => void)
         if (r) m.replyPreview = { seq: r.seq as number, sender: r.sender_id as string, body: ((r.body as string | null) ?? "").slice(0, REPLY_PREVIEW_CHARS), deleted: r.deleted_at !== null };
       }
     }
-    const roots = msgs.filter((m) => m.threadRoot === undefined && !m.deleted);
+    const roots = msgs.filter((m) => m.threadRoot === undefined);
     if (roots.length > 0) {
       for (const r of await conn.all(THREAD_SUMMARY, [roomId, JSON.stringify(roots.map((m) => m.seq))])) {
         bySeq.get(r.root as number)!.thread = { replies: r.n as number, lastReplyAt: r.last as number, participants: JSON.parse(r.who as string) };

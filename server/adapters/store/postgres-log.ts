@@ -122,7 +122,7 @@ export function createPostgresLog(db: PgDb, client: SQL): LogPart {
     const msgs = list.filter((e): e is MessageEvent => e.kind === "message");
     if (msgs.length === 0) return list;
     const replyTo = [...new Set(msgs.filter((m) => m.replyTo !== undefined).map((m) => m.replyTo!))];
-    const roots = msgs.filter((m) => m.threadRoot === undefined && !m.deleted).map((m) => m.seq);
+    const roots = msgs.filter((m) => m.threadRoot === undefined).map((m) => m.seq);
     const [rs, quoted, threads] = await Promise.all([
       client.unsafe("SELECT msg_seq, emoji, user_id FROM reactions WHERE room_id = $1 AND msg_seq = ANY($2::bigint[]) ORDER BY msg_seq, emoji, user_id", [roomId, msgs.map((m) => m.seq)]),
       replyTo.length > 0

@@ -7,15 +7,23 @@ import { Name } from "../../protocol/schemas";
 import { authSession, authUser } from "../auth/guard";
 import type { Auth } from "../auth/service";
 import { AVATAR_MAX_BYTES, type Account } from "./service";
+import type { Mail } from "../mail/service";
 
 /** Room for the multipart boundary and part headers around the file. */
 const MULTIPART_OVERHEAD = 16 * 1024;
 
-export function accountRoutes(ctx: Context, account: Account, auth: Auth) {
+export function accountRoutes(ctx: Context, account: Account, auth: Auth, mail: Mail) {
   return new Elysia({ name: "account-routes" })
-    .patch("/api/me", async ({ request, body }) => ({ user: await account.setDisplayName(await authUser(ctx, request), body.displayName) }), {
-      body: t.Object({ displayName: t.Optional(Name({ maxLength: 64 })) }),
-    })
+    .patch(
+      "/api/me",
+      async ({ request, body }) => {
+        const me = await authUser(ctx, request);
+        // The address is the caller's only (GET /api/me/email); it counts once confirmed (features/mail).
+        const email = body.email === undefined ? undefined : await mail.setEmail(me, body.email, new URL(request.url).origin);
+        return { user: await account.setDisplayName(me, body.displayName), ...(email ? { email } : {}) };
+      },
+      { body: t.Object({ displayName: t.Optional(Name({ maxLength: 64 })), email: t.Optional(t.String({ maxLength: 320 })) }) },
+    )
     .put(
       "/api/me/avatar",
       async ({ request }) => {

@@ -83,4 +83,16 @@ describe("blocking", () => {
     await m.next((x) => x.type === "notification" && x.seq === again.seq);
     for (const c of [m, p, f]) c.close();
   });
+
+  test("DEPTH-22 the block check keeps a DM's concurrent sends in their order (seqs follow the sending order)", async () => {
+    const [me, you] = await Promise.all([register(s.url), register(s.url)]);
+    const dm = (await api(s.url, "POST", "/api/dm", { username: you.user.username }, me.accessToken)).body.room.id;
+    const m = await Client.connect(s, me);
+    const tags = Array.from({ length: 60 }, (_, i) => `dm-${i}`);
+    const acks = await Promise.all(tags.map((t) => m.request({ type: "send", room: dm, clientMsgId: t, body: t })));
+    expect(acks.map((a) => a.event.body)).toEqual(tags);
+    const seqs = acks.map((a) => a.event.seq);
+    expect(seqs).toEqual(Array.from({ length: 60 }, (_, i) => seqs[0] + i));
+    m.close();
+  });
 });

@@ -8,6 +8,7 @@ import { leasedJob, type LeasedJob } from "../ops/leased-job";
 /** The contract: a message is gone at most this long after it expires. */
 export const EXPIRY_EVERY_MS = 10_000;
 const BATCH = 200;
+const PASS_MAX = 5_000;
 
 export function createExpiry(ctx: Context, removeUploads: (room: string, msgSeq: number) => Promise<void>): LeasedJob {
   const { store, writer, clock } = ctx;
@@ -25,9 +26,11 @@ export function createExpiry(ctx: Context, removeUploads: (room: string, msgSeq:
     name: "message-expiry",
     everyMs: EXPIRY_EVERY_MS,
     async pass(now) {
-      for (;;) {
+      // A long backlog (a TTL set on an old room) clears over several passes, as retention's does.
+      for (let done = 0; done < PASS_MAX; ) {
         const due = await store.expiredMessages(now, BATCH);
         for (const m of due) await expire(m);
+        done += due.length;
         if (due.length < BATCH) return;
       }
     },

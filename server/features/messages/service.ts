@@ -52,11 +52,40 @@ export function createMessages(ctx: Context, hooks: MessageHooks = {}) {
     return kinds.get(room);
   }
 
-  /** A DM whose other person blocked the sender takes nothing from them (protocol 1.2, Blocking). */
-  async function refuseBlockedDm(room: string, sender: string) {
-    if ((await kindOf(room)) !== "dm") return;
+  const loadingKinds = new Map<string, Promise<RoomKind | undefined>>();
+  /**
+   * kindOf without a promise once known, and one shared promise while loading: concurrent sends of a
+   * socket then reach the writer in the order they came (a promise each would let their reads
+   * finish in any order: WS-SEND-4, CLUSTER-BUS-1).
+   */
+  function kindNow(room: string): RoomKind | undefined | Promise<RoomKind | undefined> {
+    if (kinds.has(room)) return kinds.get(room);
+    let p = loadingKinds.get(room);
+    if (!p) loadingKinds.set(room, (p = kindOf(room).finally(() => loadingKinds.delete(room))));
+    return p;
+  }
+  /** The DM checks of a room, one after another: each send's check settles in arrival order. */
+  const dmChecks = new Map<string, Promise<unknown>>();
+
+  /**
+   * A DM whose other person blocked the sender takes nothing from them (protocol 1.2, Blocking). No
+   * promise for a room that is not a DM (once its kind is known); in a DM one store lookup per send,
+   * queued behind the room's previous check so sends keep their order.
+   */
+  function refuseBlockedDm(room: string, sender: string): void | Promise<void> {
+    const kind = kindNow(room);
+    if (kind instanceof Promise) return kind.then(() => refuseBlockedDm(room, sender));
+    if (kind !== "dm") return;
     const peers = (dmPairs.get(room) ?? []).filter((u) => u !== sender);
-    if ((await store.blockersAmong(sender, peers)).length > 0) throw new AppError("forbidden", "this person does not accept your messages");
+    const check = (dmChecks.get(room) ?? Promise.resolve())
+      .then(() => store.blockersAmong(sender, peers))
+      .then((blockers) => {
+        if (blockers.length > 0) throw new AppError("forbidden", "this person does not accept your messages");
+      });
+    const tail = check.catch(() => undefined);
+    dmChecks.set(room, tail);
+    void tail.then(() => dmChecks.get(room) === tail && dmChecks.delete(room));
+    return check;
   }
 
   /** One event of the room, as history shows it (current body, thread summary); undefined when none. */
@@ -134,7 +163,8 @@ export function createMessages(ctx: Context, hooks: MessageHooks = {}) {
       if (m.alsoInRoom !== undefined && m.thread === undefined) throw new AppError("invalid_request", "alsoInRoom is for thread replies");
       const admitting = policy.admit(m.room, sender);
       if (admitting) await admitting;
-      await refuseBlockedDm(m.room, sender);
+      const refusing = refuseBlockedDm(m.room, sender);
+      if (refusing) await refusing;
       const data: Record<string, unknown> = {};
       const wire: Record<string, unknown> = {};
       const effects: Effect[] = [];
@@ -146,6 +176,13 @@ export function createMessages(ctx: Context, hooks: MessageHooks = {}) {
         if (m.alsoInRoom) data.alsoInRoom = true;
         threadPeople = [root.sender, ...(root.thread?.participants ?? [])];
       }
+      if (m.replyTo !== undefined) {
+        const q = await store.message(m.room, m.replyTo);
+        if (!q || q.kind !== "message") throw new AppError("invalid_request", "replyTo must be the seq of a message in this room");
+        wire.replyPreview = { seq: q.seq, sender: q.sender, body: (q.body ?? "").slice(0, 200), deleted: q.deleted };
+      }
+      // Last of the checks: the copies of a forward's files are made only for a send that will be stored
+      // (an idempotent resend copies again; such unsent copies are drafts the hourly sweep removes).
       if (m.forward) {
         await requireMember(ctx, m.forward.room, sender);
         const src = await eventAt(m.forward.room, m.forward.seq);
@@ -160,11 +197,6 @@ export function createMessages(ctx: Context, hooks: MessageHooks = {}) {
           data.attachments = await hooks.claimUploads!(m.room, sender, copies);
           effects.push({ type: "uploads.attach", ids: copies });
         }
-      }
-      if (m.replyTo !== undefined) {
-        const q = await store.message(m.room, m.replyTo);
-        if (!q || q.kind !== "message") throw new AppError("invalid_request", "replyTo must be the seq of a message in this room");
-        wire.replyPreview = { seq: q.seq, sender: q.sender, body: (q.body ?? "").slice(0, 200), deleted: q.deleted };
       }
       // A forward's text notifies nobody again; a mention of someone who blocked the sender counts for nothing.
       const mentions = m.forward ? [] : await parseMentions(m.room, m.body);

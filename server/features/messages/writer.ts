@@ -4,7 +4,7 @@ import type { Bus } from "../../ports/bus";
 import { publishEvent } from "../../realtime/publish";
 import type { Appended, NewEvent, Store } from "../../ports/store";
 import type { Logger } from "../../ports/runtime";
-import type { Metrics } from "../../metrics";
+import { SECONDS_BUCKETS, type Metrics } from "../../metrics";
 
 export interface Written extends Appended {
   /** The event serialized once; acks and fan-out reuse this string. */
@@ -35,7 +35,6 @@ export interface Writer {
 }
 
 const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048];
-const SECONDS_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
 export function createWriter(store: Store, bus: Bus, log: Logger, metrics?: Metrics): Writer {
   const observeBatch = metrics?.histogram("parley_write_batch_events", "events per group commit", BATCH_BUCKETS);

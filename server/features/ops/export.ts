@@ -12,6 +12,10 @@ import { leases, passwordResets, refreshTokens, serverSecrets, sessions, uploadB
 import { VAPID_KEYS } from "../push/vapid";
 import { openDb, type Row } from "./migrate-store-db";
 import { databaseUrl } from "./migrate-store";
+import { appliedMigrations } from "./restore";
+import { MIGRATIONS } from "../../db/migrations.gen";
+import { MIGRATIONS as PG_MIGRATIONS } from "../../db/migrations-pg.gen";
+import { isPostgresUrl } from "../../adapters/store";
 
 export const EXPORT_FORMAT = "parley-export";
 export const EXPORT_VERSION = 1;
@@ -64,7 +68,7 @@ export async function exportData(config: Config, dir: string, print: (l: string)
   const tables: Record<string, number> = {};
   let sharedVapid: string | undefined;
   try {
-    await store.migrate(); // an older database is brought up to this binary's schema first, as a start would
+    await sameSchema(url); // export only reads: it never migrates a database a running server may be using
     await db.snapshot(async (r) => {
       for (const t of db.tables) {
         if (t.name === getTableName(serverSecrets)) {
@@ -113,4 +117,14 @@ export async function exportData(config: Config, dir: string, print: (l: string)
     await db.close();
     await store.close();
   }
+}
+
+/** The rows are read by this binary's schema: the database must be at exactly that schema. */
+async function sameSchema(url: string): Promise<void> {
+  const bundled = (isPostgresUrl(url) ? PG_MIGRATIONS : MIGRATIONS).map((m) => m.tag);
+  const applied = await appliedMigrations(url);
+  const unknown = applied.filter((t) => !bundled.includes(t));
+  if (unknown.length) throw new Error(`database schema is newer than this parley binary (unknown migration ${unknown[0]}); export with the newer binary`);
+  const pending = bundled.filter((t) => !applied.includes(t));
+  if (pending.length) throw new Error(`the database is at an older schema (${pending.length} migration(s) pending): run parley migrate (or start the server) first`);
 }

@@ -10,6 +10,8 @@ import { VAPID_KEYS } from "../push/vapid";
 import { BLOB_DIR, EXPORT_FORMAT, EXPORT_VERSION, MANIFEST, NOT_EXPORTED, type Manifest } from "./export";
 import { openDb, type Row } from "./migrate-store-db";
 import { databaseUrl, emptyAgain, reason, redact, refuseNonEmpty } from "./migrate-store";
+import { fileInUse } from "./restore";
+import { localPath } from "../../adapters/store/libsql-connection";
 
 const PAGE_ROWS = 1_000;
 
@@ -50,6 +52,10 @@ export async function importData(config: Config, dir: string, print: (l: string)
   const src = resolve(dir);
   const manifest = readManifest(src);
   const url = databaseUrl(config.databaseUrl);
+  // A server on the target would keep serving what it cached before the rows arrived (PostgreSQL
+  // cannot tell: start the nodes after the import).
+  const file = localPath(url);
+  if (file !== undefined && existsSync(file) && fileInUse(file)) throw new Error(`${file} is open in a running server (or another parley command): stop it, then import`);
   const store = await createStore(url);
   const db = openDb(url);
   const written: Record<string, number> = {};

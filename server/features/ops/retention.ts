@@ -11,6 +11,11 @@ export const RETENTION_LEASE = "retention";
 export const RETENTION_INTERVAL_MS = 10_000;
 /** Messages expired per pass at most (a backlog clears over several passes, leaving the writer to the live traffic). */
 const MAX_PER_PASS = 5_000;
+/**
+ * Events read per pass at most: a node that starts (or takes the lease over) reads each room's
+ * expired tombstones once before reaching what is due, spread over passes so none outlasts the lease.
+ */
+const MAX_READ_PER_PASS = 50_000;
 /** Events read per page, and delete events per transaction at most. */
 const PAGE = 500;
 const ROOMS_PAGE = 500;
@@ -50,14 +55,16 @@ export function createRetention(ctx: Context, opts: RetentionOptions) {
   /** Per room, the seq up to which every event was looked at (messages there are expired, or were newer than the cutoff then). */
   const scanned = new Map<string, number>();
   let stopped = false;
+  let readThisPass = 0;
   const stats = { passes: 0, expired: 0 };
 
   /** The messages of one room past its cutoff, oldest first, from where the last pass stopped; stops at the first event not past it. */
   async function expireRoom(room: RoomRow, cutoff: number, budget: number): Promise<number> {
     let done = 0;
     let from = scanned.get(room.id) ?? 0;
-    while (from < room.lastSeq && done < budget && !stopped) {
+    while (from < room.lastSeq && done < budget && readThisPass < MAX_READ_PER_PASS && !stopped) {
       const page = await ctx.store.events(room.id, { after: from, limit: Math.min(PAGE, budget - done) });
+      readThisPass += page.events.length;
       const due: { room: string; seq: number; sender: string }[] = [];
       let last = from;
       let reached = false;
@@ -80,14 +87,15 @@ export function createRetention(ctx: Context, opts: RetentionOptions) {
   /** One pass over every room (leasedJob runs it only on the node holding the lease). */
   async function pass(now: number): Promise<void> {
     stats.passes++;
+    readThisPass = 0;
     let expired = 0;
-    for (let after: string | undefined; !stopped && expired < MAX_PER_PASS; ) {
+    for (let after: string | undefined; !stopped && expired < MAX_PER_PASS && readThisPass < MAX_READ_PER_PASS; ) {
       const rooms = await ctx.store.allRooms({ after, limit: ROOMS_PAGE });
       for (const room of rooms) {
         const cutoff = opts.cutoff(room, now);
         if (cutoff === undefined || (scanned.get(room.id) ?? 0) >= room.lastSeq) continue;
         expired += await expireRoom(room, cutoff, MAX_PER_PASS - expired);
-        if (expired >= MAX_PER_PASS || stopped) break;
+        if (expired >= MAX_PER_PASS || readThisPass >= MAX_READ_PER_PASS || stopped) break;
       }
       if (rooms.length < ROOMS_PAGE) break;
       after = rooms[rooms.length - 1].id;

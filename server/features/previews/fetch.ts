@@ -57,7 +57,7 @@ async function checkedAddress(host: string, rules: FetchRules): Promise<string> 
 }
 
 /** GET with the rules above; throws Refused (or a network error) when it cannot. */
-export async function safeFetch(start: string, rules: FetchRules, accept: string): Promise<Fetched> {
+export async function safeFetch(start: string, rules: FetchRules, accept = "text/html"): Promise<Fetched> {
   const signal = AbortSignal.timeout(rules.timeoutMs);
   let url = new URL(start);
   for (let hop = 0; ; hop++) {

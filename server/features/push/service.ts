@@ -1,6 +1,5 @@
 // Web Push: users' browser subscriptions and encrypted notifications to them (RFC 8030/8291/8292).
 
-import { encrypt, getVapidHeaders } from "web-push";
 import { AppError } from "../../errors";
 import type { Context } from "../../context";
 import type { PushStore, PushSubscriptionRow } from "../../ports/push";
@@ -80,6 +79,8 @@ export function createPush(ctx: Context, store: PushStore, opts: PushOptions = {
       // web-push's sendNotification posts with node:https only, so it cannot reach an http endpoint
       // (and its request builder calls the deprecated url.parse): use its encryption and VAPID
       // signing, and send the request with fetch.
+      // Imported at the first push, not at start-up (start-up memory, docs/benchmarks.md).
+      const { encrypt, getVapidHeaders } = await import("web-push");
       const { cipherText } = encrypt(s.p256dh, s.auth, plaintext, "aes128gcm");
       const { Authorization } = getVapidHeaders(u.origin, vapid.subject, vapid.publicKey, vapid.privateKey, "aes128gcm");
       const res = await fetch(s.endpoint, {

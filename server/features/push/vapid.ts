@@ -3,7 +3,6 @@
 import { createECDH } from "node:crypto";
 import { chmodSync, existsSync, linkSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { generateVAPIDKeys } from "web-push";
 import type { Config } from "../../config";
 import type { Logger } from "../../ports/runtime";
 import type { Store } from "../../ports/store";
@@ -20,6 +19,17 @@ export interface Vapid {
 export const DEFAULT_VAPID_SUBJECT = "mailto:admin@localhost";
 /** A single node's key file in <data>, and the shared secret's name a cluster keeps the pair under (migrate-store carries one into the other). */
 export const VAPID_KEYS = { file: "vapid.json", shared: "vapid" } as const;
+
+/**
+ * A new P-256 pair, as web-push's generateVAPIDKeys makes it (the private scalar left-padded to 32 bytes).
+ * Written here so that starting the server does not load web-push (start-up memory, docs/benchmarks.md).
+ */
+function generateVAPIDKeys(): { publicKey: string; privateKey: string } {
+  const ecdh = createECDH("prime256v1");
+  ecdh.generateKeys();
+  const priv = ecdh.getPrivateKey();
+  return { publicKey: ecdh.getPublicKey("base64url"), privateKey: Buffer.concat([Buffer.alloc(32 - priv.length), priv]).toString("base64url") };
+}
 
 /** In a cluster (a --bus is set) every node must push with one key pair: it lives in the shared store. */
 export async function sharedVapidKeys(config: Config, store: Store): Promise<string | undefined> {

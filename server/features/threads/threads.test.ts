@@ -2,6 +2,8 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Client, api, createRoom, register, startServer, type Session, type TestServer } from "../../test/harness";
+import { until } from "../../test/cluster";
+import { startPushService } from "../push/test-push-service";
 
 let s: TestServer;
 let alice: Session;
@@ -179,5 +181,42 @@ describe("threads", () => {
     }
     expect(hits.map((h: any) => h.seq)).toEqual([r.seq]);
     a.close();
+  });
+
+  test("DEPTH-21 a reply reaches the root's author by Web Push when they are offline (kind thread), and nobody who blocked the replier", async () => {
+    const svc = startPushService();
+    const t = await startServer({ config: { pushAllowLoopbackHttp: true } });
+    try {
+      const [a, b, c] = await Promise.all([register(t.url), register(t.url), register(t.url)]);
+      const room = await createRoom(t.url, a);
+      for (const u of [b, c]) await api(t.url, "POST", `/api/rooms/${room}/join`, undefined, u.accessToken);
+      const subA = await svc.subscriber();
+      const subC = await svc.subscriber();
+      expect((await api(t.url, "POST", "/api/push/subscriptions", subA.subscription, a.accessToken)).status).toBe(201);
+      expect((await api(t.url, "POST", "/api/push/subscriptions", subC.subscription, c.accessToken)).status).toBe(201);
+      const ca = await Client.connect(t, a);
+      const cc = await Client.connect(t, c);
+      const root = (await ca.request({ type: "send", room, clientMsgId: "root", body: "root" })).event;
+      await cc.request({ type: "send", room, clientMsgId: "c1", body: "me first", thread: root.seq });
+      expect((await api(t.url, "PUT", `/api/me/blocks/${b.user.id}`, undefined, c.accessToken)).status).toBe(204);
+      for (const x of [ca, cc]) {
+        x.close();
+        await x.closed;
+      }
+      await until("a and c to be offline", () => !t.ctx.presence.hasConnection(a.user.id) && !t.ctx.presence.hasConnection(c.user.id));
+      const cb = await Client.connect(t, b);
+      const r = (await cb.request({ type: "send", room, clientMsgId: "b1", body: "a reply", thread: root.seq })).event;
+      await until("the reply to be pushed to a", () => subA.received.length > 0);
+      expect(JSON.parse(subA.received[0].plaintext)).toMatchObject({ kind: "thread", title: "New reply in a thread", room, seq: r.seq, body: "a reply" });
+      // c replied in the thread too, but blocked b: a later push to a proves the reply's notify is done.
+      const r2 = (await cb.request({ type: "send", room, clientMsgId: "b2", body: "again", thread: root.seq })).event;
+      await until("the second reply to be pushed to a", () => subA.received.length > 1);
+      expect(JSON.parse(subA.received[1].plaintext)).toMatchObject({ seq: r2.seq });
+      expect(subC.received).toHaveLength(0);
+      cb.close();
+    } finally {
+      await t.stop();
+      svc.stop();
+    }
   });
 });

@@ -24,6 +24,31 @@ const PDF = ascii("%PDF-");
 const ZIP = [0x50, 0x4b, 0x03, 0x04];
 const ZIP_EMPTY = [0x50, 0x4b, 0x05, 0x06];
 const BOM = [0xef, 0xbb, 0xbf];
+// Audio (voice messages, protocol 1.2): Ogg with Opus or Vorbis, WebM (Matroska) with an Opus or Vorbis track,
+// MP4 audio ("M4A " / "M4B " brands), MP3 (ID3 tag or an MPEG-1/2 layer III frame header).
+const OGG = ascii("OggS");
+const EBML = [0x1a, 0x45, 0xdf, 0xa3];
+const ID3 = ascii("ID3");
+const FTYP = ascii("ftyp");
+const AUDIO_SCAN = 4096;
+
+/** The bytes contain `needle` within the first `limit`. */
+function has(b: Uint8Array, needle: string, limit = AUDIO_SCAN): boolean {
+  const sig = ascii(needle);
+  const end = Math.min(b.length, limit) - sig.length;
+  for (let i = 0; i <= end; i++) if (startsWith(b, sig, i)) return true;
+  return false;
+}
+
+function sniffAudio(b: Uint8Array): UploadMime | undefined {
+  if (startsWith(b, OGG)) return has(b, "OpusHead", 128) || has(b, "\x01vorbis", 128) ? "audio/ogg" : undefined;
+  if (startsWith(b, EBML)) return has(b, "webm", 64) && (has(b, "A_OPUS") || has(b, "A_VORBIS")) && !has(b, "V_") ? "audio/webm" : undefined;
+  if (startsWith(b, FTYP, 4) && (startsWith(b, ascii("M4A "), 8) || startsWith(b, ascii("M4B "), 8))) return "audio/mp4";
+  if (startsWith(b, ID3) && b.length >= 10 && b[3] >= 2 && b[3] <= 4) return "audio/mpeg";
+  // Frame sync (11 bits), MPEG version 1 or 2, layer III, a bitrate index that is neither free nor bad.
+  if (b.length >= 4 && b[0] === 0xff && (b[1] & 0xe0) === 0xe0 && (b[1] & 0x18) !== 0x08 && (b[1] & 0x06) === 0x02 && (b[2] & 0xf0) !== 0xf0 && (b[2] & 0xf0) !== 0) return "audio/mpeg";
+  return undefined;
+}
 
 /**
  * Markup that makes a document HTML, SVG or XML to a content-sniffing client that ignores our
@@ -58,6 +83,8 @@ export function sniff(b: Uint8Array): UploadMime | undefined {
   if (startsWith(b, RIFF) && startsWith(b, WEBP, 8)) return "image/webp";
   if (startsWith(b, PDF)) return "application/pdf";
   if (startsWith(b, ZIP) || startsWith(b, ZIP_EMPTY)) return "application/zip";
+  const audio = sniffAudio(b);
+  if (audio) return audio;
   if (b.length > 0 && isPlainText(b)) return "text/plain";
   return undefined;
 }
@@ -73,6 +100,10 @@ const EXTENSIONS: Record<UploadMime, string[]> = {
   "image/gif": ["gif"],
   "image/webp": ["webp"],
   "application/pdf": ["pdf"],
+  "audio/ogg": ["ogg", "opus", "oga"],
+  "audio/webm": ["webm", "weba"],
+  "audio/mp4": ["m4a", "m4b", "mp4"],
+  "audio/mpeg": ["mp3"],
   "application/zip": ["zip", "docx", "xlsx", "pptx", "odt", "ods", "odp", "epub"],
   "text/plain": ["txt", "text", "md", "markdown", "csv", "tsv", "log", "json", "yaml", "yml", "toml", "ini", "cfg", "conf", "diff", "patch", "sql", "py", "rb", "go", "rs", "c", "h", "cc", "cpp", "hpp", "java", "kt", "ts", "tsx", "css", "srt", "vtt", "tex"],
 };

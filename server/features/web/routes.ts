@@ -4,6 +4,7 @@ import { Elysia } from "elysia";
 import { existsSync } from "node:fs";
 import { join, normalize } from "node:path";
 import type { Context } from "../../context";
+import { AppError } from "../../errors";
 
 /**
  * Scripts only from our origin; no inline script can run even if markup got through. `connect-src
@@ -12,7 +13,7 @@ import type { Context } from "../../context";
  * cannot open a socket to anyone else's host.
  */
 export const CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' blob: data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' blob: data:; media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
 const DIST = join(import.meta.dir, "../../../web/dist");
 
@@ -55,12 +56,9 @@ export function webRoutes(_ctx: Context) {
     // The share target (manifest) is answered by the service worker; should none be installed (site data cleared),
     // open the app instead of an error. The body is never read.
     .post("/share", () => new Response(null, { status: 303, headers: { location: "/", "cache-control": "no-store" } }), { parse: "none" })
-    .get("/*", async ({ request, set }) => {
+    .get("/*", async ({ request }) => {
     const path = new URL(request.url).pathname;
-    if (path.startsWith("/api/") || path === "/ws") {
-      set.status = 404;
-      return { error: { code: "not_found", message: "no such endpoint" } };
-    }
+    if (path.startsWith("/api/") || path === "/ws") throw new AppError("not_found", "no such endpoint"); // the one error envelope (and its metric)
     // Unknown paths are client routes: they get index.html (SPA fallback). One lookup each.
     const file = path !== "/" ? await asset(path) : undefined;
     const servedPath = file ? path : "/index.html";

@@ -11,6 +11,7 @@ import { roomRules } from "./store/rooms";
 import { searchRules } from "./store/search";
 import { secretRules } from "./store/secrets";
 import { leaseRules } from "./store/leases";
+import { mailRules } from "./store/mail";
 import { sideStoreRules } from "./store/side-stores";
 import { identityRules } from "./store/identities";
 import { teamRules } from "./store/team";
@@ -36,6 +37,7 @@ export function storeContract(name: string, factory: StoreFactory) {
     identityRules(factory);
     secretRules(factory);
     leaseRules(factory);
+    mailRules(factory);
     instanceRules(factory);
     afterAll(() => factory.cleanup());
   });

@@ -80,3 +80,4 @@ export async function downloadUpload(a: Attachment): Promise<void> {
 }
 
 export const isImage = (mime: string) => /^image\/(png|jpeg|gif|webp)$/.test(mime);
+export const isAudio = (mime: string) => /^audio\/(ogg|webm|mp4|mpeg)$/.test(mime);

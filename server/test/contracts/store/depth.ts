@@ -74,6 +74,12 @@ export function depthRules(factory: StoreFactory) {
       expect(t).not.toHaveProperty("alsoInRoom");
       expect(t).not.toHaveProperty("mentions");
       expect(seqs((await s.events(room, { thread: root.seq, limit: 10 })).events)).toEqual([root.seq, r.seq]);
+      // A deleted root keeps its thread: its live replies still count under the tombstone.
+      const live = await one(s, reply(room, v.id, root.seq, "still here"));
+      await one(s, deleteEv(room, u.id, root.seq));
+      const [gone] = (await s.events(room, { after: root.seq - 1, limit: 1 })).events as MessageEvent[];
+      expect(gone).toMatchObject({ deleted: true, thread: { replies: 1, lastReplyAt: live.ts, participants: [v.id] } });
+      expect(seqs((await s.events(room, { thread: root.seq, limit: 10 })).events)).toEqual([root.seq, r.seq, live.seq]);
       // A deleted top-level message keeps no data at all.
       const plain = await one(s, msg(room, u.id, "plain", { data: { mentions: [v.id] } }));
       await one(s, deleteEv(room, u.id, plain.seq));

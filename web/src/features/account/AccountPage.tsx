@@ -4,6 +4,7 @@ import { LIMITS } from "../../../../server/protocol/types";
 import { ApiError, describeError } from "../../lib/errors";
 import { formatAgo, formatFull } from "../../lib/format";
 import { changePassword, endSession, loadSessions, removeAvatar, saveDisplayName, sessions, setAvatar } from "../../state/account";
+import { blocked, loadBlocks, unblockUser } from "../../state/blocks";
 import { me } from "../../state/session";
 import { Avatar } from "../../ui/Avatar";
 import { IconUser } from "../../ui/icons";
@@ -189,12 +190,55 @@ function Sessions() {
   );
 }
 
+function Blocked() {
+  const [busy, setBusy] = createSignal("");
+  const [error, setError] = createSignal<unknown>();
+  onMount(() => void loadBlocks(true).catch(setError));
+  const list = () => Object.values(blocked).sort((a, b) => (a.displayName || a.username).localeCompare(b.displayName || b.username));
+  const undo = async (id: string, name: string) => {
+    setBusy(id);
+    try {
+      await unblockUser(id);
+      toast(`Unblocked ${name}.`);
+    } catch (e) {
+      toast(`Couldn't unblock: ${describeError(e)}`);
+    } finally {
+      setBusy("");
+    }
+  };
+  return (
+    <Card title="Blocked people" hint="They can't message you directly or notify you with mentions; their messages are collapsed in shared rooms.">
+      <Show when={!error()} fallback={<div class="form-error" role="alert">{describeError(error())}</div>}>
+        <ul class="plain-list" aria-label="Blocked people">
+          <For each={list()} fallback={<li class="muted">You haven't blocked anyone.</li>}>
+            {(u) => (
+              <li data-user={u.id}>
+                <Avatar name={u.displayName || u.username} seed={u.id} size={32} />
+                <div class="item-text">
+                  <strong>{u.displayName || u.username}</strong>
+                  <span class="muted">@{u.username}</span>
+                </div>
+                <div class="item-actions">
+                  <button type="button" class="btn sm" disabled={busy() === u.id} onClick={() => void undo(u.id, u.displayName || u.username)}>
+                    Unblock
+                  </button>
+                </div>
+              </li>
+            )}
+          </For>
+        </ul>
+      </Show>
+    </Card>
+  );
+}
+
 export function AccountPage() {
   return (
     <Page title="Account settings" subtitle={`@${me()?.username ?? ""}`} icon={<IconUser />}>
       <Profile />
       <Password />
       <Sessions />
+      <Blocked />
     </Page>
   );
 }

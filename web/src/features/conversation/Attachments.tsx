@@ -2,11 +2,12 @@
 import { createResource, createSignal, For, Show } from "solid-js";
 import type { Attachment } from "../../../../server/protocol/types";
 import { formatSize } from "../../lib/format";
-import { downloadUpload, isImage, uploadUrl } from "../../lib/upload";
+import { downloadUpload, isAudio, isImage, uploadUrl } from "../../lib/upload";
 import { localPreviews, removeStaged, staged } from "../../state/uploads";
 import { IconDownload, IconFile, IconX } from "../../ui/icons";
 import { Modal } from "../../ui/Modal";
 import { toast } from "../../ui/Toast";
+import { VoicePlayer } from "./Voice";
 
 function ImageAttachment(p: { a: Attachment }) {
   const [url] = createResource(() => p.a.id, (id) => localPreviews.get(id) ?? uploadUrl(id));
@@ -55,7 +56,7 @@ function FileAttachment(p: { a: Attachment }) {
 export function AttachmentList(p: { items: Attachment[] }) {
   return (
     <div class="attachments">
-      <For each={p.items}>{(a) => (isImage(a.mime) ? <ImageAttachment a={a} /> : <FileAttachment a={a} />)}</For>
+      <For each={p.items}>{(a) => (isImage(a.mime) ? <ImageAttachment a={a} /> : isAudio(a.mime) ? <VoicePlayer a={a} /> : <FileAttachment a={a} />)}</For>
     </div>
   );
 }

@@ -7,6 +7,7 @@ import { editMessage, sendMessage } from "../../state/messages";
 import { addFiles, captionFor, readyCount, takeReady, uploading } from "../../state/uploads";
 import { toast, toastError } from "../../ui/Toast";
 import { UploadTray } from "./Attachments";
+import { RecordButton } from "./Voice";
 import { findMsg, timelines, type MsgItem } from "../../state/timeline";
 import { displayName } from "../../state/users";
 import { IconClip, IconEdit, IconReply, IconSend, IconX } from "../../ui/icons";
@@ -171,6 +172,7 @@ export function Composer(p: { api: ComposerApi }) {
         <button type="button" class="icon-btn attach" aria-label="Attach files" title="Attach files" disabled={!!p.api.editing()} onClick={() => picker.click()}>
           <IconClip />
         </button>
+        <RecordButton disabled={!!p.api.editing()} onFile={(f) => attachFiles(p.api.room, [f])} />
         <input
           ref={picker}
           type="file"

@@ -17,6 +17,7 @@ import { MessageList } from "./MessageList";
 import { RoomActions } from "./RoomActions";
 import { ForwardDialog } from "./ForwardDialog";
 import { ThreadPanel } from "./ThreadPanel";
+import "./depth.css";
 
 function typingText(names: string[]): string {
   if (!names.length) return "";
@@ -156,12 +157,12 @@ export function Conversation(p: { roomId: string }) {
           </Show>
         </div>
         <Composer api={composerApi} />
-        <Show when={thread()}>
-          {(root) => <ThreadPanel root={root()} ctx={ctx} onClose={() => setThread(undefined)} />}
+        <Show when={thread()} keyed>
+          {(root) => <ThreadPanel root={root} ctx={ctx} onClose={() => setThread(undefined)} />}
         </Show>
       </Show>
-      <Show when={forwarding()}>
-        {(item) => <ForwardDialog room={p.roomId} item={item()} onClose={() => setForwarding(undefined)} />}
+      <Show when={forwarding()} keyed>
+        {(item) => <ForwardDialog room={p.roomId} item={item} onClose={() => setForwarding(undefined)} />}
       </Show>
       <Show when={dragging()}>
         <div class="drop-zone" aria-hidden="true">

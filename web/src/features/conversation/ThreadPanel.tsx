@@ -12,13 +12,16 @@ import { MessageRow, PendingRow, type MsgCtx } from "./Message";
 const GROUP_MS = 5 * 60_000;
 
 export function ThreadPanel(p: { root: number; ctx: MsgCtx; onClose(): void }) {
+  // The panel is made for one root (keyed by its parent); a room change closes it.
+  const room = p.ctx.room;
+  const root = p.root;
   let scroller!: HTMLDivElement;
   let ta!: HTMLTextAreaElement;
   const [text, setText] = createSignal("");
   const [also, setAlso] = createSignal(false);
-  const view = () => threads[threadKey(p.ctx.room, p.root)];
+  const view = () => threads[threadKey(room, root)];
   const items = () => view()?.items ?? [];
-  const pending = createMemo(() => outbox.list.filter((x) => x.room === p.ctx.room && x.thread === p.root));
+  const pending = createMemo(() => outbox.list.filter((x) => x.room === room && x.thread === root));
   // Inside the panel there is no thread to open.
   const ctx: MsgCtx = {
     get room() {
@@ -34,17 +37,9 @@ export function ThreadPanel(p: { root: number; ctx: MsgCtx; onClose(): void }) {
     highlightSeq: () => undefined,
   };
 
-  createEffect(
-    on(
-      () => [p.ctx.room, p.root] as const,
-      ([room, root], prev) => {
-        if (prev) closeThread(prev[0], prev[1]);
-        void loadThread(room, root);
-        queueMicrotask(() => ta?.focus({ preventScroll: true }));
-      },
-    ),
-  );
-  onCleanup(() => closeThread(p.ctx.room, p.root));
+  void loadThread(room, root);
+  queueMicrotask(() => ta?.focus({ preventScroll: true }));
+  onCleanup(() => closeThread(room, root));
 
   // Follow new replies when at the bottom.
   let stick = true;
@@ -56,15 +51,15 @@ export function ThreadPanel(p: { root: number; ctx: MsgCtx; onClose(): void }) {
 
   const older = async () => {
     const h = scroller.scrollHeight;
-    await loadThread(p.ctx.room, p.root, true);
+    await loadThread(room, root, true);
     scroller.scrollTop += scroller.scrollHeight - h;
   };
 
   const submit = () => {
     const body = text().trim();
     if (!body || body.length > LIMITS.BODY_MAX_CHARS) return;
-    sendMessage(p.ctx.room, body, undefined, undefined, { root: p.root, alsoInRoom: also() });
-    cancelTyping(p.ctx.room);
+    sendMessage(room, body, undefined, undefined, { root, alsoInRoom: also() });
+    cancelTyping(room);
     setText("");
     ta.value = "";
     stick = true;
@@ -97,7 +92,7 @@ export function ThreadPanel(p: { root: number; ctx: MsgCtx; onClose(): void }) {
             return (
               <>
                 <MessageRow item={item} first={first()} ctx={ctx} />
-                <Show when={i() === 0 && item.seq === p.root}>
+                <Show when={i() === 0 && item.seq === root}>
                   <div class="thread-divider" role="separator">
                     <span>{items().length - 1} {items().length - 1 === 1 ? "reply" : "replies"}</span>
                   </div>
