@@ -19,17 +19,15 @@ export type CountBy = (value: string, by?: number) => void;
 
 export class Metrics {
   readonly registry = new Registry();
-  private readonly plain = new Map<string, Counter>();
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }
 
-  /** A counter without labels, made on first use (rare events: a flush, a fill). */
-  inc(name: string, help: string, by = 1) {
-    let c = this.plain.get(name);
-    if (!c) this.plain.set(name, (c = new Counter({ name, help, registers: [this.registry] })));
-    c.inc(by);
+  /** A counter without labels, at 0 from the start (so a first increment shows in rate()). */
+  count(name: string, help: string): (by?: number) => void {
+    const c = new Counter({ name, help, registers: [this.registry] });
+    return (by = 1) => c.inc(by);
   }
 
   /**

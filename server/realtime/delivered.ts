@@ -26,6 +26,8 @@ export function createDelivered(ctx: Context, publishedSeq: (room: string) => nu
   const known = new Map<string, Known>();
   let timer: ReturnType<typeof setTimeout> | undefined;
   let flushing: Promise<void> = Promise.resolve();
+  const countFlush = metrics.count("parley_delivered_flushes_total", "delivered-mark writes (one statement each)");
+  const countMarks = metrics.count("parley_delivered_marks_total", "delivered marks written");
 
   function flush(): Promise<void> {
     clearTimeout(timer);
@@ -33,8 +35,8 @@ export function createDelivered(ctx: Context, publishedSeq: (room: string) => nu
     if (pending.size === 0) return flushing;
     const batch = [...pending.values()];
     pending = new Map();
-    metrics.inc("parley_delivered_flushes_total", "delivered-mark writes (one statement each)");
-    metrics.inc("parley_delivered_marks_total", "delivered marks written", batch.length);
+    countFlush();
+    countMarks(batch.length);
     flushing = flushing
       .then(() => store.advanceDelivered(batch))
       .catch((e) => log.warn("delivered marks not written", { err: String(e), marks: batch.length }));

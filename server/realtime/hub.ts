@@ -73,10 +73,12 @@ export class Hub {
     metrics: Metrics,
   ) {
     this.framesOut = metrics.counter("parley_ws_frames_out_total", "frames handed to sockets, by type (a topic publish counts once per subscribed socket)", "type", SERVER_FRAME_TYPES);
+    const fills = metrics.count("parley_hole_fills_total", "holes in a room's event stream filled from the store");
+    const filledEvents = metrics.count("parley_hole_filled_events_total", "events read from the store to fill holes");
     this.heads = new RoomHeads(store, bus, log, {
       topic: (room, json) => this.publishLocal(roomTopic(room), json),
       member: (m) => this.memberChange(m),
-      filled: (events) => (metrics.inc("parley_hole_fills_total", "holes in a room's bus stream filled from the store"), metrics.inc("parley_hole_filled_events_total", "events read from the store to fill holes", events)),
+      filled: (events) => (fills(), filledEvents(events)),
     });
     bus.subscribe((m) => this.onBus(m));
     if (bus.canLose) {

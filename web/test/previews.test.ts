@@ -1,5 +1,5 @@
 // Link previews in Chromium: a message with a link gets a card (title, description, site name, stored image) for both
-// people, from a page this test serves on loopback (the server runs with --previews-allow-private). Saves the screenshots.
+// people, from a page this test serves on loopback (the server runs with --previews on --previews-allow-private). Saves the screenshots.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync } from "node:fs";
 import { createRoom, joinRoom, makePng, newPerson, requireBrowser, say, seeMessage, setup, SHOTS, type Person } from "./helpers";
@@ -13,7 +13,7 @@ let ann: Person;
 let ben: Person;
 
 beforeAll(async () => {
-  env = await setup({ config: { previewsAllowPrivate: true } });
+  env = await setup({ config: { previews: "on", previewsAllowPrivate: true } });
   site = Bun.serve({
     port: 0,
     hostname: "127.0.0.1",
