@@ -39,7 +39,7 @@ BINARY_SUITES := server/features/rooms/rooms.test.ts server/features/search/sear
 # Prints the final `tests: N passed, N failed[, N skipped]` line CI reads (both runs counted); exits non-zero on failure.
 # The type check counts as one more test: `bun test` alone does not see type errors.
 test: deps web test-env
-	@set -o pipefail; tc=0; $(MAKE) --no-print-directory typecheck || tc=1; \
+	@set -o pipefail; tc=0; ulimit -n 65536 2>/dev/null || ulimit -n "$$(ulimit -Hn)"; $(MAKE) --no-print-directory typecheck || tc=1; \
 	  $(BUN) test --timeout 60000 2>&1 | tee .test.log; status=$$?; \
 	  bintmp=$$(mktemp -d); echo "== again against the compiled binary: $(BINARY_SUITES)"; \
 	  TMPDIR=$$bintmp PARLEY_TEST_BINARY=1 $(BUN) test --timeout 60000 $(BINARY_SUITES) 2>&1 | tee -a .test.log || status=1; \

@@ -3,6 +3,8 @@
 // Speaks only HTTP/WebSocket, so `make test` runs it against the compiled binary too.
 
 import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { Client, api, createRoom, register, startServer, type TestServer } from "./test/harness";
 import { pgDatabase, startRedis, until } from "./test/cluster";
 
@@ -295,6 +297,27 @@ describe("metrics", () => {
       await b.stop();
       await pg.drop();
     }
+  });
+
+  test("METRICS-9 docs/operations.md lists every Parley series the server exports, and the Grafana dashboard queries only exported series", async () => {
+    await withServer(async (s) => {
+      const text = await (await fetch(s.url + "/metrics")).text();
+      const families = new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]));
+      const exported = (name: string) => families.has(name) || families.has(name.replace(/_(bucket|sum|count)$/, ""));
+      const root = join(import.meta.dir, "..");
+      const docs = readFileSync(join(root, "docs/operations.md"), "utf8");
+      const section = docs.slice(docs.indexOf("### Metrics"), docs.indexOf("\n## ", docs.indexOf("### Metrics")));
+      const documented = new Set([...section.matchAll(/`(parley_[a-z0-9_]+)/g)].map((m) => m[1]));
+      expect([...documented].sort()).toEqual([...families].filter((f) => f.startsWith("parley_")).sort());
+      const dashboard = JSON.parse(readFileSync(join(root, "deploy/grafana-dashboard.json"), "utf8"));
+      const exprs: string[] = dashboard.panels.flatMap((p: { targets?: { expr: string }[] }) => (p.targets ?? []).map((t) => t.expr));
+      expect(exprs.length).toBeGreaterThan(20);
+      const queried = new Set(exprs.flatMap((e) => [...e.matchAll(/\b((?:parley|process|nodejs)_[a-z0-9_]+)/g)].map((m) => m[1])));
+      expect([...queried].filter((n) => !exported(n))).toEqual([]);
+      // Every Parley family is on the dashboard but the delivered-mark internals.
+      const shown = new Set([...queried].map((n) => (families.has(n) ? n : n.replace(/_(bucket|sum|count)$/, ""))));
+      expect([...families].filter((f) => f.startsWith("parley_") && !shown.has(f))).toEqual(["parley_delivered_flushes_total", "parley_delivered_marks_total"]);
+    });
   });
 
   test("OPS-3 with --metrics-token, /metrics answers only that bearer token; /healthz and /readyz stay open", async () => {

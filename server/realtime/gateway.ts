@@ -45,6 +45,7 @@ export function createGateway(ctx: Context, deps: GatewayDeps) {
   const countFrame = ctx.metrics.counter("parley_ws_frames_in_total", "client frames accepted (valid), by type", "type", Object.keys(FRAME_SCHEMAS));
   const countError = ctx.metrics.counter("parley_ws_errors_total", "error frames sent, by code", "code", ERROR_CODES);
   ctx.metrics.sample("parley_connections", "open WebSocket connections on this instance, authenticated or not", "gauge", () => all.size);
+  const countSlowClose = ctx.metrics.count("parley_slow_consumer_closes_total", "sockets closed for not reading: their backlog passed --ws-backlog");
   const delivered = createDelivered(ctx, (room) => hub.publishedSeq(room));
   let closing = false;
 

@@ -3,34 +3,10 @@
 // buffering without bound or skipping it), keep serving the others, and let it resume by seq.
 
 import type { Subprocess } from "bun";
+import { join } from "node:path";
 import { until } from "../test/cluster";
 import { api } from "../test/harness";
 import { ChatClient, loadAverage, quantile, Sender, serverProc, users } from "./kit";
-
-/**
- * A WebSocket client in a separate process that reads until its welcome, then never reads again
- * (a tiny receive buffer, so the server feels it at once). Python: a Bun socket always reads.
- */
-const STALLED_CLIENT = String.raw`
-import base64, json, os, socket, struct, sys
-port, token = int(sys.argv[1]), sys.argv[2]
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-s.connect(("127.0.0.1", port))
-key = base64.b64encode(os.urandom(16)).decode()
-s.sendall(("GET /ws HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n" % (port, key)).encode())
-payload = json.dumps({"type": "hello", "token": token}).encode()
-mask = os.urandom(4)
-head = bytes([0x81]) + (bytes([0x80 | len(payload)]) if len(payload) < 126 else bytes([0x80 | 126]) + struct.pack(">H", len(payload)))
-s.sendall(head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
-got = b""
-while b'"type":"welcome"' not in got:
-    chunk = s.recv(4096)
-    if not chunk: sys.exit(3)
-    got += chunk
-print("welcomed", flush=True)
-sys.stdin.read()  # until the test closes our stdin; the socket is never read again
-`;
 
 export interface SlowFigures {
   seconds: number;
@@ -59,7 +35,7 @@ export async function runSlow(o: { seconds: number; rate?: number; bodyBytes?: n
   // Debug level: the close of each socket is logged with its code. A replay bound above the run's
   // messages: the stalled client resumes by seq alone.
   const srv = await serverProc({ args: ["--log-level", "debug", "--replay-limit", "1000000"] });
-  let stalled: Subprocess<"pipe", "pipe", "inherit"> | undefined;
+  let stalled: Subprocess<"ignore", "pipe", "inherit"> | undefined;
   const clients: ChatClient[] = [];
   const senders: Sender[] = [];
   try {
@@ -69,7 +45,8 @@ export async function runSlow(o: { seconds: number; rate?: number; bodyBytes?: n
     const head0 = (await api(srv.url, "GET", "/api/rooms", undefined, slowUser.accessToken)).body.rooms.find((r: { id: string }) => r.id === room).lastSeq as number;
     const rssBefore = srv.rssKiB();
 
-    stalled = Bun.spawn(["python3", "-c", STALLED_CLIENT, String(srv.port), slowUser.accessToken], { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
+    // A process of its own: a socket paused there stops being read, whatever this process does.
+    stalled = Bun.spawn([process.execPath, join(import.meta.dir, "stalled-client.ts"), String(srv.port), slowUser.accessToken], { stdin: "ignore", stdout: "pipe", stderr: "inherit" });
     const reader = stalled.stdout.getReader();
     const first = await reader.read();
     if (!new TextDecoder().decode(first.value).includes("welcomed")) throw new Error("the stalled client was not welcomed");
@@ -114,7 +91,7 @@ export async function runSlow(o: { seconds: number; rate?: number; bodyBytes?: n
     const head = Math.max(...senders.flatMap((s) => [...s.acked.values()]));
     await until("the other reader caught up", () => (watcher.last.get(room) ?? 0) >= head, 60_000).catch(() => undefined);
     const rssAfter = srv.rssKiB();
-    stalled.stdin.end();
+    stalled.kill("SIGKILL");
     await stalled.exited;
     // The stalled user comes back and resumes from the last seq it had (the room's head at its welcome).
     const back = new ChatClient(srv.wsUrl, slowUser);

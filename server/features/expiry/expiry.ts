@@ -22,7 +22,7 @@ export function createExpiry(ctx: Context, removeUploads: (room: string, msgSeq:
     await removeUploads(m.room, m.seq);
   }
 
-  return leasedJob(ctx, {
+  const job = leasedJob(ctx, {
     name: "message-expiry",
     everyMs: EXPIRY_EVERY_MS,
     async pass(now) {
@@ -35,4 +35,7 @@ export function createExpiry(ctx: Context, removeUploads: (room: string, msgSeq:
       }
     },
   });
+  // Once at start-up too, so a server that was down catches up at once (as retention does).
+  job.runOnce().catch((e) => ctx.log.warn("message expiry failed", { err: String(e) }));
+  return job;
 }

@@ -62,6 +62,9 @@ export function parseMeta(html: string): PageMeta {
 
 export function createPreviews(ctx: Context) {
   const rules: FetchRules = { allowPrivate: ctx.config.previewsAllowPrivate, timeoutMs: ctx.config.previewTimeoutMs, maxBytes: MAX_BYTES };
+  if (ctx.config.previews === "on" && ctx.config.previewsAllowPrivate) {
+    ctx.log.warn("link previews may fetch private addresses (--previews-allow-private): anyone who can post a link can make this server request internal services");
+  }
   const queue: Written[] = [];
   let active = 0;
   const idle: (() => void)[] = [];
