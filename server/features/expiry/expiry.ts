@@ -4,6 +4,7 @@
 
 import type { Context } from "../../context";
 import { leasedJob, type LeasedJob } from "../ops/leased-job";
+import { expireMessages } from "../ops/retention";
 
 /** The contract: a message is gone at most this long after it expires. */
 export const EXPIRY_EVERY_MS = 10_000;
@@ -11,16 +12,7 @@ const BATCH = 200;
 const PASS_MAX = 5_000;
 
 export function createExpiry(ctx: Context, removeUploads: (room: string, msgSeq: number) => Promise<void>): LeasedJob {
-  const { store, writer, clock } = ctx;
-
-  async function expire(m: { room: string; seq: number; sender: string }) {
-    const ref = await store.message(m.room, m.seq);
-    if (!ref || ref.deleted) return; // deleted meanwhile
-    await writer.append({
-      room: m.room, kind: "delete", sender: m.sender, ts: clock.now(), data: { msgSeq: m.seq, expired: true }, effects: [{ type: "message.delete", msgSeq: m.seq }],
-    });
-    await removeUploads(m.room, m.seq);
-  }
+  const { store } = ctx;
 
   const job = leasedJob(ctx, {
     name: "message-expiry",
@@ -29,7 +21,7 @@ export function createExpiry(ctx: Context, removeUploads: (room: string, msgSeq:
       // A long backlog (a TTL set on an old room) clears over several passes, as retention's does.
       for (let done = 0; done < PASS_MAX; ) {
         const due = await store.expiredMessages(now, BATCH);
-        for (const m of due) await expire(m);
+        await expireMessages(ctx, due, removeUploads);
         done += due.length;
         if (due.length < BATCH) return;
       }
