@@ -53,7 +53,7 @@ test: deps web test-env
 
 # Refreshes docs/screenshots/ from the browser tests that take them.
 screenshots: deps web
-	PARLEY_SCREENSHOTS=1 $(BUN) test --timeout 60000 web/test/chat.test.ts web/test/phone.test.ts web/test/pwa.test.ts web/test/team.test.ts web/test/account.test.ts
+	PARLEY_SCREENSHOTS=1 $(BUN) test --timeout 60000 web/test/chat.test.ts web/test/phone.test.ts web/test/pwa.test.ts web/test/team.test.ts web/test/account.test.ts web/test/threads.test.ts web/test/ticks.test.ts web/test/voice.test.ts web/test/previews.test.ts
 
 typecheck: deps
 	$(BUN) x tsc --noEmit -p .

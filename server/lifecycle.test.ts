@@ -108,7 +108,7 @@ describe("operations", () => {
       expect(m.headers.get("content-type")).toContain("text/plain");
       const text = await m.text();
       expect(text).toContain("parley_sockets 1");
-      expect(text).toContain('parley_ws_frames_total{type="ping"} 1');
+      expect(text).toContain('parley_ws_frames_in_total{type="ping"} 1');
       expect(text).toMatch(/process_resident_memory_bytes \d+/);
       c.close();
     } finally {

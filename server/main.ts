@@ -25,7 +25,6 @@ async function serve(argv: string[]) {
   const ctx = await createContext(config);
   if (config.benchMode) ctx.log.warn("BENCH MODE: rate limits lifted and password hashing weakened. Never use this for real users.", { host: config.host });
   const running = listen(ctx);
-  ctx.log.info("listening", { url: running.url, data: config.dataDir });
   let signals = 0;
   const shutdown = async (signal: string) => {
     if (++signals > 1) process.exit(1);
@@ -41,6 +40,8 @@ async function serve(argv: string[]) {
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
+  // Logged once the handlers are in place: whoever waits for this line may stop the server at once.
+  ctx.log.info("listening", { url: running.url, data: config.dataDir });
 }
 
 /** `parley backup [options] <file>`: the same settings as the server, then the target file. */

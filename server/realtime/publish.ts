@@ -17,14 +17,18 @@ export const SERVER_FRAME_TYPES = Object.keys({
 } satisfies Record<ServerFrame["type"], 1>) as ServerFrame["type"][];
 
 const TYPE_AT = '{"type":"'.length;
+const prefixKey = (s: string, at: number) => (s.charCodeAt(at) << 16) | s.charCodeAt(at + 1);
+/** Server frame types by their first two letters, which tell them apart (checked here, at start-up). */
+const BY_PREFIX = new Map(SERVER_FRAME_TYPES.map((t) => [prefixKey(t, 0), t]));
+if (BY_PREFIX.size !== SERVER_FRAME_TYPES.length) throw new Error("two server frame types share their first two letters: frameTypeOf needs more");
 
 /**
- * The type of a frame built here, read without parsing or allocating: every builder above writes
- * `type` as the first key (`frame()` gets object literals that start with it). "other" otherwise.
+ * The type of a frame built here (metrics count frames out by type), read without parsing or
+ * allocating: every builder above writes `type` as the first key (`frame()` gets object literals
+ * that start with it). "other" for anything else.
  */
 export function frameTypeOf(json: string): ServerFrame["type"] | "other" {
-  for (const t of SERVER_FRAME_TYPES) if (json.startsWith(t, TYPE_AT) && json.charCodeAt(TYPE_AT + t.length) === 34) return t;
-  return "other";
+  return BY_PREFIX.get(prefixKey(json, TYPE_AT)) ?? "other";
 }
 
 // ---- frames

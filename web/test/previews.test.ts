@@ -19,7 +19,7 @@ beforeAll(async () => {
     hostname: "127.0.0.1",
     fetch(req) {
       const url = new URL(req.url);
-      if (url.pathname === "/cover.png") return png ? new Response(png, { headers: { "content-type": "image/png" } }) : new Response("", { status: 404 });
+      if (url.pathname === "/cover.png") return png ? new Response(new Uint8Array(png), { headers: { "content-type": "image/png" } }) : new Response("", { status: 404 });
       return new Response(
         `<!doctype html><html><head><title>Fallback</title>
 <meta property="og:title" content="Trail guide: the north ridge loop">

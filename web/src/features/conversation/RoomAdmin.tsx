@@ -1,5 +1,5 @@
 // Room administration: the member list (roles, presence, mutes; role changes and ownership handover; kick / ban / mute for admins) and room settings (name, topic, slow mode).
-import { createMemo, createSignal, For, Show } from "solid-js";
+import { createMemo, createSignal, For, Show, untrack } from "solid-js";
 import type { Role, Room } from "../../../../server/protocol/types";
 import { describeError } from "../../lib/errors";
 import { formatTime, presenceText } from "../../lib/format";
@@ -157,6 +157,8 @@ export function RoomSettingsDialog(p: { room: Room; onClose: () => void }) {
   const [slow, setSlow] = createSignal(p.room.slowModeSec ?? 0);
   const [ttl, setTtl] = createSignal(p.room.messageTtlSec ?? 0);
   const [custom, setCustom] = createSignal(!TTL_PRESETS.includes(p.room.messageTtlSec ?? 0));
+  const initialTtl = p.room.messageTtlSec ?? 0;
+  const [unit, setUnit] = createSignal(initialTtl % DAY === 0 ? DAY : initialTtl % 3600 === 0 ? 3600 : 60);
   const canTtl = () => p.room.role === "owner" || p.room.role === "admin";
   const [error, setError] = createSignal("");
   const [busy, setBusy] = createSignal(false);
@@ -165,7 +167,7 @@ export function RoomSettingsDialog(p: { room: Room; onClose: () => void }) {
     e.preventDefault();
     if (!name().trim()) return setError("The room needs a name.");
     const patch: { name?: string; topic?: string; slowModeSec?: number; messageTtlSec?: number } = {};
-    if (!Number.isInteger(ttl()) || ttl() < 0) return setError("Expiry must be a whole number of days.");
+    if (!Number.isInteger(ttl()) || ttl() < 0 || (ttl() > 0 && ttl() < 60)) return setError("Messages can expire after one minute at the soonest.");
     if (ttl() !== (p.room.messageTtlSec ?? 0)) patch.messageTtlSec = ttl();
     if (name().trim() !== p.room.name) patch.name = name().trim();
     if (topic().trim() !== (p.room.topic ?? "")) patch.topic = topic().trim();
@@ -219,10 +221,20 @@ export function RoomSettingsDialog(p: { room: Room; onClose: () => void }) {
             <em class="muted">Messages older than this are deleted for everyone, with their files.</em>
           </label>
           <Show when={custom()}>
-            <label>
-              <span>Delete after (days)</span>
-              <input name="messageTtlDays" type="number" min="0" step="any" value={ttl() / DAY} onInput={(e) => setTtl(Math.round(Number(e.currentTarget.value) * DAY))} />
-            </label>
+            <div class="row-fields">
+              <label>
+                <span>Delete after</span>
+                <input name="messageTtlAmount" type="number" min="1" step="1" value={untrack(ttl) ? Math.max(1, Math.round(untrack(ttl) / unit())) : ""} onInput={(e) => setTtl(Math.round(Number(e.currentTarget.value)) * unit())} />
+              </label>
+              <label>
+                <span>Unit</span>
+                <select name="messageTtlUnit" value={String(unit())} onChange={(e) => { const n = Math.round(ttl() / unit()); setUnit(Number(e.currentTarget.value)); setTtl(n * unit()); }}>
+                  <option value="60">minutes</option>
+                  <option value="3600">hours</option>
+                  <option value={DAY}>days</option>
+                </select>
+              </label>
+            </div>
           </Show>
         </Show>
         <div class="form-error" role="alert">{error()}</div>
