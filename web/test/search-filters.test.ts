@@ -31,26 +31,28 @@ test("SEARCH-W1 chips and typed filters narrow the results; matches are marked",
   const dlg = ann.page.getByRole("dialog", { name: "Search messages" });
   const box = dlg.getByRole("searchbox", { name: "Search messages" });
   const results = dlg.getByRole("list", { name: "Search results" }).getByRole("listitem");
+  /** Wait until the results are exactly one per given text (the dialog searches 250 ms after typing). */
+  const only = (...texts: string[]) =>
+    ann.page.waitForFunction((want) => {
+      const items = [...document.querySelectorAll('[aria-label="Search results"] li')].map((li) => li.textContent ?? "");
+      return items.length === want.length && want.every((w) => items.some((i) => i.includes(w)));
+    }, texts);
   await box.fill("deploy");
-  await results.nth(2).waitFor();
-  expect(await results.count()).toBe(3);
+  await only("staging", "succeeded", "party");
 
   // The "From" chip adds `from:`; typing the username completes it.
   await dlg.getByRole("group", { name: "Filters" }).getByRole("button", { name: "From" }).click();
   expect(await box.inputValue()).toBe("deploy from:");
   await box.pressSequentially(ben.username);
-  await results.filter({ hasText: "succeeded" }).waitFor();
-  await expect(results.count()).resolves.toBe(1);
+  await only("succeeded");
   expect(await results.first().locator("mark").first().textContent()).toBe("Deploy");
 
   // Typed: a phrase and a room.
   await box.fill('"deploy failed"');
-  await results.filter({ hasText: "staging" }).waitFor();
-  await expect(results.count()).resolves.toBe(1);
+  await only("staging");
   expect((await results.first().locator("mark").allTextContents()).join(" ").toLowerCase()).toContain("deploy");
   await box.fill("deploy in:random");
-  await results.filter({ hasText: "party" }).waitFor();
-  await expect(results.count()).resolves.toBe(1);
+  await only("party");
   // A chip without a value is pressed once its value is typed.
   await box.fill("deploy has:link");
   await dlg.getByText(/No messages match/).waitFor();

@@ -24,7 +24,7 @@ const panel = (page: Page) => page.getByRole("complementary", { name: "Thread" }
 async function openThread(page: Page, text: string): Promise<void> {
   const m = row(page, text);
   await m.hover();
-  await m.getByRole("button", { name: "Reply in thread" }).click();
+  await m.getByRole("button", { name: "Open thread" }).click();
   await panel(page).waitFor();
 }
 
@@ -75,6 +75,13 @@ test("THREAD-W1 two people thread a conversation live; the root shows the count,
   for (const t of ["QA signs off", "ping QA", "shipping Friday"]) await panel(ben.page).locator("article.msg", { hasText: t }).waitFor();
   await panel(ben.page).getByRole("button", { name: "Close thread" }).click();
   await panel(ben.page).waitFor({ state: "detached" });
+  // A search hit on a thread reply opens its thread.
+  await ben.page.keyboard.press("Control+k");
+  const dlg = ben.page.getByRole("dialog", { name: "Search messages" });
+  await dlg.getByRole("searchbox", { name: "Search messages" }).fill("ping QA");
+  await dlg.getByRole("button", { name: /launch.*ping QA/ }).click();
+  await panel(ben.page).locator("article.msg", { hasText: "ping QA" }).waitFor();
+  await panel(ben.page).getByRole("button", { name: "Close thread" }).click();
   expect([...ann.errors, ...ben.errors]).toEqual([]);
 }, 60_000);
 

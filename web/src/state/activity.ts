@@ -60,6 +60,12 @@ export function reportDelivered(room: string, seq: number): void {
   }, DELIVERED_EVERY_MS);
 }
 
+/** Signed out: the next account reports its own marks from scratch. */
+export function forgetDelivered(): void {
+  for (const k of Object.keys(deliveredTimer)) clearTimeout(deliveredTimer[k]);
+  for (const m of [deliveredSent, deliveredWant, deliveredTimer]) for (const k of Object.keys(m)) delete m[k];
+}
+
 const lastTypingSent: Record<string, number> = {};
 const trailing: Record<string, ReturnType<typeof setTimeout>> = {};
 const TYPING_EVERY_MS = 3000;

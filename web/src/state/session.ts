@@ -2,6 +2,7 @@
 import { createSignal } from "solid-js";
 import type { Room } from "../../../server/protocol/types";
 import { api, getSession, onSession, request, setSession, type EndReason, type Session } from "../lib/api";
+import { forgetDelivered } from "./activity";
 import { clearBlocks, loadBlocks } from "./blocks";
 import { me, setMe } from "./me";
 import { forgetMembers } from "./members";
@@ -49,6 +50,7 @@ function end(): void {
   clearStaged();
   forgetMembers();
   clearBlocks();
+  forgetDelivered();
   resetUsers();
 }
 

@@ -262,6 +262,11 @@ export function sinceMap(): Record<string, number> {
   return out;
 }
 
+/** The root of thread reply `seq`, when it is one we hold. */
+export function threadRootOf(room: string, seq: number): number | undefined {
+  return raws.get(room)?.msgs.get(seq)?.threadRoot;
+}
+
 export function findMsg(room: string, seq: number): MsgItem | undefined {
   const tl = timelines[room];
   if (!tl) return undefined;

@@ -233,7 +233,7 @@ function FullRow(p: { item: MsgItem; first: boolean; ctx: MsgCtx }) {
             <IconReply />
           </button>
           <Show when={p.ctx.onThread && p.item.threadRoot === undefined}>
-            <button type="button" class="icon-btn sm" aria-label="Reply in thread" onClick={() => p.ctx.onThread!(p.item.seq)}>
+            <button type="button" class="icon-btn sm" aria-label="Open thread" title="Reply in thread" onClick={() => p.ctx.onThread!(p.item.seq)}>
               <IconThread />
             </button>
           </Show>

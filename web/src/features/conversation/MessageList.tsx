@@ -6,7 +6,7 @@ import { outbox } from "../../state/outbox";
 import { receipts } from "../../state/activity";
 import { memberCount, members } from "../../state/members";
 import { focusTarget, setFocusTarget } from "../../state/route";
-import { loadAround, loadOlder, timelines, type Item } from "../../state/timeline";
+import { loadAround, loadOlder, threadRootOf, timelines, type Item } from "../../state/timeline";
 import { displayName } from "../../state/users";
 import { roomTitle, rooms } from "../../state/rooms";
 import { Avatar } from "../../ui/Avatar";
@@ -147,6 +147,9 @@ export function MessageList(p: { ctx: MsgCtx & { setHighlight(seq: number | unde
         requestAnimationFrame(() => {
           setFocusTarget(null);
           const el = scroller.querySelector<HTMLElement>(`article.msg[data-seq="${t.seq}"]`);
+          // A thread reply (search hit, notification) lives in its thread: open that.
+          const root = el ? undefined : threadRootOf(t.room, t.seq);
+          if (root) p.ctx.onThread?.(root);
           if (!el) return;
           wasAtBottom = false;
           setAtBottom(false);
