@@ -95,3 +95,24 @@ export async function readJson(request: Request, max: number): Promise<unknown> 
     throw new AppError("invalid_request", "malformed request body");
   }
 }
+
+/**
+ * The `file` field of a multipart body of at most `maxBytes` of file: a larger declared length is
+ * refused before the body is read; `tooLarge` says what the limit is about.
+ */
+export async function readFileField(request: Request, maxBytes: number, tooLarge: string): Promise<File> {
+  const declared = Number(request.headers.get("content-length") ?? NaN);
+  if (declared > maxBytes + MULTIPART_OVERHEAD_BYTES) throw new AppError("too_large", tooLarge);
+  if (!(request.headers.get("content-type") ?? "").toLowerCase().startsWith("multipart/form-data")) {
+    throw new AppError("invalid_request", "expected multipart/form-data with a `file` field");
+  }
+  let form: FormData;
+  try {
+    form = await request.formData();
+  } catch {
+    throw new AppError("invalid_request", "malformed multipart body");
+  }
+  const file = form.get("file");
+  if (!(file instanceof File)) throw new AppError("invalid_request", "missing `file` field");
+  return file;
+}

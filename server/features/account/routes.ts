@@ -1,16 +1,13 @@
 // HTTP routes for your account: profile, avatar, password, sessions, and the people picker.
 
 import { Elysia, t } from "elysia";
-import { AppError } from "../../errors";
 import type { Context } from "../../context";
 import { Name } from "../../protocol/schemas";
+import { readFileField } from "../../body-limits";
 import { authSession, authUser } from "../auth/guard";
 import type { Auth } from "../auth/service";
 import { AVATAR_MAX_BYTES, type Account } from "./service";
 import type { Mail } from "../mail/service";
-
-/** Room for the multipart boundary and part headers around the file. */
-const MULTIPART_OVERHEAD = 16 * 1024;
 
 export function accountRoutes(ctx: Context, account: Account, auth: Auth, mail: Mail) {
   return new Elysia({ name: "account-routes" })
@@ -28,19 +25,7 @@ export function accountRoutes(ctx: Context, account: Account, auth: Auth, mail: 
       "/api/me/avatar",
       async ({ request }) => {
         const me = await authUser(ctx, request); // before the body is read
-        const declared = Number(request.headers.get("content-length") ?? NaN);
-        if (declared > AVATAR_MAX_BYTES + MULTIPART_OVERHEAD) throw new AppError("too_large", `an avatar is at most ${AVATAR_MAX_BYTES} bytes`);
-        if (!(request.headers.get("content-type") ?? "").toLowerCase().startsWith("multipart/form-data")) {
-          throw new AppError("invalid_request", "expected multipart/form-data with a `file` field");
-        }
-        let form: FormData;
-        try {
-          form = await request.formData();
-        } catch {
-          throw new AppError("invalid_request", "malformed multipart body");
-        }
-        const file = form.get("file");
-        if (!(file instanceof File)) throw new AppError("invalid_request", "missing `file` field");
+        const file = await readFileField(request, AVATAR_MAX_BYTES, `an avatar is at most ${AVATAR_MAX_BYTES} bytes`);
         return { user: await account.setAvatar(me, file) };
       },
       { parse: "none" },

@@ -8,14 +8,8 @@ import { isAdmin, requireMember } from "../rooms/service";
 export const INVITE_DEFAULTS = { maxUses: 1, expiresInSec: 7 * 24 * 3600 };
 export const INVITE_LIMITS = { maxUses: 1000, minExpiresSec: 60, maxExpiresSec: 30 * 24 * 3600, rooms: 20 };
 
-export interface InviteView {
-  code: string;
-  maxUses: number;
-  uses: number;
-  expiresAt: number;
-  rooms: string[];
-  createdBy: string;
-}
+/** An invite as the API shows it. */
+export type InviteView = Omit<InviteRow, "createdAt" | "revokedAt" | "ip">;
 
 const view = (i: InviteRow): InviteView => ({ code: i.code, maxUses: i.maxUses, uses: i.uses, expiresAt: i.expiresAt, rooms: i.rooms, createdBy: i.createdBy });
 

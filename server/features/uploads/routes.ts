@@ -1,15 +1,12 @@
 // HTTP routes for uploads: multipart upload into a room, and the members-only download with hardened headers.
 
 import { Elysia } from "elysia";
-import { AppError } from "../../errors";
 import type { Context } from "../../context";
 import { authUser } from "../auth/guard";
 import { requireMember } from "../rooms/service";
 import type { UploadInfo, Uploads } from "./service";
 import { INLINE_TYPES } from "./sniff";
-
-/** Room for the multipart boundary, part headers and the filename around the file itself. */
-const MULTIPART_OVERHEAD = 64 * 1024;
+import { readFileField } from "../../body-limits";
 
 /** RFC 5987 ext-value: percent-encode everything but attr-char (encodeURIComponent leaves ' ( ) * as is). */
 function rfc5987(s: string): string {
@@ -43,19 +40,7 @@ export function uploadRoutes(ctx: Context, uploads: Uploads) {
         // Auth and membership before reading the body: a stranger's upload is never buffered.
         const user = await authUser(ctx, request);
         await requireMember(ctx, params.id, user.id);
-        const declared = Number(request.headers.get("content-length") ?? NaN);
-        if (declared > ctx.config.uploadMaxBytes + MULTIPART_OVERHEAD) throw new AppError("too_large", `file is larger than ${ctx.config.uploadMaxBytes} bytes`);
-        if (!(request.headers.get("content-type") ?? "").toLowerCase().startsWith("multipart/form-data")) {
-          throw new AppError("invalid_request", "expected multipart/form-data with a `file` field");
-        }
-        let form: FormData;
-        try {
-          form = await request.formData();
-        } catch {
-          throw new AppError("invalid_request", "malformed multipart body");
-        }
-        const file = form.get("file");
-        if (!(file instanceof File)) throw new AppError("invalid_request", "missing `file` field");
+        const file = await readFileField(request, ctx.config.uploadMaxBytes, `file is larger than ${ctx.config.uploadMaxBytes} bytes`);
         set.status = 201;
         return { upload: await uploads.save(user.id, params.id, file) };
       },
