@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync } from "node:fs";
 import type { Page } from "playwright-core";
+import { Client, createRoom as apiCreateRoom, register } from "../../server/test/harness";
 import { createRoom, joinRoom, newPerson, requireBrowser, say, seeMessage, setup, SHOTS, type Person } from "./helpers";
 
 await requireBrowser(import.meta.path);
@@ -12,7 +13,7 @@ let ann: Person;
 let ben: Person;
 
 beforeAll(async () => {
-  env = await setup();
+  env = await setup({ config: { writeBurst: 100_000, writeRatePerSec: 100_000 } });
 }, 60_000);
 afterAll(async () => {
   await env?.stop();
@@ -131,4 +132,44 @@ test("FWD-W1 forward a message to a DM: the copy shows where it came from", asyn
   await copy.waitFor();
   await copy.locator(".fwd-note", { hasText: "Forwarded from #launch · Ann Archer" }).waitFor();
   expect([...ann.errors, ...ben.errors]).toEqual([]);
+}, 60_000);
+
+test("THREAD-W3 a long thread pages back with \"Load earlier replies\"; a search hit on a reply opens its thread", async () => {
+  const seed = await register(env.url);
+  await apiCreateRoom(env.url, seed, "public", "longthread");
+  const c = await Client.connect({ wsUrl: env.url.replace("http", "ws") + "/ws" }, seed);
+  try {
+    const rooms = (await (await fetch(`${env.url}/api/rooms`, { headers: { authorization: `Bearer ${seed.accessToken}` } })).json()) as { rooms: { id: string; name: string }[] };
+    const room = rooms.rooms.find((r) => r.name === "longthread")!.id;
+    const send = async (body: string, thread?: number) => {
+      const r = await c.request({ type: "send", room, clientMsgId: crypto.randomUUID(), body, thread });
+      if (r.type !== "ok" || !r.event) throw new Error(JSON.stringify(r));
+      return r.event.seq;
+    };
+    const root = await send("Retro notes, one per reply");
+    for (let i = 1; i <= 60; i++) await send(`retro note ${i}`, root);
+    // Newer room messages, so the room's newest page holds only the last replies.
+    for (let i = 1; i <= 80; i++) await send(`later chatter ${i}`);
+  } finally {
+    c.close();
+  }
+  await joinRoom(ben.page, "longthread");
+  await seeMessage(ben.page, "later chatter 80");
+  await ben.page.keyboard.press("Control+k");
+  const dlg = ben.page.getByRole("dialog", { name: "Search messages" });
+  await dlg.getByRole("searchbox", { name: "Search messages" }).fill('"retro note 60"');
+  await dlg.getByRole("button", { name: /longthread.*retro note 60/ }).click();
+  const p = panel(ben.page);
+  const note = (n: number) => p.locator("article.msg .body", { hasText: new RegExp(`^retro note ${n}\\s*$`) });
+  await note(60).waitFor();
+  await note(11).waitFor();
+  expect(await note(1).count()).toBe(0);
+  await p.getByRole("button", { name: "Load earlier replies" }).click();
+  await note(1).waitFor();
+  await p.getByRole("button", { name: "Load earlier replies" }).waitFor({ state: "detached" });
+  const notes = await p.locator("article.msg .body").allTextContents();
+  expect(notes.filter((t) => t.startsWith("retro note")).length).toBe(60);
+  // The room list never shows the replies.
+  expect(await ben.page.locator(".list article.msg", { hasText: "retro note" }).count()).toBe(0);
+  expect(ben.errors).toEqual([]);
 }, 60_000);

@@ -60,6 +60,7 @@ test("VOICE-W1 record a voice message with a fake microphone; the other side pla
 test("VOICE-W2 screenshots: a voice message in light, dark and on a phone", async () => {
   mkdirSync(SHOTS, { recursive: true });
   await ben.page.mouse.move(0, 0);
+  await ben.page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
   await ben.page.screenshot({ path: SHOTS + "voice-light.png" });
   await ben.page.emulateMedia({ colorScheme: "dark" });
   await ben.page.screenshot({ path: SHOTS + "voice-dark.png" });

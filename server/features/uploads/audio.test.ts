@@ -18,6 +18,9 @@ const WEBM_VIDEO = bytes([0x1a, 0x45, 0xdf, 0xa3, 0x9f, 0x42, 0x82, 0x84], "webm
 const MKV = bytes([0x1a, 0x45, 0xdf, 0xa3, 0x9f, 0x42, 0x82, 0x88], "matroska", pad(40), [0x86, 0x86], "A_OPUS", pad(20));
 const M4A = bytes([0, 0, 0, 0x20], "ftypM4A ", [0, 0, 0, 0], "M4A mp42isom", pad(16));
 const MP4_VIDEO = bytes([0, 0, 0, 0x20], "ftypisom", [0, 0, 2, 0], "isomiso2avc1mp41", pad(16));
+const hdlr = (kind: string) => Array.from(bytes([0, 0, 0, 0x21], "hdlr", pad(8), kind, pad(13)));
+const MP4_REC = bytes([0, 0, 0, 0x1c], "ftypiso5", [0, 0, 2, 0], "iso5iso6mp41", [0, 0, 0, 0x80], "moov", pad(20), hdlr("soun"), pad(16));
+const MP4_AV = bytes([0, 0, 0, 0x1c], "ftypiso5", [0, 0, 2, 0], "iso5iso6mp41", [0, 0, 0, 0x80], "moov", hdlr("soun"), hdlr("vide"), pad(16));
 const MP3_ID3 = bytes("ID3", [4, 0, 0, 0, 0, 0, 0x23], pad(40));
 const MP3_FRAME = bytes([0xff, 0xfb, 0x90, 0x64], pad(60));
 
@@ -26,9 +29,10 @@ test("UP-A1 sniff: Ogg Opus/Vorbis, WebM audio, M4A and MP3 are audio; their loo
   expect(sniff(OGG_VORBIS)).toBe("audio/ogg");
   expect(sniff(WEBM_OPUS)).toBe("audio/webm");
   expect(sniff(M4A)).toBe("audio/mp4");
+  expect(sniff(MP4_REC)).toBe("audio/mp4"); // a browser's recording: another brand, only a sound track
   expect(sniff(MP3_ID3)).toBe("audio/mpeg");
   expect(sniff(MP3_FRAME)).toBe("audio/mpeg");
-  for (const other of [OGG_THEORA, WEBM_VIDEO, MKV, MP4_VIDEO]) expect(sniff(other)).toBeUndefined();
+  for (const other of [OGG_THEORA, WEBM_VIDEO, MKV, MP4_VIDEO, MP4_AV]) expect(sniff(other)).toBeUndefined();
   // Truncated or malformed headers.
   expect(sniff(bytes("OggS", [0, 2], pad(10)))).toBeUndefined();
   expect(sniff(bytes("ID3", [9, 0]))).toBeUndefined();

@@ -25,7 +25,7 @@ const ZIP = [0x50, 0x4b, 0x03, 0x04];
 const ZIP_EMPTY = [0x50, 0x4b, 0x05, 0x06];
 const BOM = [0xef, 0xbb, 0xbf];
 // Audio (voice messages, protocol 1.2): Ogg with Opus or Vorbis, WebM (Matroska) with an Opus or Vorbis track,
-// MP4 audio ("M4A " / "M4B " brands), MP3 (ID3 tag or an MPEG-1/2 layer III frame header).
+// MP4 audio ("M4A " / "M4B " brands, or only sound tracks), MP3 (ID3 tag or an MPEG-1/2 layer III frame header).
 const OGG = ascii("OggS");
 const EBML = [0x1a, 0x45, 0xdf, 0xa3];
 const ID3 = ascii("ID3");
@@ -40,10 +40,26 @@ function has(b: Uint8Array, needle: string, limit = AUDIO_SCAN): boolean {
   return false;
 }
 
+/**
+ * An MP4 of another brand (a browser's MediaRecorder writes "iso5", "mp42", …) is audio when its track handlers
+ * ("hdlr" boxes near the start: fragmented recordings put the moov box first) are all "soun".
+ */
+function soundOnlyMp4(b: Uint8Array): boolean {
+  const HDLR = ascii("hdlr");
+  const end = Math.min(b.length, 64 * 1024) - 16;
+  let sound = false;
+  for (let i = 8; i <= end; i++) {
+    if (!startsWith(b, HDLR, i)) continue;
+    if (startsWith(b, ascii("soun"), i + 12)) sound = true;
+    else if (startsWith(b, ascii("vide"), i + 12)) return false;
+  }
+  return sound;
+}
+
 function sniffAudio(b: Uint8Array): UploadMime | undefined {
   if (startsWith(b, OGG)) return has(b, "OpusHead", 128) || has(b, "\x01vorbis", 128) ? "audio/ogg" : undefined;
   if (startsWith(b, EBML)) return has(b, "webm", 64) && (has(b, "A_OPUS") || has(b, "A_VORBIS")) && !has(b, "V_") ? "audio/webm" : undefined;
-  if (startsWith(b, FTYP, 4) && (startsWith(b, ascii("M4A "), 8) || startsWith(b, ascii("M4B "), 8))) return "audio/mp4";
+  if (startsWith(b, FTYP, 4) && (startsWith(b, ascii("M4A "), 8) || startsWith(b, ascii("M4B "), 8) || soundOnlyMp4(b))) return "audio/mp4";
   if (startsWith(b, ID3) && b.length >= 10 && b[3] >= 2 && b[3] <= 4) return "audio/mpeg";
   // Frame sync (11 bits), MPEG version 1 or 2, layer III, a bitrate index that is neither free nor bad.
   if (b.length >= 4 && b[0] === 0xff && (b[1] & 0xe0) === 0xe0 && (b[1] & 0x18) !== 0x08 && (b[1] & 0x06) === 0x02 && (b[2] & 0xf0) !== 0xf0 && (b[2] & 0xf0) !== 0) return "audio/mpeg";

@@ -34,8 +34,9 @@ function onFrame(f: ServerFrame): void {
       for (const p of f.presence ?? []) applyPresence(p);
       announceStatus();
       flushOutbox();
-      // Everything up to each room's lastSeq has reached this client (protocol 1.2 delivered ticks).
-      for (const r of f.rooms ?? []) reportDelivered(r.id, r.lastSeq);
+      // Everything up to each room's lastSeq has reached this client (protocol 1.2 delivered ticks); a read
+      // mark already implies delivery, so only rooms with unread events are reported.
+      for (const r of f.rooms ?? []) if (r.lastSeq > (r.lastReadSeq ?? 0)) reportDelivered(r.id, r.lastSeq);
       // Timelines loaded while offline may have fallen behind the welcome's lastSeq; one opened while offline
       // (the app shell started with no server) never loaded: load it now.
       for (const r of f.rooms ?? []) if (hasTimeline(r.id)) void loadLatest(r.id, r.lastSeq).then(() => fillAfter(r.id, r.lastSeq));

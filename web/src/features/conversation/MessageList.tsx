@@ -73,6 +73,13 @@ export function MessageList(p: { ctx: MsgCtx & { setHighlight(seq: number | unde
     if (scroller.scrollHeight <= scroller.clientHeight + 10) void older();
   };
 
+  // A page that fills no screen (thread replies are not shown in the room): page back until it does.
+  createEffect(
+    on([() => tl()?.loaded, () => items().length], ([loaded]) => {
+      if (loaded && tl()?.hasMoreBefore) queueMicrotask(() => scroller.scrollHeight <= scroller.clientHeight + 10 && void older());
+    }),
+  );
+
   const onScroll = () => {
     const b = nearBottom();
     setAtBottom(b);
