@@ -78,6 +78,8 @@ export function createGateway(ctx: Context, deps: GatewayDeps) {
   function reject(ws: WS, id: string | undefined, code: ErrorCode, message: string, retryAfterMs?: number, extra: { room?: string } = {}) {
     countError(code);
     hub.send(ws, errorFrame(id, code, message, { retryAfterMs, room: extra.room }));
+    // The server's own failure (or its restart refusing sends) is never the client's flood.
+    if (code === "internal") return;
     const now = clock.now();
     const r = ws.data.rejected;
     r.push(now);
