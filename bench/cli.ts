@@ -168,7 +168,7 @@ export async function main(argv: string[]): Promise<number> {
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   progress.log(`bench → ${outDir} (${o.quick ? "quick" : "full"}; ${pinned ? "server on core 1, generator on core 0" : "not pinned"}; fanout generator: ${workers} process${workers > 1 ? "es" : ""})`);
-  const ctxBase = { plan, progress, knee, slos: o.slos, requiredRates: requiredRates(o, plan), workers };
+  const ctxBase = { plan, progress, knee, slos: o.slos, requiredRates: requiredRates(o, plan), workers, delivered: o.delivered };
   const enforceTargets = o.targets ?? (!o.quick && o.nodes === undefined);
   let topology: string | undefined;
   try {

@@ -23,6 +23,15 @@ describe("parseDuration", () => {
 });
 
 describe("parseArgs", () => {
+  test("DELIV-1 --delivered: off by default, on with the fanout scenario (alone, among others, or all by default), refused without it, takes no value", () => {
+    expect(parseArgs([]).delivered).toBe(false);
+    expect(parseArgs(["--delivered"]).delivered).toBe(true);
+    expect(parseArgs(["--scenario", "fanout", "--delivered", "--no-baseline"])).toMatchObject({ delivered: true, scenarios: ["fanout"], baseline: false });
+    expect(parseArgs(["--scenario", "throughput,fanout", "--delivered"]).delivered).toBe(true);
+    expect(parseArgs(["--nodes", "3", "--delivered"]).delivered).toBe(true);
+    expect(() => parseArgs(["--scenario", "throughput", "--delivered"])).toThrow(/fanout/);
+    expect(() => parseArgs(["--delivered", "yes"])).toThrow(/unknown option/);
+  });
   test("WORKERS-6 not pinned by default; --pin, --workers N (whole numbers ≥ 1, not with --nodes)", () => {
     expect(parseArgs([]).pin).toBe(false);
     expect(parseArgs([]).workers).toBeUndefined();

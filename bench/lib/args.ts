@@ -43,6 +43,8 @@ export interface Options {
   store: "libsql" | "postgres";
   /** With --nodes: connect straight to the nodes, round robin, instead of through HAProxy. */
   direct: boolean;
+  /** Fanout: every receiving connection reports delivery as a real client does (`delivered`, at most once a second per room). */
+  delivered: boolean;
   serveBaseline: boolean;
   /** Hidden: run as a fanout worker process (bench/lib/shard.ts), driven over IPC. */
   fanoutWorker: boolean;
@@ -73,6 +75,8 @@ export const USAGE = `usage: bench [options]
                       latency split by whether the receiver is on the sender's node; no baseline, no P1–P4
   --store KIND        with --nodes: postgres (default) or libsql (one node, in-process bus: the single binary)
   --direct            with --nodes: connect straight to the nodes (connection i to node i mod N), no HAProxy
+  --delivered         fanout: every connection reports delivery as a real client does ({"type":"delivered"},
+                      at most once a second per room, the highest seq received); steps count Parley's delivered-mark writes
 exit codes: 0 ok, 1 correctness audit failed or error, 2 SLO or enforced target missed, 3 run invalid (generator saturated or stalled)`;
 
 /** Generator processes the machine allows beside one server process: every core but one, at least one. */
@@ -105,7 +109,7 @@ export function parseSlo(text: string): Slo {
 }
 
 export function parseArgs(argv: string[]): Options {
-  const o: Options = { scenarios: [], quick: false, slos: [], baseline: true, pin: false, store: "postgres", direct: false, serveBaseline: false, fanoutWorker: false, port: 0, help: false };
+  const o: Options = { scenarios: [], quick: false, slos: [], baseline: true, pin: false, store: "postgres", direct: false, delivered: false, serveBaseline: false, fanoutWorker: false, port: 0, help: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const [flag, inline] = a.startsWith("--") && a.includes("=") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, undefined];
@@ -149,6 +153,7 @@ export function parseArgs(argv: string[]): Options {
         break;
       }
       case "--direct": o.direct = true; break;
+      case "--delivered": o.delivered = true; break;
       case "--serve-baseline": o.serveBaseline = true; break;
       case "--fanout-worker": o.fanoutWorker = true; break;
       case "--port": o.port = parseCount(val()); break;
@@ -167,6 +172,7 @@ export function parseArgs(argv: string[]): Options {
     o.baseline = false; // the comparison is between topologies, each its own run
   } else if (o.direct || o.store !== "postgres") throw new Error("--store and --direct go with --nodes");
   if (o.scenarios.length === 0) o.scenarios = [...SCENARIOS];
+  if (o.delivered && !o.scenarios.includes("fanout")) throw new Error("--delivered goes with the fanout scenario");
   if (o.url) o.baseline = false; // a remote server has no comparable baseline next to it
   return o;
 }

@@ -1,6 +1,7 @@
 // One benchmark WebSocket client: hello/welcome, sends with acks, event intake, gap backfill, and resume-on-reconnect with backoff.
 import type { RoomEvent, ServerFrame } from "../../server/protocol/types";
 import type { Stream } from "./audit";
+import { DeliveryThrottle, deliveredFrame, Report } from "./delivered";
 import { EventFields, readEvent } from "./frame";
 import { nowMs } from "./schedule";
 
@@ -10,6 +11,8 @@ export interface ConnRoom {
   /** Highest live seq: the `since` to resume from. */
   lastSeq: number;
   stream?: Stream;
+  /** --delivered: this room's delivery reports. */
+  reports?: DeliveryThrottle;
 }
 
 /** Scratch fields of the frame being read; frames are handled one at a time, so one is enough per process. */
@@ -32,6 +35,8 @@ export interface ConnOptions {
   autoReconnect: boolean;
   backoffBaseMs?: number;
   backoffCapMs?: number;
+  /** Report delivery as a real client does (`delivered`, at most once a second per room, the highest seq received; --delivered). */
+  delivered?: boolean;
 }
 
 export class Conn {
@@ -70,6 +75,7 @@ export class Conn {
           const room = this.roomAt(text, fields.roomAt, fields.roomEnd);
           if (room?.stream) {
             if (room.lastSeq < fields.seq) room.lastSeq = fields.seq;
+            if (this.opts.delivered) this.reportDelivered(room, fields.seq, at);
             this.sink.delivery(this, room, fields, text, at);
             return;
           }
@@ -131,10 +137,11 @@ export class Conn {
     switch (f.type) {
       case "event": {
         const ev = f.event;
-        const room = this.room(ev.room);
+        let room = this.room(ev.room);
         if (room) {
           if (room.lastSeq < ev.seq) room.lastSeq = ev.seq;
-        } else this.rooms.push({ id: ev.room, lastSeq: ev.seq });
+        } else this.rooms.push((room = { id: ev.room, lastSeq: ev.seq }));
+        if (this.opts.delivered) this.reportDelivered(room, ev.seq, at);
         this.sink.event(this, ev, true, at);
         break;
       }
@@ -157,6 +164,27 @@ export class Conn {
       default:
         break; // presence, typing, receipts, pong: not measured
     }
+  }
+
+  /** A live event reached this connection: report it now, or once the room's interval is over (DeliveryThrottle). */
+  private reportDelivered(room: ConnRoom, seq: number, at: number): void {
+    const t = (room.reports ??= new DeliveryThrottle());
+    const r = t.received(seq, at);
+    if (r === Report.Now) this.sendDelivered(room);
+    else if (r === Report.Wake) this.wakeDelivered(room, t);
+  }
+
+  private wakeDelivered(room: ConnRoom, t: DeliveryThrottle): void {
+    setTimeout(() => {
+      const r = t.wake(nowMs());
+      if (r === Report.Now) this.sendDelivered(room);
+      else if (r === Report.Wake) this.wakeDelivered(room, t);
+    }, Math.max(0, t.dueAt - nowMs()));
+  }
+
+  /** No request id: a real client's report, answered with nothing (the room's others get a receipt). A closed socket drops it, as a client would. */
+  private sendDelivered(room: ConnRoom): void {
+    if (this.open && room.reports) this.ws?.send(deliveredFrame(room.id, room.reports.highest));
   }
 
   private requestHistory(room: string, after: number, toSeq: number): void {

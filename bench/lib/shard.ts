@@ -36,6 +36,8 @@ export interface ShardSpec {
   bodyChars: number;
   drainQuietMs: number;
   label: string;
+  /** --delivered: every connection reports delivery as a real client does (lib/delivered.ts). */
+  delivered: boolean;
 }
 
 /** One step's share, as plain data: counts add up, histograms merge exactly (same layout, slot by slot). */
@@ -131,7 +133,7 @@ export class LocalShard implements Shard {
   }
 
   async connect(): Promise<void> {
-    const opts: ConnOptions = { autoReconnect: true };
+    const opts: ConnOptions = { autoReconnect: true, delivered: this.spec.delivered };
     const progress = this.progress ?? { set() {}, log() {}, clear() {} } as unknown as Progress;
     if (this.cluster) {
       const placed = await this.cluster.connectAll(this.spec.layout, this.spec.connected, this.rec, opts, progress, this.spec.label);

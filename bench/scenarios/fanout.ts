@@ -8,6 +8,7 @@ import { roomsInUse } from "../lib/provision";
 import { senderSlot } from "../lib/recorder";
 import { nowMs } from "../lib/schedule";
 import { LocalShard, mergeStepReports, RemoteShard, type Shard, type ShardSpec, splitByRoom } from "../lib/shard";
+import { scrapeDelivered } from "../lib/delivered";
 import { cpuSeconds, machineCpu } from "../lib/target";
 import { cpuInvalid, finishAudit, generatorSummary } from "./common";
 import { type Ctx, type FanoutStep, metric, type ScenarioResult, sloKey } from "./types";
@@ -81,6 +82,7 @@ function makeShards(ctx: Ctx, makeLocal: (spec: ShardSpec) => LocalShard): Shard
   const spec = (p: (typeof parts)[number], i: number): ShardSpec => ({
     url: target.url, durable: target.durable, layout, conns: p.conns, connected: plan.connections, slots: p.slots, senders: plan.senders,
     bodyChars: plan.bodyChars, drainQuietMs: plan.drainQuietMs, label: parts.length > 1 ? `${ctx.label} [worker ${i + 1}/${parts.length}]` : ctx.label,
+    delivered: ctx.delivered,
   });
   return parts.length === 1 ? [makeLocal(spec(parts[0], 0))] : parts.map((p, i) => new RemoteShard(spec(p, i)));
 }
@@ -124,6 +126,8 @@ async function runFanout(ctx: Ctx, shards: Shard[], local: LocalShard | undefine
     const tag = `f${k}`;
     // Sampled before the schedule starts: reading PostgreSQL's backends takes a query, which must not delay the first sends.
     const cpu0: { at: number; s: CpuSample[] } | undefined = cluster ? { at: nowMs(), s: await cluster.cpu() } : undefined;
+    // Parley's delivered-mark writes over the step (one node: with --nodes the URL is HAProxy's, which would pick one node).
+    const writes0 = (target.kind === "parley" || target.kind === "external") && !cluster ? await scrapeDelivered(target.url) : undefined;
     const srv0 = cpuSeconds(target.pid);
     const m0 = { at: nowMs(), cpu: machineCpu() };
     const self = new CpuMeter(); // this process's own share when the shards are workers
@@ -139,6 +143,8 @@ async function runFanout(ctx: Ctx, shards: Shard[], local: LocalShard | undefine
     const serverCpuBy = cluster && cpu0 ? cpuShares(cpu0.s, await cluster.cpu(), (nowMs() - cpu0.at) / 1000) : undefined;
     const { cmd, r } = await pending;
     clearInterval(ticker);
+    const writes1 = writes0 ? await scrapeDelivered(target.url) : undefined;
+    const deliveredWrites = writes0 && writes1 ? { flushes: writes1.flushes - writes0.flushes, marks: writes1.marks - writes0.marks } : undefined;
     const wallSec = (m1.at - m0.at) / 1000;
     const coordinator = shards.length > 1 ? [self.sample().cpuSec] : [];
     const cost = costOf([...r.cpuTotal, ...coordinator], r.totalSec, r.received);
@@ -176,6 +182,7 @@ async function runFanout(ctx: Ctx, shards: Shard[], local: LocalShard | undefine
       serverCpu,
       serverUsPerMsg: serverSec !== undefined && r.acked > 0 ? Math.round((serverSec / r.acked) * 1e7) / 10 : undefined,
       serverCpuBy,
+      deliveredWrites,
       loadavg: Math.round(loadavg()[0] * 100) / 100,
       ...otherWork(m0, m1, r.cpuSend.reduce((a, b) => a + b, 0) / Math.max(1e-9, r.sendSec), serverCpu),
       crossing: r.crossing ? { local: Histogram.fromSparse(r.crossing.local).summary(), remote: Histogram.fromSparse(r.crossing.remote).summary() } : undefined,
@@ -183,7 +190,7 @@ async function runFanout(ctx: Ctx, shards: Shard[], local: LocalShard | undefine
       why: why || undefined,
     });
     const st = steps.at(-1)!;
-    progress.log(`  ${ctx.label}: ${rate} msg/s (${rate * layout.roomSize} deliveries/s offered): p50 ${(st.latencyUs.p50 / 1000).toFixed(2)} ms, p99 ${(st.latencyUs.p99 / 1000).toFixed(2)} ms, lost ${lost}, gen CPU ${(genCpu * 100).toFixed(0)}%${sendShares.length > 1 ? ` (${sendShares.map((x) => `${Math.round(x * 100)}%`).join(" / ")})` : ""}, ${st.generatorUsPerDelivery ?? "–"} µs/delivery${why ? ` ✗ ${why}` : " ✓"}`);
+    progress.log(`  ${ctx.label}: ${rate} msg/s (${rate * layout.roomSize} deliveries/s offered): p50 ${(st.latencyUs.p50 / 1000).toFixed(2)} ms, p99 ${(st.latencyUs.p99 / 1000).toFixed(2)} ms, lost ${lost}, gen CPU ${(genCpu * 100).toFixed(0)}%${sendShares.length > 1 ? ` (${sendShares.map((x) => `${Math.round(x * 100)}%`).join(" / ")})` : ""}, ${st.generatorUsPerDelivery ?? "–"} µs/delivery${st.serverUsPerMsg !== undefined ? `, server ${st.serverUsPerMsg} µs/msg` : ""}${deliveredWrites ? `, delivered-mark writes ${deliveredWrites.flushes} (${deliveredWrites.marks} marks)` : ""}, load ${st.loadavg}${why ? ` ✗ ${why}` : " ✓"}`);
     const split = st.crossing;
     if (split && split.remote.count) progress.log(`    same node p50/p99 ${(split.local.p50 / 1000).toFixed(2)}/${(split.local.p99 / 1000).toFixed(2)} ms · other node ${(split.remote.p50 / 1000).toFixed(2)}/${(split.remote.p99 / 1000).toFixed(2)} ms · server CPU ${Object.entries(serverCpuBy ?? {}).map(([k, v]) => `${k} ${Math.round(v * 100)}%`).join(", ")} · other work ${Math.round((st.otherCpu ?? 0) * 100)}%`);
     // Past the knee higher rates only add queueing: skip to the required ones, if any.
@@ -217,7 +224,7 @@ async function runFanout(ctx: Ctx, shards: Shard[], local: LocalShard | undefine
       maxAchievedDeliveriesPerSec: metric(Math.max(0, ...steps.map((s) => s.achievedDeliveriesPerSec)), "deliveries/s", "higher"),
     },
     steps,
-    details: { ...(cluster ? { topology: cluster.topology, nodes: cluster.nodeNames, placement } : {}), connections: plan.connections, roomSize: layout.roomSize, rooms: roomsInUse(layout, plan.connections), senders: plan.senders, stepMs: plan.stepMs, workers: shards.length, knee: knee.text, notes, drops: finished.reduce((n, f) => n + f.drops, 0) },
+    details: { ...(cluster ? { topology: cluster.topology, nodes: cluster.nodeNames, placement } : {}), connections: plan.connections, roomSize: layout.roomSize, rooms: roomsInUse(layout, plan.connections), senders: plan.senders, stepMs: plan.stepMs, workers: shards.length, delivered: ctx.delivered, knee: knee.text, notes, drops: finished.reduce((n, f) => n + f.drops, 0) },
     audit,
     generatorCpu: Math.max(0, ...steps.map((s) => s.generatorCpu)),
     generatorCost: generatorSummary(total),

@@ -66,6 +66,8 @@ export interface Ctx {
   label: string;
   /** Generator processes for fanout (--workers): each owns whole rooms. */
   workers: number;
+  /** Fanout (--delivered): receiving connections report delivery as a real client does. */
+  delivered: boolean;
 }
 
 export interface FanoutStep {
@@ -97,6 +99,8 @@ export interface FanoutStep {
   serverCpuBy?: Record<string, number>;
   /** --nodes: latency of deliveries to receivers on the sender's node (local) and on another node (remote). */
   crossing?: { local: HistogramSummary; remote: HistogramSummary };
+  /** Parley, not --nodes: delivered-mark writes (statements) and marks written from before the step to the end of its drain (`/metrics`). */
+  deliveredWrites?: { flushes: number; marks: number };
   /** 1-minute load average at the end of the step (other work on the machine shows up in the tails). */
   loadavg?: number;
   /** Cores' worth of CPU the rest of the machine used meanwhile (busy time beyond generator and server), and the share stolen by the hypervisor. */
