@@ -1,20 +1,14 @@
 // The 1.2 "conversation depth" migration (delivered marks, the thread index, blocks) applies to a database that already holds data, on both stores.
 
 import { describe, expect, test } from "bun:test";
-import { createClient } from "@libsql/client";
-import { SQL } from "bun";
-import { join } from "node:path";
 import { MIGRATIONS } from "./migrations.gen";
 import { MIGRATIONS as PG_MIGRATIONS } from "./migrations-pg.gen";
-import { createLibsqlStore } from "../adapters/store/libsql";
-import { createPostgresStore } from "../adapters/store/postgres";
 import type { Store } from "../ports/store";
 import type { MessageEvent } from "../protocol/types";
-import { pgDatabase } from "../test/cluster";
-import { tempDir } from "../test/harness";
+import { migrateLibsqlWithData, migratePostgresWithData, migrationsBefore } from "../test/old-schema";
 
 /** The migration that added members.delivered_seq, in each dialect's list. */
-const before = <T extends { tag: string; sql: string }>(ms: readonly T[]) => ms.slice(0, ms.findIndex((m) => m.sql.includes("delivered_seq")));
+const before = <T extends { tag: string; sql: string }>(ms: readonly T[]) => migrationsBefore(ms, (m) => m.sql.includes("delivered_seq"));
 const OLD_ROWS = [
   "INSERT INTO users (id, username, display_name, password_hash, is_admin, created_at) VALUES ('u1', 'one', 'One', 'h', true, 5), ('u2', 'two', 'Two', 'h', false, 6)",
   "INSERT INTO rooms (id, name, kind, topic, created_by, created_at, last_seq, last_activity) VALUES ('r1', 'old room', 'public', '', 'u1', 7, 3, 9)",
@@ -44,44 +38,10 @@ async function checkMigrated(store: Store) {
 
 describe("the conversation-depth migration", () => {
   test("DEPTH-19 libSQL: a database made by the previous migrations, with data, migrates and keeps it", async () => {
-    expect(before(MIGRATIONS).length).toBeGreaterThan(0);
-    const url = "file:" + join(tempDir(), "old.db");
-    const old = createClient({ url });
-    await old.execute("CREATE TABLE parley_migrations (tag TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)");
-    for (const m of before(MIGRATIONS)) {
-      const stmts = m.sql.split("--> statement-breakpoint").map((s) => s.trim()).filter(Boolean);
-      await old.batch([...stmts, { sql: "INSERT INTO parley_migrations VALUES (?, ?)", args: [m.tag, 1] }], "write");
-    }
-    await old.batch(OLD_ROWS, "write");
-    old.close();
-    const store = await createLibsqlStore(url);
-    try {
-      await store.migrate();
-      await checkMigrated(store);
-    } finally {
-      await store.close();
-    }
+    await migrateLibsqlWithData(before(MIGRATIONS), OLD_ROWS, checkMigrated);
   });
 
   test("DEPTH-20 PostgreSQL: a database made by the previous migrations, with data, migrates and keeps it", async () => {
-    expect(before(PG_MIGRATIONS).length).toBeGreaterThan(0);
-    const db = await pgDatabase("parley_depth_");
-    try {
-      const old = await createPostgresStore(db.url + "?max=2", { migrations: before(PG_MIGRATIONS) });
-      await old.migrate();
-      await old.close();
-      const sql = new SQL({ url: db.url, max: 1 });
-      for (const q of OLD_ROWS) await sql.unsafe(q);
-      await sql.close();
-      const store = await createPostgresStore(db.url + "?max=2");
-      try {
-        await store.migrate();
-        await checkMigrated(store);
-      } finally {
-        await store.close();
-      }
-    } finally {
-      await db.drop();
-    }
+    await migratePostgresWithData(before(PG_MIGRATIONS), OLD_ROWS, checkMigrated, "parley_depth_");
   }, 60_000);
 });

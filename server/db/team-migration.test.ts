@@ -1,19 +1,13 @@
 // The 1.1 "running a team" migration applies to a database that already holds data, on both stores.
 
 import { describe, expect, test } from "bun:test";
-import { createClient } from "@libsql/client";
-import { SQL } from "bun";
-import { join } from "node:path";
 import { MIGRATIONS } from "./migrations.gen";
 import { MIGRATIONS as PG_MIGRATIONS } from "./migrations-pg.gen";
-import { createLibsqlStore } from "../adapters/store/libsql";
-import { createPostgresStore } from "../adapters/store/postgres";
 import type { Store } from "../ports/store";
-import { pgDatabase } from "../test/cluster";
-import { tempDir } from "../test/harness";
+import { migrateLibsqlWithData, migratePostgresWithData, migrationsBefore } from "../test/old-schema";
 
 const TAG = "running_a_team";
-const before = <T extends { tag: string }>(ms: readonly T[]) => ms.slice(0, ms.findIndex((m) => m.tag.endsWith(TAG)));
+const before = <T extends { tag: string; sql: string }>(ms: readonly T[]) => migrationsBefore(ms, (m) => m.tag.endsWith(TAG));
 const OLD_USER = "INSERT INTO users (id, username, display_name, password_hash, is_admin, created_at) VALUES ('u1', 'olduser', 'Old User', 'h', true, 5)";
 const OLD_TOKEN = "INSERT INTO refresh_tokens (id, family_id, user_id, secret_hash, expires_at) VALUES ('r1', 'f1', 'u1', 'h', 99999999999999)";
 
@@ -32,44 +26,10 @@ async function checkMigrated(store: Store) {
 
 describe("the running-a-team migration", () => {
   test("TEAM-50 libSQL: a database made by the previous migrations, with data, migrates and keeps it", async () => {
-    expect(before(MIGRATIONS).length).toBeGreaterThan(0);
-    const url = "file:" + join(tempDir(), "old.db");
-    const old = createClient({ url });
-    await old.execute("CREATE TABLE parley_migrations (tag TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)");
-    for (const m of before(MIGRATIONS)) {
-      const stmts = m.sql.split("--> statement-breakpoint").map((s) => s.trim()).filter(Boolean);
-      await old.batch([...stmts, { sql: "INSERT INTO parley_migrations VALUES (?, ?)", args: [m.tag, 1] }], "write");
-    }
-    await old.batch([OLD_USER, OLD_TOKEN], "write");
-    old.close();
-    const store = await createLibsqlStore(url);
-    try {
-      await store.migrate();
-      await checkMigrated(store);
-    } finally {
-      await store.close();
-    }
+    await migrateLibsqlWithData(before(MIGRATIONS), [OLD_USER, OLD_TOKEN], checkMigrated);
   });
 
   test("TEAM-51 PostgreSQL: a database made by the previous migrations, with data, migrates and keeps it", async () => {
-    const db = await pgDatabase("parley_team_");
-    try {
-      const old = await createPostgresStore(db.url + "?max=2", { migrations: before(PG_MIGRATIONS) });
-      await old.migrate();
-      await old.close();
-      const sql = new SQL({ url: db.url, max: 1 });
-      await sql.unsafe(OLD_USER);
-      await sql.unsafe(OLD_TOKEN);
-      await sql.close();
-      const store = await createPostgresStore(db.url + "?max=2");
-      try {
-        await store.migrate();
-        await checkMigrated(store);
-      } finally {
-        await store.close();
-      }
-    } finally {
-      await db.drop();
-    }
+    await migratePostgresWithData(before(PG_MIGRATIONS), [OLD_USER, OLD_TOKEN], checkMigrated, "parley_team_");
   }, 60_000);
 });
