@@ -1,10 +1,11 @@
 // Threads (protocol 1.2) in Chromium: two people thread a conversation live, the root's summary, "Also send to the room",
-// the thread full screen on a phone; forward with its origin. Saves the thread screenshots (light and dark, desktop and phone).
+// the thread full screen on a phone; files in the thread's own composer; forward with its origin. Saves the thread screenshots
+// (light and dark, desktop and phone).
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync } from "node:fs";
 import type { Page } from "playwright-core";
 import { Client, createRoom as apiCreateRoom, register } from "../../server/test/harness";
-import { createRoom, joinRoom, newPerson, requireBrowser, say, seeMessage, setup, SHOTS, type Person } from "./helpers";
+import { createRoom, joinRoom, makePng, newPerson, requireBrowser, say, seeMessage, setup, SHOTS, type Person } from "./helpers";
 
 await requireBrowser(import.meta.path);
 
@@ -172,4 +173,42 @@ test("THREAD-W3 a long thread pages back with \"Load earlier replies\"; a search
   // The room list never shows the replies.
   expect(await ben.page.locator(".list article.msg", { hasText: "retro note" }).count()).toBe(0);
   expect(ben.errors).toEqual([]);
+}, 60_000);
+
+test("THREAD-W4 a thread reply with an image (and a dropped file): staged in the thread's own composer, it shows in the other person's thread panel", async () => {
+  for (const page of [ann.page, ben.page]) {
+    await page.getByRole("link", { name: /^Room launch/ }).click();
+    await page.getByRole("heading", { level: 1, name: "launch" }).waitFor();
+  }
+  await openThread(ann.page, "ship the");
+  await openThread(ben.page, "ship the");
+  const png = await makePng(ann.page, 320, 200);
+  const p = panel(ann.page);
+  await p.locator("input[type=file]").setInputFiles({ name: "release-board.png", mimeType: "image/png", buffer: png });
+  await p.locator(".tray-item", { hasText: "release-board.png" }).getByText(/KB$/).waitFor();
+  // A file dropped on the thread panel goes to the thread's composer too.
+  await p.getByRole("log", { name: "Thread messages" }).evaluate((el) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File(["1. tag\n2. build\n3. announce\n"], "checklist.txt", { type: "text/plain" }));
+    el.dispatchEvent(new DragEvent("dragenter", { dataTransfer: dt, bubbles: true, cancelable: true }));
+    el.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+  });
+  await p.locator(".tray-item", { hasText: "checklist.txt" }).getByText(/B$/).waitFor();
+  // The files wait in the thread's tray, not the room's.
+  expect(await ann.page.locator("form.composer:not(.thread-composer) .tray-item").count()).toBe(0);
+  const box = p.getByRole("textbox", { name: "Reply in thread" });
+  await box.fill("Here is the release board");
+  await box.press("Enter");
+  await p.locator(".tray-item").waitFor({ state: "detached" });
+
+  const reply = panel(ben.page).locator("article.msg[data-seq]", { hasText: "Here is the release board" });
+  await reply.waitFor();
+  const img = reply.getByRole("img", { name: "release-board.png" });
+  await img.waitFor();
+  await ben.page.waitForFunction((el) => (el as HTMLImageElement).complete && (el as HTMLImageElement).naturalWidth === 320, await img.elementHandle());
+  await reply.getByRole("button", { name: "Download checklist.txt" }).waitFor();
+  // A thread reply, so not in the room's list.
+  expect(await ben.page.locator(".list article.msg", { hasText: "release board" }).count()).toBe(0);
+  await row(ben.page, "ship the").getByRole("button", { name: /5 replies/ }).waitFor();
+  expect([...ann.errors, ...ben.errors]).toEqual([]);
 }, 60_000);

@@ -2,6 +2,7 @@
 // the container holds something else, and served as downloads with a fitting extension over real HTTP.
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
 import { createRoom, register, startServer, type Session, type TestServer } from "../../test/harness";
 import { sniff, withFittingExtension } from "./sniff";
 
@@ -38,6 +39,22 @@ test("UP-A1 sniff: Ogg Opus/Vorbis, WebM audio, M4A and MP3 are audio; their loo
   expect(sniff(bytes("ID3", [9, 0]))).toBeUndefined();
   expect(sniff(bytes([0xff, 0xfb, 0xf0, 0]))).toBeUndefined(); // bad bitrate index
   expect(sniff(bytes([0xff, 0xd8, 0xff, 0xe0]))).toBe("image/jpeg"); // never confused with a frame sync
+});
+
+// Whole files recorded elsewhere, as the browser test plays them (web/test/fixtures/, two seconds each, made with ffmpeg).
+const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`../../../web/test/fixtures/${name}`, import.meta.url)));
+const REAL = [
+  { name: "voice-note.ogg", mime: "audio/ogg" }, // Opus in Ogg
+  { name: "voice-note.m4a", mime: "audio/mp4" }, // AAC in MP4, "M4A " brand
+  { name: "voice-note.mp3", mime: "audio/mpeg" }, // MPEG-2 layer III behind an ID3v2.4 tag
+] as const;
+
+test("UP-A4 sniff: real Ogg/Opus, M4A and MP3 files are audio; the MP3 without its ID3 tag is still MP3 (frame sync)", () => {
+  for (const { name, mime } of REAL) expect([name, sniff(fixture(name))]).toEqual([name, mime]);
+  const mp3 = fixture("voice-note.mp3");
+  const tagSize = 10 + ((mp3[6] << 21) | (mp3[7] << 14) | (mp3[8] << 7) | mp3[9]); // ID3v2 size: four 7-bit bytes
+  expect(mp3[tagSize]).toBe(0xff);
+  expect(sniff(mp3.slice(tagSize))).toBe("audio/mpeg");
 });
 
 test("UP-A2 a voice file keeps an audio extension; a misnamed one gets its type's", () => {
@@ -82,4 +99,15 @@ test("UP-A3 over HTTP: audio is stored with its sniffed type whatever was declar
   const anon = await fetch(`${s.url}/api/rooms/${room}/uploads`, { method: "POST", body: new FormData() });
   expect(anon.status).toBe(401);
 
+});
+
+test("UP-A5 over HTTP: the real Ogg/Opus, M4A and MP3 files are stored as audio whatever was declared, and served back byte for byte", async () => {
+  for (const { name, mime } of REAL) {
+    const data = fixture(name);
+    const up = await upload(data, name, "application/octet-stream");
+    expect([name, up.status, up.body.upload?.mime, up.body.upload?.filename]).toEqual([name, 201, mime, name]);
+    const res = await fetch(`${s.url}/api/uploads/${up.body.upload!.id}`, { headers: { authorization: `Bearer ${alice.accessToken}` } });
+    expect(res.headers.get("content-type")).toStartWith(mime);
+    expect(new Uint8Array(await res.arrayBuffer())).toEqual(data);
+  }
 });

@@ -1,4 +1,5 @@
-// Files staged in the composer, per room: uploading (with progress), ready (an upload id) or failed; sent with the next message.
+// Files staged in a composer, per tray (a room's composer, or a thread's: files never move between them): uploading (with
+// progress), ready (an upload id) or failed; sent with the next message.
 import { createStore, produce } from "solid-js/store";
 import { LIMITS, type Attachment } from "../../../server/protocol/types";
 import { describeError } from "../lib/errors";
@@ -17,19 +18,27 @@ export interface Staged {
   preview?: string;
 }
 
+/** Where files wait: the room's composer (no `thread`), or the composer of the thread on root `thread`. */
+export interface Tray {
+  room: string;
+  thread?: number;
+}
+const keyOf = (t: Tray) => (t.thread === undefined ? t.room : `${t.room}#${t.thread}`);
+
 const [staged, setStaged] = createStore<Record<string, Staged[]>>({});
-export { staged };
+export const stagedIn = (t: Tray): Staged[] => staged[keyOf(t)] ?? [];
 const aborts = new Map<string, () => void>();
 /** Local previews by upload id, so our own freshly sent images show without a download. */
 export const localPreviews = new Map<string, string>();
 let n = 0;
 
-function patch(room: string, key: string, p: Partial<Staged>): void {
-  setStaged(room, (l) => l.key === key, produce((s) => Object.assign(s, p)));
+function patch(tray: string, key: string, p: Partial<Staged>): void {
+  setStaged(tray, (l) => l.key === key, produce((s) => Object.assign(s, p)));
 }
 
-export function addFiles(room: string, files: File[]): string | undefined {
-  const list = staged[room] ?? [];
+export function addFiles(t: Tray, files: File[]): string | undefined {
+  const tray = keyOf(t);
+  const list = stagedIn(t);
   const room_left = LIMITS.ATTACHMENTS_MAX - list.filter((s) => s.state !== "failed").length;
   let note: string | undefined;
   if (files.length > room_left) {
@@ -40,34 +49,34 @@ export function addFiles(room: string, files: File[]): string | undefined {
     const key = `u${++n}`;
     const s: Staged = { key, name: file.name || "pasted-file", size: file.size, mime: file.type, progress: 0, state: "uploading" };
     if (isImage(file.type)) s.preview = URL.createObjectURL(file);
-    setStaged(room, (l) => [...(l ?? []), s]);
-    const h = uploadFile(room, file, (f) => patch(room, key, { progress: f }));
+    setStaged(tray, (l) => [...(l ?? []), s]);
+    const h = uploadFile(t.room, file, (f) => patch(tray, key, { progress: f }));
     aborts.set(key, h.abort);
     h.done
       .then((upload) => {
         if (s.preview) localPreviews.set(upload.id, s.preview);
-        patch(room, key, { state: "ready", progress: 1, upload });
+        patch(tray, key, { state: "ready", progress: 1, upload });
       })
-      .catch((e) => patch(room, key, { state: "failed", error: describeError(e, `“${s.name}”`) }))
+      .catch((e) => patch(tray, key, { state: "failed", error: describeError(e, `“${s.name}”`) }))
       .finally(() => aborts.delete(key));
   }
   return note;
 }
 
-export function removeStaged(room: string, key: string): void {
+export function removeStaged(t: Tray, key: string): void {
   aborts.get(key)?.();
-  const s = staged[room]?.find((x) => x.key === key);
+  const s = stagedIn(t).find((x) => x.key === key);
   if (s?.preview && !s.upload) URL.revokeObjectURL(s.preview);
-  setStaged(room, (l) => (l ?? []).filter((x) => x.key !== key));
+  setStaged(keyOf(t), (l) => (l ?? []).filter((x) => x.key !== key));
 }
 
-export const uploading = (room: string) => (staged[room] ?? []).some((s) => s.state === "uploading");
-export const readyCount = (room: string) => (staged[room] ?? []).filter((s) => s.state === "ready").length;
+export const uploading = (t: Tray) => stagedIn(t).some((s) => s.state === "uploading");
+export const readyCount = (t: Tray) => stagedIn(t).filter((s) => s.state === "ready").length;
 
 /** Take the ready uploads for sending; failed ones stay visible until dismissed. */
-export function takeReady(room: string): Attachment[] {
-  const ready = (staged[room] ?? []).filter((s) => s.state === "ready" && s.upload);
-  setStaged(room, (l) => (l ?? []).filter((x) => x.state !== "ready"));
+export function takeReady(t: Tray): Attachment[] {
+  const ready = stagedIn(t).filter((s) => s.state === "ready" && s.upload);
+  setStaged(keyOf(t), (l) => (l ?? []).filter((x) => x.state !== "ready"));
   return ready.map((s) => s.upload!);
 }
 

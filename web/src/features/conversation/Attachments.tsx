@@ -1,10 +1,10 @@
-// Attachments: inline image previews (authenticated blob: URLs, click to enlarge), file links that download, and the composer's upload tray.
+// Attachments of a message: inline image previews (authenticated blob: URLs, click to enlarge), voice players, file links that download.
 import { createResource, createSignal, For, Show } from "solid-js";
 import type { Attachment } from "../../../../server/protocol/types";
 import { formatSize } from "../../lib/format";
 import { downloadUpload, isAudio, isImage, uploadUrl } from "../../lib/upload";
-import { localPreviews, removeStaged, staged } from "../../state/uploads";
-import { IconDownload, IconFile, IconX } from "../../ui/icons";
+import { localPreviews } from "../../state/uploads";
+import { IconDownload, IconFile } from "../../ui/icons";
 import { Modal } from "../../ui/Modal";
 import { toast } from "../../ui/Toast";
 import { VoicePlayer } from "./Voice";
@@ -31,7 +31,7 @@ function ImageAttachment(p: { a: Attachment }) {
   );
 }
 
-function FileAttachment(p: { a: Attachment }) {
+function FileAttachment(p: { a: Attachment; note?: string }) {
   const [busy, setBusy] = createSignal(false);
   const get = async () => {
     setBusy(true);
@@ -47,48 +47,26 @@ function FileAttachment(p: { a: Attachment }) {
     <button type="button" class="att-file" aria-label={`Download ${p.a.filename}`} disabled={busy()} onClick={() => void get()}>
       <IconFile />
       <span class="att-name">{p.a.filename}</span>
-      <span class="muted att-size">{formatSize(p.a.size)}</span>
+      <span class="muted att-size">{formatSize(p.a.size)}{p.note ? ` · ${p.note}` : ""}</span>
       <IconDownload />
     </button>
+  );
+}
+
+/** Audio plays inline; a file this browser cannot decode (a codec it lacks, or broken bytes) becomes a download. */
+function AudioAttachment(p: { a: Attachment }) {
+  const [unplayable, setUnplayable] = createSignal(false);
+  return (
+    <Show when={!unplayable()} fallback={<FileAttachment a={p.a} note="can't be played in this browser" />}>
+      <VoicePlayer a={p.a} onUnplayable={() => setUnplayable(true)} />
+    </Show>
   );
 }
 
 export function AttachmentList(p: { items: Attachment[] }) {
   return (
     <div class="attachments">
-      <For each={p.items}>{(a) => (isImage(a.mime) ? <ImageAttachment a={a} /> : isAudio(a.mime) ? <VoicePlayer a={a} /> : <FileAttachment a={a} />)}</For>
+      <For each={p.items}>{(a) => (isImage(a.mime) ? <ImageAttachment a={a} /> : isAudio(a.mime) ? <AudioAttachment a={a} /> : <FileAttachment a={a} />)}</For>
     </div>
-  );
-}
-
-/** Files staged in the composer: name, size, a progress bar while uploading, errors, remove. */
-export function UploadTray(p: { room: string }) {
-  const list = () => staged[p.room] ?? [];
-  return (
-    <Show when={list().length}>
-      <ul class="tray" aria-label="Attachments">
-        <For each={list()}>
-          {(s) => (
-            <li class="tray-item" classList={{ failed: s.state === "failed" }}>
-              <Show when={s.preview} fallback={<span class="tray-icon"><IconFile /></span>}>
-                <img class="tray-thumb" src={s.preview} alt="" />
-              </Show>
-              <div class="tray-text">
-                <span class="att-name">{s.name}</span>
-                <Show when={s.state === "failed"} fallback={<span class="muted att-size">{s.state === "uploading" ? `Uploading… ${Math.round(s.progress * 100)}%` : formatSize(s.size)}</span>}>
-                  <span class="fail" role="alert">{s.error}</span>
-                </Show>
-                <Show when={s.state === "uploading"}>
-                  <progress max="1" value={s.progress} aria-label={`Uploading ${s.name}`} />
-                </Show>
-              </div>
-              <button type="button" class="icon-btn sm" aria-label={`Remove ${s.name}`} onClick={() => removeStaged(p.room, s.key)}>
-                <IconX />
-              </button>
-            </li>
-          )}
-        </For>
-      </ul>
-    </Show>
   );
 }

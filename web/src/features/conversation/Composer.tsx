@@ -1,16 +1,14 @@
-// Message composer: Enter sends, Shift+Enter newline, Up edits the last own message, Esc cancels; files by paperclip or paste; throttled typing frames.
+// Message composer: Enter sends, Shift+Enter newline, Up edits the last own message, Esc cancels; files and voice (ComposerFiles.tsx); throttled typing frames.
 import { createEffect, createSignal, on, onCleanup, Show, untrack } from "solid-js";
 import { LIMITS } from "../../../../server/protocol/types";
 import { plainPreview } from "../../lib/markdown";
 import { cancelTyping, sendTyping } from "../../state/activity";
 import { editMessage, sendMessage } from "../../state/messages";
-import { addFiles, captionFor, readyCount, takeReady, uploading } from "../../state/uploads";
-import { toast, toastError } from "../../ui/Toast";
-import { UploadTray } from "./Attachments";
-import { RecordButton } from "./Voice";
+import { toastError } from "../../ui/Toast";
+import { AttachButtons, bodyWith, canSendWith, pasteFiles, takeFiles, UploadTray } from "./ComposerFiles";
 import { findMsg, timelines, type MsgItem } from "../../state/timeline";
 import { displayName } from "../../state/users";
-import { IconClip, IconEdit, IconReply, IconSend, IconX } from "../../ui/icons";
+import { IconEdit, IconReply, IconSend, IconX } from "../../ui/icons";
 import { takePrefill } from "../pwa/share";
 
 const drafts = new Map<string, string>();
@@ -27,16 +25,9 @@ export interface ComposerApi {
   setEditing(item: MsgItem | undefined): void;
 }
 
-/** Stage files for upload in a room; too many is reported as a toast. */
-export function attachFiles(room: string, files: File[]): void {
-  if (!files.length) return;
-  const note = addFiles(room, files);
-  if (note) toast(note);
-}
-
 export function Composer(p: { api: ComposerApi }) {
   let ta!: HTMLTextAreaElement;
-  let picker!: HTMLInputElement;
+  const tray = () => ({ room: p.api.room });
   const [text, setText] = createSignal(drafts.get(p.api.room) ?? "");
   const over = () => text().length > LIMITS.BODY_MAX_CHARS;
 
@@ -110,10 +101,9 @@ export function Composer(p: { api: ComposerApi }) {
       set(drafts.get(`${p.api.room}:saved`) ?? "");
       return;
     }
-    if (uploading(p.api.room)) return toast("Wait for the uploads to finish.");
-    const files = readyCount(p.api.room) ? takeReady(p.api.room) : [];
-    if (!body && !files.length) return;
-    sendMessage(p.api.room, body || captionFor(files), p.api.replyTo(), files);
+    const files = takeFiles(tray());
+    if (!files || (!body && !files.length)) return;
+    sendMessage(p.api.room, bodyWith(body, files), p.api.replyTo(), files);
     p.api.setReplyTo(undefined);
     cancelTyping(p.api.room);
     set("");
@@ -137,13 +127,8 @@ export function Composer(p: { api: ComposerApi }) {
     }
   };
 
-  const onPaste = (e: ClipboardEvent) => {
-    const files = [...(e.clipboardData?.files ?? [])];
-    if (!files.length || p.api.editing()) return;
-    e.preventDefault();
-    attachFiles(p.api.room, files);
-  };
-  const canSend = () => !over() && !uploading(p.api.room) && (!!text().trim() || (!p.api.editing() && readyCount(p.api.room) > 0));
+  const onPaste = pasteFiles(tray, () => !!p.api.editing());
+  const canSend = () => !over() && canSendWith(tray(), !!text().trim(), !p.api.editing());
 
   const replyTarget = () => {
     const r = p.api.replyTo();
@@ -167,24 +152,9 @@ export function Composer(p: { api: ComposerApi }) {
           </button>
         </div>
       </Show>
-      <UploadTray room={p.api.room} />
+      <UploadTray tray={tray()} />
       <div class="compose-box" classList={{ over: over() }}>
-        <button type="button" class="icon-btn attach" aria-label="Attach files" title="Attach files" disabled={!!p.api.editing()} onClick={() => picker.click()}>
-          <IconClip />
-        </button>
-        <RecordButton disabled={!!p.api.editing()} onFile={(f) => attachFiles(p.api.room, [f])} />
-        <input
-          ref={picker}
-          type="file"
-          multiple
-          hidden
-          aria-hidden="true"
-          tabindex="-1"
-          onChange={(e) => {
-            attachFiles(p.api.room, [...(e.currentTarget.files ?? [])]);
-            e.currentTarget.value = "";
-          }}
-        />
+        <AttachButtons tray={tray()} disabled={!!p.api.editing()} />
         <textarea
           ref={ta}
           rows={1}

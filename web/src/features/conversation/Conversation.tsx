@@ -1,4 +1,5 @@
-// Conversation pane: header (title, topic or presence, actions), message list, typing line, composer; files can be dropped anywhere on it.
+// Conversation pane: header (title, topic or presence, actions), message list, typing line, composer; files can be dropped anywhere on it
+// (onto the open thread panel: into the thread's composer).
 import { createEffect, createSignal, on, Show } from "solid-js";
 import { formatTime, presenceText } from "../../lib/format";
 import { socketStatus } from "../../lib/socket";
@@ -11,7 +12,8 @@ import { loadLatest, type MsgItem } from "../../state/timeline";
 import { displayName, lastSeen, presence } from "../../state/users";
 import { Avatar } from "../../ui/Avatar";
 import { IconBack, IconClip, IconHash, IconLock } from "../../ui/icons";
-import { attachFiles, Composer } from "./Composer";
+import { Composer } from "./Composer";
+import { attachFiles } from "./ComposerFiles";
 import { slowLabel } from "./Message";
 import { MessageList } from "./MessageList";
 import { RoomActions } from "./RoomActions";
@@ -119,7 +121,8 @@ export function Conversation(p: { roomId: string }) {
         e.preventDefault();
         depth = 0;
         setDragging(false);
-        if (room()) attachFiles(p.roomId, [...(e.dataTransfer?.files ?? [])]);
+        const intoThread = (e.target as Element | null)?.closest?.(".thread-panel") ? thread() : undefined;
+        if (room()) attachFiles({ room: p.roomId, thread: intoThread }, [...(e.dataTransfer?.files ?? [])]);
       }}
     >
       <header class="conv-head">

@@ -1,5 +1,6 @@
 // Thread panel (protocol 1.2): the root and its replies (history with `thread`, paged, live through applyEvent), its own
-// composer with "Also send to the room". A side panel on desktop, the whole screen on a phone.
+// composer (files and voice like the room's, in the thread's own tray) with "Also send to the room". A side panel on desktop,
+// the whole screen on a phone.
 import { createEffect, createMemo, createSignal, For, on, onCleanup, Show } from "solid-js";
 import { LIMITS } from "../../../../server/protocol/types";
 import { cancelTyping } from "../../state/activity";
@@ -7,6 +8,7 @@ import { sendMessage } from "../../state/messages";
 import { outbox } from "../../state/outbox";
 import { closeThread, loadThread, threadKey, threads } from "../../state/timeline";
 import { IconSend, IconX } from "../../ui/icons";
+import { AttachButtons, bodyWith, canSendWith, pasteFiles, takeFiles, UploadTray } from "./ComposerFiles";
 import { MessageRow, PendingRow, type MsgCtx } from "./Message";
 
 const GROUP_MS = 5 * 60_000;
@@ -19,6 +21,7 @@ export function ThreadPanel(p: { root: number; ctx: MsgCtx; onClose(): void }) {
   let ta!: HTMLTextAreaElement;
   const [text, setText] = createSignal("");
   const [also, setAlso] = createSignal(false);
+  const tray = { room, thread: root };
   const view = () => threads[threadKey(room, root)];
   const items = () => view()?.items ?? [];
   const pending = createMemo(() => outbox.list.filter((x) => x.room === room && x.thread === root));
@@ -57,8 +60,10 @@ export function ThreadPanel(p: { root: number; ctx: MsgCtx; onClose(): void }) {
 
   const submit = () => {
     const body = text().trim();
-    if (!body || body.length > LIMITS.BODY_MAX_CHARS) return;
-    sendMessage(room, body, undefined, undefined, { root, alsoInRoom: also() });
+    if (body.length > LIMITS.BODY_MAX_CHARS) return;
+    const files = takeFiles(tray);
+    if (!files || (!body && !files.length)) return;
+    sendMessage(room, bodyWith(body, files), undefined, files, { root, alsoInRoom: also() });
     cancelTyping(room);
     setText("");
     ta.value = "";
@@ -104,20 +109,23 @@ export function ThreadPanel(p: { root: number; ctx: MsgCtx; onClose(): void }) {
         <For each={pending()}>{(pm) => <PendingRow item={pm} me={p.ctx.me} first />}</For>
       </div>
       <form class="composer thread-composer" onSubmit={(e) => (e.preventDefault(), submit())}>
+        <UploadTray tray={tray} />
         <div class="compose-box">
+          <AttachButtons tray={tray} />
           <textarea
             ref={ta}
             rows={1}
             aria-label="Reply in thread"
             placeholder="Reply in thread"
             onInput={(e) => setText(e.currentTarget.value)}
+            onPaste={pasteFiles(() => tray)}
             onKeyDown={(e) => {
               if (e.isComposing || e.key !== "Enter" || e.shiftKey) return;
               e.preventDefault();
               submit();
             }}
           />
-          <button type="submit" class="send" aria-label="Send reply" disabled={!text().trim()}>
+          <button type="submit" class="send" aria-label="Send reply" disabled={text().length > LIMITS.BODY_MAX_CHARS || !canSendWith(tray, !!text().trim())}>
             <IconSend />
           </button>
         </div>

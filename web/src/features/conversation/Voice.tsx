@@ -12,7 +12,8 @@ export const clock = (sec: number) => {
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
 };
 
-export function VoicePlayer(p: { a: Attachment }) {
+/** Inline player; `onUnplayable` is called when this browser cannot decode the file (the caller offers a download instead). */
+export function VoicePlayer(p: { a: Attachment; onUnplayable(): void }) {
   let audio!: HTMLAudioElement;
   const [url] = createResource(() => p.a.id, (id) => localPreviews.get(id) ?? uploadUrl(id));
   const [playing, setPlaying] = createSignal(false);
@@ -34,7 +35,8 @@ export function VoicePlayer(p: { a: Attachment }) {
     }
     if (!probing) setAt(audio.currentTime);
   };
-  const toggle = () => (audio.paused ? void audio.play().catch(() => toast("This voice message can't be played here.")) : audio.pause());
+  const toggle = () =>
+    audio.paused ? void audio.play().catch((e: DOMException) => (e.name === "NotSupportedError" ? p.onUnplayable() : toast("This voice message can't be played here."))) : audio.pause();
   return (
     <div class="voice" role="group" aria-label={`Voice message ${p.a.filename}`}>
       <button type="button" class="play" aria-label={playing() ? "Pause voice message" : "Play voice message"} disabled={!url()} onClick={toggle}>
@@ -50,6 +52,7 @@ export function VoicePlayer(p: { a: Attachment }) {
           src={url()}
           preload="metadata"
           onLoadedMetadata={onMeta}
+          onError={() => p.onUnplayable()}
           onDurationChange={() => Number.isFinite(audio.duration) && !probing && setDuration(audio.duration)}
           onTimeUpdate={onTime}
           onPlay={() => setPlaying(true)}

@@ -4,7 +4,7 @@ import { roomTitle, sortedRooms } from "../../state/rooms";
 import { navigate } from "../../state/route";
 import { me } from "../../state/session";
 import { Modal } from "../../ui/Modal";
-import { attachFiles } from "../conversation/Composer";
+import { attachFiles } from "../conversation/ComposerFiles";
 import { applyUpdate, updateWaiting } from "./app";
 import { dismissShare, incoming, shareInto } from "./share";
 
@@ -24,7 +24,7 @@ export function UpdateBar() {
 export function ShareDialog() {
   const pick = (room: string) => {
     navigate(room);
-    shareInto(room, attachFiles);
+    shareInto(room, (room, files) => attachFiles({ room }, files));
   };
   return (
     <Show when={me() && incoming()}>
