@@ -3,7 +3,7 @@ SHELL := /bin/bash
 BUN_VERSION := 1.4.5
 BUN := $(shell command -v bun 2>/dev/null || echo $(CURDIR)/.tools/node_modules/.bin/bun)
 
-.PHONY: run test test-env build web deps bench bench-quick fuzz crash faults soak typecheck db-generate screenshots clean
+.PHONY: run test test-env build web deps bench bench-quick fuzz crash crash-cluster faults soak typecheck db-generate screenshots clean
 
 $(CURDIR)/.tools/node_modules/.bin/bun:
 	npm install --no-audit --no-fund --prefix $(CURDIR)/.tools bun@$(BUN_VERSION)
@@ -72,9 +72,13 @@ fuzz: deps
 	  FUZZ_SEED=$$seed FUZZ_RUNS=$${FUZZ_RUNS:-2000} $(BUN) test --timeout 600000 server/fuzz.test.ts
 
 # The long reliability runs (docs/reliability.md) against dist/parley; each prints its figures as JSON.
-# Short forms of each run in `make test` (server/reliability/*.test.ts). `faults` mounts a tmpfs: run as root.
+# Short forms of each run in `make test` (server/reliability/*.test.ts). `faults` mounts a tmpfs and an ext4 image: run as root.
 crash: build
 	PARLEY_TEST_BINARY=$(CURDIR)/dist/parley $(BUN) server/reliability/run.ts crash --cycles $${CYCLES:-20}
+
+# The same on three nodes (PostgreSQL on 127.0.0.1:5432, a Redis and HAProxy of its own), a random node killed each cycle.
+crash-cluster: build
+	PARLEY_TEST_BINARY=$(CURDIR)/dist/parley $(BUN) server/reliability/run.ts crash --cluster --cycles $${CYCLES:-20}
 
 faults: build
 	PARLEY_TEST_BINARY=$(CURDIR)/dist/parley $(BUN) server/reliability/run.ts faults

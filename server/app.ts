@@ -13,7 +13,6 @@ import { createRooms } from "./features/rooms/service";
 import { roomRoutes } from "./features/rooms/routes";
 import { createMessages } from "./features/messages/service";
 import { createReadiness, opsRoutes } from "./features/ops/routes";
-import { createRetention, retentionCutoff } from "./features/ops/retention";
 import { createModeration } from "./features/moderation/service";
 import { moderationRoutes } from "./features/moderation/routes";
 import { adminRoutes } from "./features/admin/routes";
@@ -54,30 +53,25 @@ export function createServices(ctx: Context) {
     pushOffline: (userId, n) => push.send(userId, { title: PUSH_TITLES[n.kind], body: n.body, room: n.room, seq: n.seq, kind: n.kind }),
   });
   const auth = createAuth(ctx);
-  const expiry = createExpiry(ctx, (room, seq) => uploads.removeForMessage(room, seq));
+  // One job, one lease, for every way a message expires (a room's TTL and --retention-days).
+  const expiry = createExpiry(ctx, { removeUploads: (room, seq) => uploads.removeForMessage(room, seq), retentionDays: ctx.config.retentionDays });
   const mail = createMail(ctx);
-  const retention = ctx.config.retentionDays > 0
-    ? createRetention(ctx, { cutoff: retentionCutoff(ctx.config.retentionDays), removeUploads: (room, seq) => uploads.removeForMessage(room, seq) })
-    : undefined;
   return {
     auth, oidc: createOidc(ctx, auth), rooms: createRooms(ctx), messages, uploads, push, moderation: createModeration(ctx),
     account: createAccount(ctx), invites: createInvites(ctx), admin: createAdmin(ctx, auth),
     /** `/readyz` answers 503 once the graceful stop calls `drain()` (serve.ts). */
     readiness: createReadiness(),
-    /** The expiring-messages job (one node of a cluster runs each pass). */
+    /** The expiry job: rooms' expiring messages and --retention-days (one node of a cluster runs each pass). */
     expiry,
-    /** Server-wide --retention-days (ops/retention.ts), when set. */
-    retention,
     /** Link previews: fetched after a message with a link is committed (features/previews). */
     previews,
     /** Mail for what users missed, when --smtp-url is set (features/mail). */
     mail,
-    /** Stops the periodic work (the draft sweep, the expiry, retention and mail jobs). */
+    /** Stops the periodic work (the draft sweep, the expiry and mail jobs). */
     stop: () => {
       clearInterval(sweeper);
       void expiry.stop();
       void mail.stop();
-      void retention?.stop();
     },
   };
 }

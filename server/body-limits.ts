@@ -4,6 +4,7 @@
 import { AppError } from "./errors";
 import type { Config } from "./config";
 import { AVATAR_MAX_BYTES } from "./features/account/service";
+import { boundaryOf, MultipartError, MultipartParser } from "./multipart";
 
 /** Every body not in BODY_RULES: JSON commands are small (the largest, a message edit, is ~16 KB). */
 export const SMALL_BODY_MAX_BYTES = 64 * 1024;
@@ -97,8 +98,9 @@ export async function readJson(request: Request, max: number): Promise<unknown> 
 }
 
 /**
- * The `file` field of a multipart body of at most `maxBytes` of file: a larger declared length is
- * refused before the body is read; `tooLarge` says what the limit is about.
+ * The `file` field of a multipart body of at most `maxBytes` of file, read into memory whole (an
+ * avatar: ≤ 1 MiB; uploads stream, see streamFileField): a larger declared length is refused before
+ * the body is read; `tooLarge` says what the limit is about.
  */
 export async function readFileField(request: Request, maxBytes: number, tooLarge: string): Promise<File> {
   const declared = Number(request.headers.get("content-length") ?? NaN);
@@ -114,5 +116,71 @@ export async function readFileField(request: Request, maxBytes: number, tooLarge
   }
   const file = form.get("file");
   if (!(file instanceof File)) throw new AppError("invalid_request", "missing `file` field");
+  return file;
+}
+
+/** Where streamFileField writes a file's bytes as they arrive; a write that throws ends the read with its error. */
+export interface FileSink {
+  write(bytes: Uint8Array): Promise<void>;
+}
+
+/**
+ * Streams the `file` field of a multipart body into the sink `open(filename)` gives, chunk by chunk
+ * as the body arrives (never the whole file in memory), and resolves with its name and size once
+ * the whole body has been read and found well-formed. Refused with the envelope: a declared length
+ * over the cap before a byte is read; a file past `maxBytes` as soon as it passes it (too_large,
+ * `tooLarge` says what the limit is about); not multipart with a boundary, a body cut short, no
+ * `file` part or two of them, a client gone mid-body (invalid_request). Fields other than `file`
+ * are skipped. On any refusal the body is cancelled; the caller throws away what its sink got.
+ */
+export async function streamFileField(
+  request: Request,
+  maxBytes: number,
+  tooLarge: string,
+  open: (filename: string) => Promise<FileSink>,
+): Promise<{ filename: string; size: number }> {
+  const declared = Number(request.headers.get("content-length") ?? NaN);
+  if (declared > maxBytes + MULTIPART_OVERHEAD_BYTES) throw new AppError("too_large", tooLarge);
+  const boundary = boundaryOf(request.headers.get("content-type"));
+  if (boundary === undefined) throw new AppError("invalid_request", "expected multipart/form-data with a boundary and a `file` field");
+  const reader = request.body?.getReader();
+  if (!reader) throw new AppError("invalid_request", "missing `file` field");
+  const parser = new MultipartParser(boundary);
+  let file: { filename: string; size: number } | undefined;
+  let sink: FileSink | undefined; // the part being read is the file
+  let total = 0;
+  try {
+    for (;;) {
+      let chunk: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        chunk = await reader.read();
+      } catch {
+        throw new AppError("invalid_request", "the upload was interrupted");
+      }
+      if (chunk.done) break;
+      // Everything counts, so a body of endless small fields (or preamble) is refused too.
+      total += chunk.value.byteLength;
+      if (total > maxBytes + MULTIPART_OVERHEAD_BYTES) throw new AppError("too_large", tooLarge);
+      for (const e of parser.push(chunk.value)) {
+        if (e.type === "part") {
+          sink = undefined;
+          if (e.name !== "file") continue;
+          if (e.filename === undefined) throw new AppError("invalid_request", "the `file` field is not a file");
+          if (file) throw new AppError("invalid_request", "more than one `file` field");
+          file = { filename: e.filename, size: 0 };
+          sink = await open(e.filename);
+        } else if (sink && file) {
+          file.size += e.bytes.byteLength;
+          if (file.size > maxBytes) throw new AppError("too_large", tooLarge);
+          await sink.write(e.bytes);
+        }
+      }
+    }
+    parser.end();
+  } catch (e) {
+    reader.cancel().catch(() => {});
+    throw e instanceof MultipartError ? new AppError("invalid_request", e.message) : e;
+  }
+  if (!file) throw new AppError("invalid_request", "missing `file` field");
   return file;
 }

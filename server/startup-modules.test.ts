@@ -31,11 +31,12 @@ const LAZY: [string, RegExp][] = [
   ["the NATS bus", /server\/adapters\/bus\/nats|node_modules\/nats\//],
   ["web-push", /node_modules\/web-push\//],
   ["nodemailer", /node_modules\/nodemailer\//],
+  ["oauth4webapi (single sign-on)", /node_modules\/oauth4webapi\//],
   ["the operator commands", /server\/features\/ops\/(backup|migrate-store|admin-cli|commands|export|import|restore|doctor)\.ts$/],
 ];
 
 describe("start-up modules", () => {
-  test("MEM-1 the server on its defaults loads no bench, PostgreSQL, Redis, NATS, web-push, mail or command module", async () => {
+  test("MEM-1 the server on its defaults loads no bench, PostgreSQL, Redis, NATS, web-push, mail, single sign-on or command module", async () => {
     const loaded = await modulesLoadedBy([]);
     expect(loaded.some((m) => m.endsWith("server/adapters/store/libsql.ts"))).toBe(true); // the list is real
     for (const [what, re] of LAZY) expect({ what, loaded: loaded.filter((m) => re.test(m)) }).toEqual({ what, loaded: [] });

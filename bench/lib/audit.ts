@@ -1,4 +1,5 @@
 // Correctness audit: per connection and room, finds missing, duplicated and out-of-order deliveries, and acked messages absent from storage.
+import { spanEquals, spanText } from "./frame";
 
 /**
  * Growable bitset of seqs from `base` on (seqs below it in a small Set): a run of 10^5 messages costs 12.5 KB
@@ -179,14 +180,29 @@ export class Audit {
    */
   deliver(conn: number, room: string, seq: number, clientMsgId?: string, live = true): boolean {
     const s = this.streams.get(room)?.get(conn) ?? this.stream(conn, room, seq - 1);
-    return clientMsgId === undefined ? this.deliverTo(s, seq, live, "", -1, -1) : this.deliverTo(s, seq, live, clientMsgId, 0, clientMsgId.length);
+    if (!this.receive(s, seq, live)) return false;
+    if (clientMsgId !== undefined) {
+      const want = s.room.idOf(seq);
+      if (want !== undefined && want !== clientMsgId) this.mismatch(s, seq, clientMsgId, want);
+    }
+    return true;
   }
 
   /**
-   * deliver() for a caller holding the stream, with the clientMsgId given as text[idAt, idEnd) of the raw
-   * frame (idAt -1: none), so that checking a delivery allocates nothing.
+   * deliver() for a caller holding the stream, with the clientMsgId given as the ASCII bytes buf[idAt, idEnd) of
+   * the raw frame (idAt -1: none), so that checking a delivery allocates nothing.
    */
-  deliverTo(s: Stream, seq: number, live: boolean, text: string, idAt: number, idEnd: number): boolean {
+  deliverTo(s: Stream, seq: number, live: boolean, buf: Uint8Array, idAt: number, idEnd: number): boolean {
+    if (!this.receive(s, seq, live)) return false;
+    if (idAt >= 0) {
+      const want = s.room.idOf(seq);
+      if (want !== undefined && !spanEquals(buf, idAt, idEnd, want)) this.mismatch(s, seq, spanText(buf, idAt, idEnd), want);
+    }
+    return true;
+  }
+
+  /** Counts a delivery and checks it for duplicates and (live) order; false for a duplicate. */
+  private receive(s: Stream, seq: number, live: boolean): boolean {
     this.deliveries++;
     if (s.seen.has(seq)) {
       this.c.duplicated++;
@@ -200,14 +216,12 @@ export class Audit {
         this.note(`conn ${s.conn} room ${s.room.id} seq ${seq} arrived after seq ${s.last}`);
       } else s.last = seq;
     }
-    if (idAt >= 0) {
-      const want = s.room.idOf(seq);
-      if (want !== undefined && !(idEnd - idAt === want.length && text.startsWith(want, idAt))) {
-        this.c.mismatched++;
-        this.note(`conn ${s.conn} room ${s.room.id} seq ${seq} carried ${text.slice(idAt, idEnd)}, acked as ${want}`);
-      }
-    }
     return true;
+  }
+
+  private mismatch(s: Stream, seq: number, carried: string, want: string): void {
+    this.c.mismatched++;
+    this.note(`conn ${s.conn} room ${s.room.id} seq ${seq} carried ${carried}, acked as ${want}`);
   }
 
   /** Highest seq a connection has seen in a room (what it would resume `since`). */

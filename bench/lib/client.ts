@@ -2,8 +2,9 @@
 import type { RoomEvent, ServerFrame } from "../../server/protocol/types";
 import type { Stream } from "./audit";
 import { DeliveryThrottle, deliveredFrame, Report } from "./delivered";
-import { EventFields, readEvent } from "./frame";
+import { EventFields, readEvent, spanEquals } from "./frame";
 import { nowMs } from "./schedule";
+import { RawWebSocket } from "./ws";
 
 /** A room of a connection: the resume point, and the audit stream its deliveries are checked against. */
 export interface ConnRoom {
@@ -17,13 +18,14 @@ export interface ConnRoom {
 
 /** Scratch fields of the frame being read; frames are handled one at a time, so one is enough per process. */
 const fields = new EventFields();
+const utf8 = new TextDecoder();
 
 /** What a connection reports to the scenario; one sink is shared by all connections of a run. */
 export interface Sink {
   welcome(conn: Conn, rooms: { id: string; lastSeq: number }[], resumed: boolean): void;
   event(conn: Conn, ev: RoomEvent, live: boolean, atMs: number): void;
-  /** A live event read without JSON.parse (frame.ts): its fields are positions in `text`; `room.stream` is set. */
-  delivery(conn: Conn, room: ConnRoom, f: EventFields, text: string, atMs: number): void;
+  /** A live event read without decoding it (frame.ts): its fields are positions in `buf`, valid during the call only; `room.stream` is set. */
+  delivery(conn: Conn, room: ConnRoom, f: EventFields, buf: Uint8Array, atMs: number): void;
   ack(conn: Conn, clientMsgId: string, ev: RoomEvent, atMs: number): void;
   reject(conn: Conn, clientMsgId: string, code: string): void;
   /** Sends outstanding when the socket dropped: their fate is unknown. */
@@ -40,7 +42,7 @@ export interface ConnOptions {
 }
 
 export class Conn {
-  private ws?: WebSocket;
+  private ws?: RawWebSocket;
   private readonly pending = new Set<string>();
   private readonly histories = new Map<string, { room: string; toSeq: number }>();
   private nextReq = 0;
@@ -60,55 +62,54 @@ export class Conn {
   connect(): Promise<void> {
     this.intentional = false;
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(this.wsUrl);
-      this.ws = ws;
       let welcomed = false;
-      ws.onopen = () => {
-        const since = this.rooms.length ? Object.fromEntries(this.rooms.map((r) => [r.id, r.lastSeq])) : undefined;
-        ws.send(JSON.stringify({ type: "hello", token: this.token, since }));
-      };
-      ws.onmessage = (m) => {
-        const at = nowMs();
-        const text = typeof m.data === "string" ? m.data : String(m.data);
-        // Most frames are live events: read the few fields needed off the raw text (frame.ts), parse the rest.
-        if (readEvent(text, fields)) {
-          const room = this.roomAt(text, fields.roomAt, fields.roomEnd);
-          if (room?.stream) {
-            if (room.lastSeq < fields.seq) room.lastSeq = fields.seq;
-            if (this.opts.delivered) this.reportDelivered(room, fields.seq, at);
-            this.sink.delivery(this, room, fields, text, at);
-            return;
+      const ws = new RawWebSocket(this.wsUrl, {
+        open: () => {
+          const since = this.rooms.length ? Object.fromEntries(this.rooms.map((r) => [r.id, r.lastSeq])) : undefined;
+          ws.send(JSON.stringify({ type: "hello", token: this.token, since }));
+        },
+        text: (buf, start, end) => {
+          const at = nowMs();
+          // Most frames are live events: read the few fields needed off the raw bytes (frame.ts), parse the rest.
+          if (readEvent(buf, start, end, fields)) {
+            const room = this.roomAt(buf, fields.roomAt, fields.roomEnd);
+            if (room?.stream) {
+              if (room.lastSeq < fields.seq) room.lastSeq = fields.seq;
+              if (this.opts.delivered) this.reportDelivered(room, fields.seq, at);
+              this.sink.delivery(this, room, fields, buf, at);
+              return;
+            }
           }
-        }
-        const f = JSON.parse(text) as ServerFrame;
-        if (f.type === "welcome") {
-          const resumed = this.welcomes++ > 0;
-          welcomed = true;
-          this.open = true;
-          this.attempts = 0;
-          for (const r of f.rooms) if (!this.room(r.id)) this.rooms.push({ id: r.id, lastSeq: r.lastSeq });
-          this.sink.welcome(this, f.rooms, resumed);
-          resolve();
-        } else this.onFrame(f, at);
-      };
-      ws.onclose = (e) => {
-        const wasOpen = this.open;
-        this.open = false;
-        if (this.pending.size) {
-          this.sink.abandon(this, [...this.pending]);
-          this.pending.clear();
-        }
-        this.histories.clear();
-        if (!welcomed) {
-          this.failedByCode.set(e.code, (this.failedByCode.get(e.code) ?? 0) + 1);
-          reject(new Error(`ws closed before welcome (${e.code} ${e.reason})`));
-        }
-        if (!this.intentional && this.opts.autoReconnect) {
-          if (wasOpen) this.drops++;
-          this.scheduleReconnect();
-        }
-      };
-      ws.onerror = () => {}; // onclose follows and carries the outcome
+          const f = JSON.parse(utf8.decode(buf.subarray(start, end))) as ServerFrame;
+          if (f.type === "welcome") {
+            const resumed = this.welcomes++ > 0;
+            welcomed = true;
+            this.open = true;
+            this.attempts = 0;
+            for (const r of f.rooms) if (!this.room(r.id)) this.rooms.push({ id: r.id, lastSeq: r.lastSeq });
+            this.sink.welcome(this, f.rooms, resumed);
+            resolve();
+          } else this.onFrame(f, at);
+        },
+        close: (code, reason) => {
+          const wasOpen = this.open;
+          this.open = false;
+          if (this.pending.size) {
+            this.sink.abandon(this, [...this.pending]);
+            this.pending.clear();
+          }
+          this.histories.clear();
+          if (!welcomed) {
+            this.failedByCode.set(code, (this.failedByCode.get(code) ?? 0) + 1);
+            reject(new Error(`ws closed before welcome (${code} ${reason})`));
+          }
+          if (!this.intentional && this.opts.autoReconnect) {
+            if (wasOpen) this.drops++;
+            this.scheduleReconnect();
+          }
+        },
+      });
+      this.ws = ws;
     });
   }
 
@@ -127,9 +128,9 @@ export class Conn {
     return undefined;
   }
 
-  /** The room whose id is text[at, end), compared in place (a connection is in one or a few rooms). */
-  private roomAt(text: string, at: number, end: number): ConnRoom | undefined {
-    for (const r of this.rooms) if (end - at === r.id.length && text.startsWith(r.id, at)) return r;
+  /** The room whose id is the ASCII bytes buf[at, end), compared in place (a connection is in one or a few rooms). */
+  private roomAt(buf: Uint8Array, at: number, end: number): ConnRoom | undefined {
+    for (const r of this.rooms) if (spanEquals(buf, at, end, r.id)) return r;
     return undefined;
   }
 

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createRoom, register, startServer, type TestServer } from "../../server/test/harness";
 import { startBaseline } from "../baseline";
-import { EVENT_PREFIX, EventFields, readEvent, spanEquals } from "./frame";
+import { EVENT_PREFIX, EventFields, readEvent as readBytes, spanEquals } from "./frame";
 import { readStamp, stampBody } from "./schedule";
 
 /** Opens a socket, says hello, sends `sends` (a `reply` one once the first message is back, replying to it) and resolves with every raw text frame until all echoes arrived. */
@@ -34,6 +34,22 @@ async function rawFrames(wsUrl: string, token: string, room: string, sends: { bo
     };
   });
 }
+
+/** The frame's UTF-8 bytes inside a larger buffer (bytes before and after it, as in a TCP read holding several frames). */
+function framed(text: string): { buf: Uint8Array; at: number; end: number } {
+  const bytes = new TextEncoder().encode(text);
+  const buf = new Uint8Array(bytes.length + 7).fill(0x22); // quotes around it: a scan past either end would trip on them
+  buf.set(bytes, 3);
+  return { buf, at: 3, end: 3 + bytes.length };
+}
+
+/** Reads `text` as the client does; `cut` gives a field's span back as text. */
+let last = framed("");
+function readEvent(text: string, f: EventFields): boolean {
+  last = framed(text);
+  return readBytes(last.buf, last.at, last.end, f);
+}
+const cut = (at: number, end: number) => new TextDecoder().decode(last.buf.subarray(at, end));
 
 const STAMPED = stampBody(1764683040123.456, "FR.0.x", 120);
 const SENDS = [
@@ -67,12 +83,12 @@ function checkAll(frames: string[]): { fast: number; slow: number; events: numbe
     }
     fast++;
     const ev = j.event;
-    expect(text.slice(f.roomAt, f.roomEnd)).toBe(ev.room);
-    expect(spanEquals(text, f.roomAt, f.roomEnd, ev.room)).toBe(true);
+    expect(cut(f.roomAt, f.roomEnd)).toBe(ev.room);
+    expect(spanEquals(last.buf, f.roomAt, f.roomEnd, ev.room)).toBe(true);
     expect(f.seq).toBe(ev.seq);
     expect(f.message).toBe(ev.kind === "message");
     if (ev.kind === "message") {
-      expect(text.slice(f.idAt, f.idEnd)).toBe(ev.clientMsgId);
+      expect(cut(f.idAt, f.idEnd)).toBe(ev.clientMsgId);
       const stamp = readStamp(ev.body);
       if (stamp === undefined || !/^t=[\d.]+( |$)/.test(ev.body)) expect(Number.isNaN(f.stampMs)).toBe(true);
       else expect(f.stampMs).toBe(stamp);
@@ -130,9 +146,9 @@ describe("FRAME edge cases on synthetic frames", () => {
     const body = 'x", "seq":7, "room":"r9", "clientMsgId":"evil", "body":"t=1.5 "';
     const text = frame({ room: "r1", seq: 3, kind: "message", clientMsgId: "a.1", body });
     expect(readEvent(text, f)).toBe(true);
-    expect(text.slice(f.roomAt, f.roomEnd)).toBe("r1");
+    expect(cut(f.roomAt, f.roomEnd)).toBe("r1");
     expect(f.seq).toBe(3);
-    expect(text.slice(f.idAt, f.idEnd)).toBe("a.1");
+    expect(cut(f.idAt, f.idEnd)).toBe("a.1");
     expect(Number.isNaN(f.stampMs)).toBe(true);
   });
 
@@ -168,5 +184,20 @@ describe("FRAME edge cases on synthetic frames", () => {
     expect(readEvent(frame({ room: "r", seq: "1", kind: "message", clientMsgId: "a", body: "b" }), f)).toBe(false);
     expect(readEvent(frame({ room: "r", seq: 1, kind: "message", body: "b" }), f)).toBe(false);
     expect(readEvent("", f)).toBe(false);
+  });
+
+  test("FRAME-8 bytes: a body ending in an escaped backslash, non-ASCII ids, whitespace and a frame cut short", () => {
+    expect(readEvent(frame({ room: "r1", seq: 4, kind: "message", clientMsgId: "a.2", body: "t=7 ends in \\" }), f)).toBe(true);
+    expect(f.seq).toBe(4);
+    expect(cut(f.idAt, f.idEnd)).toBe("a.2");
+    expect(f.stampMs).toBe(7);
+    expect(readEvent(frame({ room: "r1", body: 'x\\"y', seq: 5, kind: "message", clientMsgId: "a.3" }), f)).toBe(true);
+    expect(f.seq).toBe(5);
+    expect(cut(f.idAt, f.idEnd)).toBe("a.3");
+    expect(readEvent(frame({ room: "rüm", seq: 1, kind: "message", clientMsgId: "a", body: "t=1 x" }), f)).toBe(false);
+    expect(readEvent(frame({ room: "r", seq: 1, kind: "message", clientMsgId: "ä", body: "t=1 x" }), f)).toBe(false);
+    expect(readEvent('{"type":"event","event":{"room": "r","seq":1,"kind":"member"}}', f)).toBe(false);
+    const whole = frame({ room: "r", seq: 1, kind: "message", clientMsgId: "a", body: "t=1 x" });
+    for (let n = EVENT_PREFIX.length; n < whole.length - 2; n++) expect(readEvent(whole.slice(0, n), f)).toBe(false);
   });
 });

@@ -2,7 +2,7 @@
 import type { RoomEvent } from "../../server/protocol/types";
 import { Audit } from "./audit";
 import { Conn, type ConnOptions, type ConnRoom, wsUrlOf } from "./client";
-import type { EventFields } from "./frame";
+import { type EventFields, spanStartsWith, spanText } from "./frame";
 import { Histogram } from "./histogram";
 import { type Layout, roomsInUse } from "./provision";
 import { type Progress, pool } from "./progress";
@@ -59,8 +59,17 @@ export class Recorder {
   private stepAt(text: string, at: number): StepStats | undefined {
     if (this.lastStep && text.startsWith(this.lastTagDot, at)) return this.lastStep;
     const dot = text.indexOf(".", at);
-    if (dot <= at) return undefined;
-    const tag = text.slice(at, dot);
+    return dot > at ? this.stepOfTag(text.slice(at, dot)) : undefined;
+  }
+
+  /** stepAt() for a clientMsgId given as the ASCII bytes buf[at, end) of a frame: allocates only when the step changes. */
+  private stepAtBytes(buf: Uint8Array, at: number, end: number): StepStats | undefined {
+    if (this.lastStep && spanStartsWith(buf, at, end, this.lastTagDot)) return this.lastStep;
+    const dot = buf.indexOf(46, at);
+    return dot > at && dot < end ? this.stepOfTag(spanText(buf, at, dot)) : undefined;
+  }
+
+  private stepOfTag(tag: string): StepStats | undefined {
     const st = this.steps.get(tag);
     if (st) {
       this.lastTagDot = `${tag}.`;
@@ -74,16 +83,16 @@ export class Recorder {
     else for (const r of rooms) conn.room(r.id)!.stream = this.audit.watch(conn.idx, r.id, r.lastSeq);
   }
 
-  /** The lean path (client.ts, frame.ts): a live event's fields as positions in its raw text; nothing is allocated. */
-  delivery(conn: Conn, room: ConnRoom, f: EventFields, text: string, atMs: number): void {
-    const fresh = this.audit.deliverTo(room.stream!, f.seq, true, text, f.idAt, f.idEnd);
+  /** The lean path (client.ts, frame.ts): a live event's fields as positions in the frame's bytes; nothing is allocated. */
+  delivery(conn: Conn, room: ConnRoom, f: EventFields, buf: Uint8Array, atMs: number): void {
+    const fresh = this.audit.deliverTo(room.stream!, f.seq, true, buf, f.idAt, f.idEnd);
     if (!fresh || !f.message || f.idAt < 0) return;
-    const st = this.stepAt(text, f.idAt);
+    const st = this.stepAtBytes(buf, f.idAt, f.idEnd);
     if (!st) return;
     if (f.stampMs === f.stampMs) {
       const us = (atMs - f.stampMs) * 1000;
       st.latency.record(us);
-      this.onLatency?.(conn, text.slice(f.idAt, f.idEnd), us);
+      this.onLatency?.(conn, spanText(buf, f.idAt, f.idEnd), us);
     }
     st.delivered++;
     if (atMs < st.firstAt) st.firstAt = atMs;

@@ -11,6 +11,7 @@ import m8 from "../../drizzle/0008_magical_shinobi_shaw.sql" with { type: "text"
 import m9 from "../../drizzle/0009_robust_unus.sql" with { type: "text" };
 import m10 from "../../drizzle/0010_heavy_gauntlet.sql" with { type: "text" };
 import m11 from "../../drizzle/0011_new_moon_knight.sql" with { type: "text" };
+import m12 from "../../drizzle/0012_striped_diamondback.sql" with { type: "text" };
 
 export const MIGRATIONS: { tag: string; sql: string }[] = [
   { tag: "0000_init", sql: m0 },
@@ -25,4 +26,5 @@ export const MIGRATIONS: { tag: string; sql: string }[] = [
   { tag: "0009_robust_unus", sql: m9 },
   { tag: "0010_heavy_gauntlet", sql: m10 },
   { tag: "0011_new_moon_knight", sql: m11 },
+  { tag: "0012_striped_diamondback", sql: m12 },
 ];

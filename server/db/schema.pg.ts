@@ -138,6 +138,8 @@ export const events = pgTable(
     index("events_thread_idx")
       .on(t.roomId, sql`((${t.data}::jsonb ->> 'threadRoot')::bigint)`, t.seq)
       .where(sql`${t.data} LIKE '%"threadRoot":%'`),
+    /** Live messages by time, for the expiry job, partial like schema.ts's; its query repeats the terms (postgres.ts). */
+    index("events_live_ts_idx").on(t.roomId, t.ts, t.seq).where(sql`${t.kind} = 'message' AND ${t.deletedAt} IS NULL`),
   ],
 );
 

@@ -133,6 +133,11 @@ export const events = sqliteTable(
     index("events_thread_idx")
       .on(t.roomId, sql`json_extract(${t.data}, '$.threadRoot')`, t.seq)
       .where(sql`${t.data} LIKE '%"threadRoot":%'`),
+    /**
+     * Live messages by time, for the expiry job (expiredMessages): partial, so a deleted message leaves
+     * it and a pass reads only what is due. The query repeats its WHERE terms, as literals.
+     */
+    index("events_live_ts_idx").on(t.roomId, t.ts, t.seq).where(sql`${t.kind} = 'message' AND ${t.deletedAt} IS NULL`),
   ],
 );
 

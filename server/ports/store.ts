@@ -1,7 +1,7 @@
 // Store port: the durable source of truth. Adapters: adapters/store/libsql.ts, adapters/store/postgres.ts.
 
 import type { EventKind, Role, RoomEvent, RoomKind, SearchResult } from "../protocol/types";
-import type { UploadBlobs } from "./blobs";
+import type { WholeBlobs } from "./blobs";
 import type { UploadsStore } from "./uploads";
 import type { PushStore } from "./push";
 import type { IdentitiesStore } from "./identities";
@@ -217,7 +217,7 @@ export interface Store {
    * guarantees (BLOB-n, run on every store; across processes STORE-68). A single node keeps files on
    * its disk instead (adapters/blobs/index.ts picks).
    */
-  blobs: UploadBlobs;
+  blobs: WholeBlobs;
   /** Web Push subscriptions; its port states the guarantees (STORE-54..58; across processes STORE-67). */
   push: PushStore;
   /** Single-sign-on links (issuer, subject) → user; its port states the guarantees (STORE-90..92). */
@@ -240,8 +240,10 @@ export interface Store {
    */
   sharedSecret(name: string, generate: () => string): Promise<string>;
   /**
-   * A consistent copy of the database into the local file `target` while the server keeps running.
-   * Never overwrites (STORE-62); throws when the backend cannot copy itself that way (use its own tools).
+   * A consistent copy of the database into the new local libSQL file `target` while the server keeps
+   * running: libSQL by VACUUM INTO, PostgreSQL by migrate-store's copy of every table (upload_blobs
+   * included) from one snapshot (BACKUP-PG-1). Never overwrites (STORE-62); throws when the backend
+   * cannot copy itself that way (a remote libSQL server: use its own tools).
    */
   backup(target: string): Promise<void>;
 
@@ -259,7 +261,8 @@ export interface Store {
   allRooms(q: { after?: string; limit: number }): Promise<RoomRow[]>;
   /**
    * Messages not deleted, in rooms whose messageTtlSec > 0, sent before now - messageTtlSec seconds
-   * (ts < that), ordered by room and seq, at most `limit`; the expiry job deletes them (STORE-145).
+   * (ts < that), ordered by room, then by ts and seq, at most `limit`; the expiry job deletes them.
+   * Reads only what is due (an index of live messages by time), not a room's tombstones (STORE-145).
    */
   expiredMessages(now: number, limit: number): Promise<{ room: string; seq: number; sender: string }[]>;
 

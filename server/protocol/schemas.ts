@@ -41,7 +41,10 @@ export function inputProblem(value: unknown, path = "", depth = 0): string | und
   }
   if (typeof value !== "object" || value === null) return undefined;
   if (depth >= INPUT_DEPTH_MAX) return `${path || "value"}: nested too deeply`;
-  for (const [k, v] of Object.entries(value)) {
+  // for…in with own keys rather than Object.entries: no array of pairs per frame (this runs on every one).
+  for (const k in value) {
+    if (!Object.hasOwn(value, k)) continue;
+    const v = (value as Record<string, unknown>)[k];
     const at = path ? `${path}/${k}` : k;
     const p = textProblem(k);
     if (p) return `${at}: key ${p}`;

@@ -177,6 +177,8 @@ export type ServerFrame =
   | { type: "typing"; room: string; userId: string; expiresAt: number }
   /** seq: the member's read mark; delivered: their delivered mark (protocol 1.2), at least seq. */
   | { type: "receipt"; room: string; userId: string; seq: number; delivered?: number }
+  /** Several receipts at once: the delivered marks that moved within one interval (protocol 1.2, coalesced). */
+  | { type: "receipts"; room: string; marks: { userId: string; seq: number; delivered: number }[] }
   | ({ type: "presence" } & PresenceInfo)
   | { type: "pong"; id?: string; serverTime: number }
   | { type: "notification"; kind: NotificationKind; room: string; seq: number; sender: string; body: string }
@@ -229,6 +231,8 @@ export const CLOSE = {
   UNAUTHENTICATED: 4001,
   BANNED: 4003,
   POLICY: 4008,
+  /** The socket stopped reading: its send backlog passed --ws-backlog. Reconnect and resume by seq. */
+  SLOW_CONSUMER: 4013,
   TOO_BIG: 1009,
   RESTARTING: 1012,
   GOING_AWAY: 1001,

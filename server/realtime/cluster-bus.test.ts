@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { pgDatabase, startRedis, type Proc } from "../test/cluster";
 import { api, Client, createRoom, register, startServer, type Session, type TestServer } from "../test/harness";
 import type { RoomEvent } from "../protocol/types";
+import { DELIVERED_RECEIPTS_MS } from "./delivered";
 
 const JWT_SECRET = "cluster-bus-test-secret-0123456789abcdef";
 /** Past the hub's periodic check (20 s) with room to spare on a loaded machine. */
@@ -72,6 +73,31 @@ describe("two nodes", () => {
     expect(await ca.next((f) => f.type === "receipt" && f.room === room)).toMatchObject({ userId: bob.user.id, seq: ack.event.seq });
     ca.close();
     cb.close();
+  });
+
+  test("DEPTH-78 delivered receipts coalesced on one node cross to the other: the one sent at once and the batch", async () => {
+    let now = Date.now();
+    const c = await startServer({ config: { busUrl: redis.url, databaseUrl: db.url, jwtSecret: JWT_SECRET }, clock: { now: () => now } });
+    try {
+      const room = await createRoom(a.url, alice);
+      const reporters = [await register(c.url), await register(c.url), await register(c.url)];
+      for (const r of reporters) expect((await api(c.url, "POST", `/api/rooms/${room}/join`, undefined, r.accessToken)).status).toBe(200);
+      const watcher = await Client.connect(b, alice);
+      const cs = await Promise.all(reporters.map((r) => Client.connect(c, r)));
+      const ack = await send(watcher, room, "m-depth-78");
+      await Promise.all([watcher, ...cs].map((x) => x.waitEvents(room, 1, "message"))); // each socket now takes the room's signals
+      const seq = ack.event.seq;
+      for (const x of cs) expect((await x.request({ type: "delivered", room, seq })).seq).toBe(seq);
+      // Node C's clock stands still: the first mark went out at once, the other two are held there.
+      expect(await watcher.next((f) => f.type === "receipt" && f.room === room)).toMatchObject({ userId: reporters[0].user.id, delivered: seq });
+      now += DELIVERED_RECEIPTS_MS;
+      const batch = await watcher.next((f) => f.type === "receipts" && f.room === room);
+      expect(batch.marks.map((m: { userId: string }) => m.userId).sort()).toEqual([reporters[1].user.id, reporters[2].user.id].sort());
+      expect(batch.marks.every((m: { delivered: number }) => m.delivered === seq)).toBe(true);
+      for (const x of [watcher, ...cs]) x.close();
+    } finally {
+      await c.stop();
+    }
   });
 
   test("CLUSTER-BUS-3 a mute set through node A is enforced by node B as soon as B shows it (B had the old policy cached)", async () => {

@@ -1,8 +1,9 @@
-// Delivered marks (protocol 1.2): the `delivered` frame, forward only, receipts, coalesced writes, deliveredSeq in the members list.
+// Delivered marks (protocol 1.2): the `delivered` frame, forward only, receipts, coalesced writes and receipts, deliveredSeq in the members list.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Client, api, createRoom, register, startServer, tempDir, type Session, type TestServer } from "../test/harness";
 import { until } from "../test/cluster";
+import { DELIVERED_RECEIPTS_MS } from "./delivered";
 
 let s: TestServer;
 let alice: Session;
@@ -117,6 +118,92 @@ describe("delivered", () => {
     expect((await b.request({ type: "delivered", room: pub, seq: 1 })).code).toBe("forbidden");
     expect((await b.request({ type: "ping" })).type).toBe("pong");
     b.close();
+  });
+
+  /** The delivered receipts a socket got for a room from frame `from` on: plain receipts and batches, as (userId → delivered) lists. */
+  const receiptsIn = (c: Client, room: string, from: number) =>
+    c.frames.slice(from).filter((f) => (f.type === "receipt" || f.type === "receipts") && f.room === room);
+  const marksIn = (frames: any[]) => frames.flatMap((f) => (f.type === "receipts" ? f.marks : [{ userId: f.userId, seq: f.seq, delivered: f.delivered }]));
+
+  test("DEPTH-76 delivered receipts are coalesced per room: 50 reports that each move a mark reach a member as 2 frames (one at once, one batch when the interval is over), every final mark right", async () => {
+    let now = Date.now();
+    const one = await startServer({ clock: { now: () => now }, config: { writeBurst: 10_000, writeRatePerSec: 10_000, readBurst: 10_000, readRatePerSec: 10_000 } });
+    try {
+      const [owner, ...others] = await Promise.all([0, 1, 2, 3, 4, 5].map(() => register(one.url)));
+      const room = await createRoom(one.url, owner, "public");
+      for (const o of others) await api(one.url, "POST", `/api/rooms/${room}/join`, undefined, o.accessToken);
+      const a = await Client.connect(one, owner);
+      const cs = await Promise.all(others.map((o) => Client.connect(one, o)));
+      const seqs: number[] = [];
+      for (let i = 0; i < 10; i++) seqs.push((await say(a, room, `m${i}`)).seq);
+      await Promise.all(cs.map((c) => c.waitEvents(room, 10, "message")));
+      const from = a.frames.length;
+      // Five members report every message one by one (50 frames, each moving its sender's mark), all at once.
+      const acks = await Promise.all(cs.map(async (c) => {
+        const got: number[] = [];
+        for (const seq of seqs) got.push((await c.request({ type: "delivered", room, seq })).seq);
+        return got;
+      }));
+      expect(acks).toEqual(cs.map(() => seqs));
+      // The first mark that moved went out at once; every later one is held while the server's clock stands
+      // still — also across the store write of the marks (its own timer), which is waited for here.
+      await a.next((f) => f.type === "receipt" && f.room === room, { from });
+      for (const o of others) await until("the delivered mark is written", async () => (await memberOf(one, owner, room, o.user.id)).deliveredSeq === seqs[9]);
+      await a.request({ type: "ping" }); // frames sent to `a` before its pong have arrived
+      expect(receiptsIn(a, room, from)).toHaveLength(1);
+      expect(receiptsIn(a, room, from)[0].delivered).toBe(seqs[0]);
+      // The interval ends: one frame with every member's final mark.
+      now += DELIVERED_RECEIPTS_MS;
+      const batch = await a.next((f) => f.type === "receipts" && f.room === room, { from });
+      expect(batch.marks.map((m: any) => m.userId).sort()).toEqual(others.map((o) => o.user.id).sort());
+      for (const m of batch.marks) expect(m.delivered).toBe(seqs[9]);
+      await a.request({ type: "ping" });
+      expect(receiptsIn(a, room, from)).toHaveLength(2); // 50 mark moves, 2 frames (one per mark move before)
+      // The other members got the same (their own marks included).
+      const other = cs[0];
+      await other.next((f) => f.type === "receipts" && f.room === room);
+      const last = new Map(marksIn(receiptsIn(other, room, 0)).map((m: any) => [m.userId, m.delivered]));
+      for (const o of others) expect(last.get(o.user.id)).toBe(seqs[9]);
+      for (const c of [a, ...cs]) c.close();
+    } finally {
+      await one.stop();
+    }
+  });
+
+  test("DEPTH-77 read receipts are not held: a read goes out at once with the delivered mark, and a delivered mark held for that member is not announced again", async () => {
+    let now = Date.now();
+    const one = await startServer({ clock: { now: () => now } });
+    try {
+      const [owner, x, y] = await Promise.all([0, 1, 2].map(() => register(one.url)));
+      const room = await createRoom(one.url, owner, "public");
+      for (const o of [x, y]) await api(one.url, "POST", `/api/rooms/${room}/join`, undefined, o.accessToken);
+      const a = await Client.connect(one, owner);
+      const [cx, cy] = await Promise.all([Client.connect(one, x), Client.connect(one, y)]);
+      const m1 = await say(a, room, "one");
+      const m2 = await say(a, room, "two");
+      await cx.waitEvents(room, 2, "message");
+      const from = a.frames.length;
+      await cx.request({ type: "delivered", room, seq: m1.seq }); // at once: the room was quiet
+      await cx.request({ type: "delivered", room, seq: m2.seq }); // held: the interval is running
+      await a.next((f) => f.type === "receipt" && f.delivered === m1.seq, { from });
+      // x reads m2 inside the interval: its read receipt goes out at once, carrying delivered = m2.
+      expect((await cx.request({ type: "read", room, seq: m2.seq })).seq).toBe(m2.seq);
+      expect(await a.next((f) => f.type === "receipt" && f.seq === m2.seq, { from })).toEqual({ type: "receipt", room, userId: x.user.id, seq: m2.seq, delivered: m2.seq });
+      // The interval ends; then y reports. The next frame `a` gets is y's receipt alone: x's held mark was dropped.
+      now += DELIVERED_RECEIPTS_MS;
+      await cy.waitEvents(room, 2, "message");
+      await cy.request({ type: "delivered", room, seq: m2.seq });
+      await a.next((f) => f.type === "receipt" && f.userId === y.user.id, { from });
+      await a.request({ type: "ping" });
+      expect(marksIn(receiptsIn(a, room, from))).toEqual([
+        { userId: x.user.id, seq: expect.any(Number), delivered: m1.seq },
+        { userId: x.user.id, seq: m2.seq, delivered: m2.seq },
+        { userId: y.user.id, seq: expect.any(Number), delivered: m2.seq },
+      ]);
+      for (const c of [a, cx, cy]) c.close();
+    } finally {
+      await one.stop();
+    }
   });
 
   test("DEPTH-12 a graceful stop writes the marks still pending; they are there after a restart", async () => {

@@ -21,6 +21,14 @@ const TYPING_THROTTLE_MS = 1_000;
 /** Frames a client may send between hello and welcome; they run once the welcome is out. */
 const MAX_EARLY_FRAMES = 64;
 const CLOSE_LINGER_MS = 250;
+/** How often every socket's send backlog is compared with --ws-backlog (topic publishes report nothing per socket). */
+const BACKLOG_SWEEP_MS = 250;
+/**
+ * Bun's own limit is a backstop at this multiple of --ws-backlog: past it Bun ends the socket with
+ * 1006 and no sign. The sweep acts first at any rate below (factor - 1) × --ws-backlog per sweep
+ * period (4 MiB/s per socket with the defaults), and the close frame still fits under Bun's limit.
+ */
+const BUN_BACKLOG_FACTOR = 2;
 
 export interface GatewayDeps {
   rooms: Rooms;
@@ -34,6 +42,8 @@ interface Conn extends SocketData {
   limiting?: Promise<void>;
   /** The user this socket watches on the bus (from hello on); released when it closes. */
   watching?: string;
+  /** Closed for not reading (counted once). */
+  tooSlow?: boolean;
 }
 
 export function createGateway(ctx: Context, deps: GatewayDeps) {
@@ -45,13 +55,29 @@ export function createGateway(ctx: Context, deps: GatewayDeps) {
   const countFrame = ctx.metrics.counter("parley_ws_frames_in_total", "client frames accepted (valid), by type", "type", Object.keys(FRAME_SCHEMAS));
   const countError = ctx.metrics.counter("parley_ws_errors_total", "error frames sent, by code", "code", ERROR_CODES);
   ctx.metrics.sample("parley_connections", "open WebSocket connections on this instance, authenticated or not", "gauge", () => all.size);
-  // Not called yet: Bun closes a socket past its backlog itself (closeOnBackpressureLimit), with
-  // 1006 and no other sign, and 1006 also ends a client that vanished. To be called where the server
-  // itself closes a slow consumer, once it does.
   const countSlowClose = ctx.metrics.count("parley_slow_consumer_closes_total", "sockets closed for not reading: their backlog passed --ws-backlog");
-  void countSlowClose;
+  let sweeper: ReturnType<typeof setInterval> | undefined;
   const delivered = createDelivered(ctx, (room) => hub.publishedSeq(room));
   let closing = false;
+
+  /**
+   * A socket that does not read: closed with its own code (4013, not Bun's anonymous 1006), counted
+   * and logged. The close frame queues behind the backlog; the client resumes by seq when it reconnects.
+   * `via`: a frame sent to this socket alone found the backlog, or the periodic sweep did (room traffic).
+   */
+  function closeSlow(ws: WS, via: "send" | "sweep") {
+    const c = ws.data as Conn;
+    if (c.closed || c.tooSlow) return;
+    c.tooSlow = true;
+    countSlowClose();
+    log.warn("slow consumer closed", { conn: c.sessionId, userId: c.userId, queuedBytes: ws.getBufferedAmount(), limitBytes: config.wsBacklogBytes, via, closeCode: CLOSE.SLOW_CONSUMER });
+    ws.close(CLOSE.SLOW_CONSUMER, "not reading: backlog over the limit; resume by seq");
+  }
+  hub.onBacklog = (ws) => closeSlow(ws, "send");
+  /** Runs while any socket is open: one buffered-amount read per socket per BACKLOG_SWEEP_MS. */
+  function sweep() {
+    for (const ws of all) if (ws.getBufferedAmount() > config.wsBacklogBytes) closeSlow(ws, "sweep");
+  }
 
   function originAllowed(origin: string, req: Request): boolean {
     if (config.allowedOrigins.includes(origin)) return true;
@@ -278,14 +304,16 @@ export function createGateway(ctx: Context, deps: GatewayDeps) {
 
   const handlers: WebSocketHandler<SocketData> = {
     maxPayloadLength: LIMITS.FRAME_MAX_BYTES, // Bun's default is 16 MB
-    backpressureLimit: config.wsBacklogBytes,
-    closeOnBackpressureLimit: true, // a slow reader is closed and resumes by seq, never silently skipped
+    // closeSlow() closes a slow reader at --ws-backlog; Bun's limit is the backstop above it (never a silent skip).
+    backpressureLimit: config.wsBacklogBytes * BUN_BACKLOG_FACTOR,
+    closeOnBackpressureLimit: true,
     idleTimeout: 120,
     sendPings: true,
     perMessageDeflate: false,
     open(ws) {
       log.debug("ws open", { conn: ws.data.sessionId, ip: ws.data.ip });
       all.add(ws);
+      sweeper ??= setInterval(sweep, BACKLOG_SWEEP_MS);
       ws.data.helloTimer = setTimeout(() => {
         if ((ws.data as Conn).phase !== "ready") ws.close(CLOSE.UNAUTHENTICATED, "no hello in time");
       }, config.helloTimeoutMs);
@@ -296,6 +324,10 @@ export function createGateway(ctx: Context, deps: GatewayDeps) {
       ws.data.closed = true;
       clearTimeout(ws.data.helloTimer);
       all.delete(ws);
+      if (all.size === 0) {
+        clearInterval(sweeper);
+        sweeper = undefined;
+      }
       hub.removeSocket(ws);
       const watching = (ws.data as Conn).watching;
       if (watching !== undefined) hub.unwatchUser(watching);

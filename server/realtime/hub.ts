@@ -64,6 +64,8 @@ export class Hub {
 
   /** Called once per join this process delivers (presence introduces the newcomer). */
   onJoin: (userId: string, room: string) => void = () => {};
+  /** Called when a send leaves more than --ws-backlog queued for the socket (the gateway closes it). */
+  onBacklog: (ws: WS) => void = () => {};
 
   constructor(
     private readonly store: Store,
@@ -213,7 +215,10 @@ export class Hub {
   /** Sends one frame to one socket: every frame for a single socket goes out here (counted by type). */
   send(ws: WS, json: FrameJson) {
     this.framesOut(frameTypeOf(json));
-    return ws.send(json);
+    const sent = ws.send(json);
+    // -1: queued behind a backlog (rare; one compare otherwise). Topic publishes are checked by the gateway's sweep.
+    if (sent === -1 && ws.getBufferedAmount() > this.config.wsBacklogBytes) this.onBacklog(ws);
+    return sent;
   }
 
   onBus(msg: BusMessage) {

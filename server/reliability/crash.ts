@@ -1,14 +1,98 @@
 // Crash safety (docs/reliability.md): senders at a steady total rate while the server is SIGKILLed
-// at random moments, `cycles` times; after each kill the database file is checked
-// (`PRAGMA integrity_check`), the server is started again on the same port and data, and every
-// client reconnects, resends what was not acked (same clientMsgId) and resumes by seq. At the end
-// the log is read back and compared with every ack and with what each receiver saw.
+// at random moments, `cycles` times, and started again. Single binary: after each kill the database
+// file is checked (`PRAGMA integrity_check`) and the server starts on the same port and data.
+// Cluster (`cluster: true`): three nodes on one PostgreSQL database and one Redis behind HAProxy
+// (server/test/cluster.ts); each cycle SIGKILLs a random node and starts it again, while its clients
+// reconnect through the balancer to the others. Either way every client reconnects, resends what was
+// not acked (same clientMsgId) and resumes by seq. At the end the log is read back and compared with
+// every ack and with what each receiver saw.
 
-import { until } from "../test/cluster";
-import { ChatClient, integrity, loadAverage, median, Sender, serverProc, storedEvents, users } from "./kit";
+import { SQL } from "bun";
+import { startCluster, until, type Cluster } from "../test/cluster";
+import { ChatClient, integrity, loadAverage, median, Sender, serverProc, storedEvents, users, type ServerProc } from "./kit";
+
+type Stored = Map<string, { seq: number; kind: string; clientMsgId: string | null; body: string | null }[]>;
+
+/** What the run kills and starts again: one server process, or a node of a cluster. */
+interface Target {
+  url: string;
+  wsUrl: string;
+  /** SIGKILLs the server (a random node of a cluster); returns its name. */
+  kill(): Promise<string>;
+  /** The file's integrity_check after a kill or stop; undefined on PostgreSQL (its own recovery, not a file we can check). */
+  integrity(): string | undefined;
+  /** Starts the killed server again; resolves when it listens. */
+  start(): Promise<void>;
+  /** Resolves when the balancer routes to every node again (a cluster). */
+  ready(): Promise<void>;
+  /** Every stored event of `rooms`, in seq order, once everything is stopped. */
+  stored(rooms: string[]): Promise<Stored>;
+  /** A clean stop of everything: the exit codes that were not 0, as problems. */
+  stop(): Promise<string[]>;
+  dispose(): Promise<void>;
+}
+
+/** A replay bound above what a restart can miss: receivers resume by seq alone, never from a gap. (No write limits either: RUN_ARGS, and the cluster's `extra`.) */
+const REPLAY = ["--replay-limit", "1000000"];
+
+async function single(): Promise<Target> {
+  const srv: ServerProc = await serverProc({ args: REPLAY });
+  return {
+    url: srv.url, wsUrl: srv.wsUrl,
+    kill: async () => (await srv.kill(), "the server"),
+    integrity: () => integrity(srv.dataDir),
+    start: () => srv.start(),
+    ready: async () => undefined,
+    stored: async (rooms) => storedEvents(srv.dataDir, rooms),
+    async stop() {
+      const code = await srv.stop();
+      return code === 0 ? [] : [`the final stop exited ${code}`];
+    },
+    dispose: () => srv.dispose(),
+  };
+}
+
+async function cluster(size: number): Promise<Target> {
+  const c: Cluster = await startCluster({ bus: "redis", size, extra: ["--write-burst", "100000", "--write-rate", "100000", ...REPLAY] });
+  let down = -1;
+  return {
+    url: c.lb.url, wsUrl: c.lb.wsUrl,
+    async kill() {
+      // A node that holds sockets: one restarted empty gets no clients until another node goes down.
+      const stats = await c.lb.servers();
+      const holding = c.nodes.map((_, i) => i).filter((i) => stats[i].sessions > 0); // the stats list the servers in the nodes' order
+      down = holding[Math.floor(Math.random() * holding.length)] ?? Math.floor(Math.random() * c.nodes.length);
+      await c.nodes[down].kill();
+      return `node ${down + 1}`;
+    },
+    integrity: () => undefined,
+    start: () => c.nodes[down].restart(),
+    ready: () => c.lb.waitUp(c.nodes.length),
+    async stored(rooms) {
+      const sql = new SQL(c.dbUrl.replace(/\?.*$/, ""), { max: 1 });
+      try {
+        const q = (r: string) => sql`SELECT seq, kind, client_msg_id AS "clientMsgId", body FROM events WHERE room_id = ${r} ORDER BY seq`;
+        return new Map(await Promise.all(rooms.map(async (r) => [r, ((await q(r)) as { seq: number | string }[]).map((e) => ({ ...e, seq: Number(e.seq) }))] as const))) as Stored;
+      } finally {
+        await sql.close();
+      }
+    },
+    async stop() {
+      // The nodes stop cleanly (SIGTERM) before the read; the database is dropped by dispose.
+      const dead = c.nodes.map((n, i) => (n.alive() ? undefined : `node ${i + 1} was not running at the end`)).filter((x): x is string => !!x);
+      await c.lb.stop();
+      await Promise.all(c.nodes.map((n) => n.stop()));
+      return dead;
+    },
+    dispose: () => c.stop(),
+  };
+}
 
 export interface CrashOptions {
   cycles: number;
+  /** Three nodes (or `nodes`) on PostgreSQL + Redis behind HAProxy, a random one killed per cycle. */
+  cluster?: boolean;
+  nodes?: number;
   senders?: number;
   receivers?: number;
   rooms?: number;
@@ -20,6 +104,8 @@ export interface CrashOptions {
 }
 
 export interface CrashFigures {
+  /** "single" or "cluster of N". */
+  form: string;
   cycles: number;
   senders: number;
   receivers: number;
@@ -36,15 +122,21 @@ export interface CrashFigures {
   duplicates: number;
   seqHoles: number;
   ackSeqMismatch: number;
+  /** Single binary only (PostgreSQL recovers by itself; there is no file to check). */
   integrity: string[];
   receiverDisorder: number;
   receiverGaps: number;
   receiverMissing: number;
   receiverEvents: number;
   errorsByCode: Record<string, number>;
-  /** From the new process's spawn to its "listening" line (polled every 50 ms), and to the first client's welcome. */
+  /** From the new process's spawn to its "listening" line (polled every 50 ms). */
   restartToListeningMs: { median: number; max: number; all: number[] };
-  restartToFirstHelloMs: { median: number; max: number; all: number[] };
+  /** Single binary: a cluster's clients do not wait for the killed node (killToResumedMs). */
+  restartToFirstHelloMs?: { median: number; max: number; all: number[] };
+  /** Cluster: which node each cycle killed, and from the kill until every client it had was welcomed again (by another node: it was still down). */
+  killed?: string[];
+  killedClients?: number[];
+  killToResumedMs?: { median: number; max: number; all: number[] };
   durationSec: number;
   loadAverage: { start: string; end: string };
   problems: string[];
@@ -56,16 +148,15 @@ export async function runCrash(o: CrashOptions): Promise<CrashFigures> {
   const log = o.log ?? (() => undefined);
   const t0 = performance.now();
   const load0 = loadAverage();
-  // A replay bound above what a restart can miss: receivers resume by seq alone, never from a gap.
-  const srv = await serverProc({ args: ["--replay-limit", "1000000"] });
+  const target = o.cluster ? await cluster(o.nodes ?? 3) : await single();
   const problems: string[] = [];
   const clients: ChatClient[] = [];
   const all: Sender[] = [];
   try {
-    const { sessions, rooms } = await users(srv.url, senders + receivers, roomCount);
+    const { sessions, rooms } = await users(target.url, senders + receivers, roomCount);
     const receiving: ChatClient[] = [];
     sessions.forEach((s, i) => {
-      const c = new ChatClient(srv.wsUrl, s);
+      const c = new ChatClient(target.wsUrl, s);
       c.follow(Object.fromEntries(rooms.map((r) => [r, 0])));
       clients.push(c);
       if (i < senders) all.push(new Sender(c, rooms[i % roomCount], `u${i}`));
@@ -78,20 +169,41 @@ export async function runCrash(o: CrashOptions): Promise<CrashFigures> {
     const restarts: number[] = [];
     const listening: number[] = [];
     const integrityResults: string[] = [];
+    const killed: string[] = [];
+    const killedClients: number[] = [];
+    const resumed: number[] = [];
     for (let cycle = 1; cycle <= o.cycles; cycle++) {
       await Bun.sleep(minRun + Math.random() * (maxRun - minRun));
-      await srv.kill();
-      const check = integrity(srv.dataDir);
-      integrityResults.push(check);
-      if (check !== "ok") problems.push(`cycle ${cycle}: integrity_check: ${check}`);
+      const closes = clients.map((c) => c.closes.length);
+      const killedAt = performance.now();
+      killed.push(await target.kill());
+      const check = target.integrity();
+      if (check !== undefined) integrityResults.push(check);
+      if (check !== undefined && check !== "ok") problems.push(`cycle ${cycle}: integrity_check: ${check}`);
+      let note: string;
+      if (o.cluster) {
+        // The killed node stays down until its clients are back: they can only have resumed on another node.
+        await until("a client of the killed node dropped", () => clients.some((c, i) => c.closes.length > closes[i]), 30_000);
+        const dropped = () => clients.filter((c, i) => c.closes.length > closes[i]);
+        await until("the killed node's clients resumed elsewhere", () => clients.every((c) => c.connected) && dropped().every((c) => (c.welcomes.at(-1) ?? 0) > killedAt), 60_000);
+        const back = Math.max(...dropped().map((c) => c.welcomes.find((t) => t > killedAt)!)) - killedAt;
+        killedClients.push(dropped().length);
+        resumed.push(back);
+        note = `${killed.at(-1)} killed: its ${dropped().length} clients resumed elsewhere ${Math.round(back)} ms after the kill`;
+      }
       const spawned = performance.now();
-      await srv.start();
+      await target.start();
       listening.push(performance.now() - spawned);
-      await until("a client welcomed after the restart", () => clients.some((c) => (c.welcomes.at(-1) ?? 0) > spawned), 60_000);
-      const first = Math.min(...clients.map((c) => c.welcomes.at(-1) ?? Infinity).filter((t) => t > spawned));
-      restarts.push(first - spawned);
+      if (o.cluster) {
+        await target.ready();
+      } else {
+        await until("a client welcomed after the restart", () => clients.some((c) => (c.welcomes.at(-1) ?? 0) > spawned), 60_000);
+        const first = Math.min(...clients.map((c) => c.welcomes.at(-1) ?? Infinity).filter((t) => t > spawned));
+        restarts.push(first - spawned);
+        note = `first hello ${Math.round(first - spawned)} ms after the spawn`;
+      }
       await until("every client back", () => clients.every((c) => c.connected), 60_000);
-      log(`cycle ${cycle}/${o.cycles}: acked ${all.reduce((n, s) => n + s.acked.size, 0)}, first hello ${Math.round(first - spawned)} ms after the spawn`);
+      log(`cycle ${cycle}/${o.cycles}: acked ${all.reduce((n, s) => n + s.acked.size, 0)}, ${note!}`);
     }
     // Stop offering; wait for every message to be acked (resends included) and every receiver to have the last seq.
     for (const s of all) s.pause();
@@ -101,12 +213,12 @@ export async function runCrash(o: CrashOptions): Promise<CrashFigures> {
     for (const s of all) for (const seq of s.acked.values()) heads.set(s.room, Math.max(heads.get(s.room) ?? 0, seq));
     await until("receivers caught up", () => receiving.every((c) => rooms.every((r) => (c.last.get(r) ?? 0) >= (heads.get(r) ?? 0))), 60_000).catch((e) => problems.push(String(e)));
     for (const c of clients) c.stop();
-    const code = await srv.stop();
-    if (code !== 0) problems.push(`the final stop exited ${code}`);
-    integrityResults.push(integrity(srv.dataDir));
+    problems.push(...(await target.stop()));
+    const finalCheck = target.integrity();
+    if (finalCheck !== undefined) integrityResults.push(finalCheck);
 
     // Read back and compare.
-    const stored = storedEvents(srv.dataDir, rooms);
+    const stored = await target.stored(rooms);
     let seqHoles = 0, duplicates = 0, storedMessages = 0;
     const byCmid = new Map<string, { room: string; seq: number; body: string | null }>();
     for (const [room, evs] of stored) {
@@ -134,8 +246,9 @@ export async function runCrash(o: CrashOptions): Promise<CrashFigures> {
     for (const c of receiving) for (const r of rooms) receiverMissing += Math.max(0, (stored.get(r)?.length ?? 0) - (c.last.get(r) ?? 0));
     const errorsByCode: Record<string, number> = {};
     for (const s of all) for (const [k, v] of Object.entries(s.errors)) errorsByCode[k] = (errorsByCode[k] ?? 0) + v;
+    const spread = (xs: number[]) => ({ median: Math.round(median(xs)), max: Math.round(Math.max(...xs)), all: xs.map(Math.round) });
     return {
-      cycles: o.cycles, senders, receivers, rooms: roomCount, offeredPerSec: rate,
+      form: o.cluster ? `cluster of ${o.nodes ?? 3}` : "single", cycles: o.cycles, senders, receivers, rooms: roomCount, offeredPerSec: rate,
       sent: all.reduce((n, s) => n + s.sent, 0), resent: all.reduce((n, s) => n + s.resent, 0), acked, ackedPerSec: Math.round(acked / trafficSec), stored: storedMessages,
       ackedLost, duplicates, seqHoles, ackSeqMismatch,
       integrity: integrityResults,
@@ -144,8 +257,8 @@ export async function runCrash(o: CrashOptions): Promise<CrashFigures> {
       receiverMissing,
       receiverEvents: receiving.reduce((n, c) => n + c.events, 0),
       errorsByCode,
-      restartToListeningMs: { median: Math.round(median(listening)), max: Math.round(Math.max(...listening)), all: listening.map(Math.round) },
-      restartToFirstHelloMs: { median: Math.round(median(restarts)), max: Math.round(Math.max(...restarts)), all: restarts.map(Math.round) },
+      restartToListeningMs: spread(listening),
+      ...(o.cluster ? { killed, killedClients, killToResumedMs: spread(resumed) } : { restartToFirstHelloMs: spread(restarts) }),
       durationSec: Math.round((performance.now() - t0) / 1000),
       loadAverage: { start: load0, end: loadAverage() },
       problems: [...problems, ...receiving.flatMap((c) => c.disorder.slice(0, 3))],
@@ -153,6 +266,6 @@ export async function runCrash(o: CrashOptions): Promise<CrashFigures> {
   } finally {
     for (const c of clients) c.stop();
     for (const s of all) s.pause();
-    await srv.dispose();
+    await target.dispose();
   }
 }

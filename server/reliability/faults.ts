@@ -1,9 +1,10 @@
 // No ack without a commit (docs/reliability.md): the store is made to fail under the server — the
-// data directory's file system filled up, or PostgreSQL stopped — and every send must get an
-// error, never an ok, and stay absent afterwards; when the store is back the server recovers by itself.
+// data directory's file system filled up, the data directory made read-only, or PostgreSQL stopped —
+// and every send must get an error, never an ok, and stay absent afterwards; when the store is back
+// the server recovers by itself.
 
 import { SQL, type Subprocess } from "bun";
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { freePort, until } from "../test/cluster";
 import { tempDir, type Session } from "../test/harness";
@@ -106,6 +107,85 @@ export async function runDiskFull(o: { sizeMiB?: number } = {}): Promise<FaultFi
     await srv.dispose();
     Bun.spawnSync(["umount", "-l", mnt]);
     rmSync(mnt, { recursive: true, force: true });
+  }
+}
+
+/** Runs a command of the run's own set-up (mount, mkfs, chattr); throws with its output when it fails. */
+function run(cmd: string[]) {
+  const r = Bun.spawnSync(cmd, { stdout: "pipe", stderr: "pipe" });
+  if (r.exitCode !== 0) throw new Error(`${cmd.join(" ")} failed: ${r.stderr.toString()}${r.stdout.toString()}`);
+}
+
+/**
+ * The data directory made read-only under the running server, mid-traffic, then writable again.
+ * `mount -o remount,ro` is refused (EBUSY) while the database is open for writing, and tmpfs takes
+ * `chattr +i` but still lets open files be written; ext4 refuses every write to an immutable file,
+ * through descriptors already open too, and to root. So: ext4 in an image file of the run's own on a
+ * loop device (root only), and `chattr +i` on the data directory (nothing created, renamed or
+ * removed in it) and on the database and its WAL. The `-shm` index stays writable: SQLite writes it
+ * through a shared memory mapping, where a refused write is a SIGBUS, not an error.
+ */
+export async function runReadOnly(o: { log?: (s: string) => void } = {}): Promise<FaultFigures> {
+  if (process.getuid?.() !== 0) throw new Error("the read-only run mounts an ext4 image and sets the immutable flag: it needs root");
+  const log = o.log ?? (() => undefined);
+  const dir = tempDir("parley-ro-");
+  const image = join(dir, "fs.img");
+  const mnt = join(dir, "mnt");
+  writeFileSync(image, "");
+  truncateSync(image, 64 * 1024 * 1024);
+  run(["mkfs.ext4", "-q", "-F", image]);
+  mkdirSync(mnt);
+  run(["mount", "-o", "loop", image, mnt]);
+  const data = join(mnt, "data");
+  const frozen = () => [data, ...["parley.db", "parley.db-wal"].map((f) => join(data, f)).filter((f) => existsSync(f))];
+  const notes: string[] = [];
+  const c: ChatClient[] = [];
+  let srv: Awaited<ReturnType<typeof serverProc>> | undefined;
+  try {
+    srv = await serverProc({ dataDir: data });
+    const { sessions, rooms } = await users(srv.url, 1, 1);
+    const room = rooms[0];
+    const client = new ChatClient(srv.wsUrl, sessions[0]);
+    c.push(client);
+    client.start();
+    await until("welcome", () => client.connected);
+    const body = "ro ".repeat(100);
+    const before: Ledger = { oks: new Map(), errors: new Map() };
+    // Traffic running when the directory turns read-only: a send in flight then gets an ok or an error.
+    let frozenNow = false;
+    const freezing = Bun.sleep(300).then(() => {
+      run(["chattr", "+i", ...frozen()]);
+      frozenNow = true;
+    });
+    let i = 0;
+    while (!frozenNow) {
+      const cmid = `before-${i++}`;
+      const r = await trySend(client, room, cmid, body);
+      if (r.ok) before.oks.set(cmid, r.seq);
+      else before.errors.set(cmid, r.code);
+    }
+    await freezing;
+    log(`read-only after ${before.oks.size} oks`);
+    const failing: Ledger = { oks: new Map(), errors: new Map() };
+    const sends = await sendPhase(client, room, "ro", failing, () => failing.oks.size + failing.errors.size >= 20, 20, body);
+    run(["chattr", "-i", ...frozen()]);
+    log(`${failing.errors.size} errors while read-only; writable again`);
+    const after: Ledger = { oks: new Map(), errors: new Map() };
+    const toRecover = await sendPhase(client, room, "after", after, (r) => r.ok, 1_000, body);
+    await sendPhase(client, room, "after-more", after, () => false, 20, body).catch(() => undefined);
+    client.stop();
+    const code = await srv.stop();
+    if (code !== 0) notes.push(`the stop after the fault exited ${code}`);
+    return {
+      what: "libSQL, the data directory made read-only (ext4, chattr +i on it, parley.db and parley.db-wal) mid-traffic, then writable",
+      ...verdict(data, room, [before, failing, after], failing, sends, toRecover, [...notes, `${before.oks.size} oks and ${before.errors.size} errors while it was turning read-only`]),
+    };
+  } finally {
+    for (const x of c) x.stop();
+    Bun.spawnSync(["chattr", "-i", ...frozen()]);
+    await srv?.dispose();
+    Bun.spawnSync(["umount", "-l", mnt]);
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

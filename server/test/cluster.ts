@@ -116,8 +116,11 @@ export async function pgDatabase(prefix = "parley_c_"): Promise<{ url: string; d
 }
 
 let binary: { dir: string; path: Promise<string> } | undefined;
-/** dist/parley built once per test process into a temp dir: the cluster tests run what ships. */
+/** dist/parley built once per test process into a temp dir (or the binary PARLEY_TEST_BINARY names): the cluster tests run what ships. */
 export function parleyBinary(): Promise<string> {
+  // A path given (`make crash-cluster` passes dist/parley): that one, not built again.
+  const given = process.env.PARLEY_TEST_BINARY;
+  if (given && given !== "1") return Promise.resolve(given);
   if (!binary) {
     const dir = tempDir("parley-cluster-bin-");
     binary = { dir, path: buildBinary(join(dir, "parley")) };
@@ -217,6 +220,8 @@ export interface ServerStat {
   /** The last health check's result, e.g. "L7OK", "L4CON"; and the HTTP status it got. */
   checkStatus: string;
   checkCode: string;
+  /** Connections open through it now (scur): WebSockets included. */
+  sessions: number;
 }
 
 export interface Balancer {
@@ -274,7 +279,7 @@ export async function startBalancer(nodes: { port: number }[], opts: { checkUri?
       .slice(1)
       .map((l) => l.split(","))
       .filter((f) => f[col("pxname")] === "parley" && f[col("svname")] !== "BACKEND" && f[col("svname")] !== "FRONTEND")
-      .map((f) => ({ name: f[col("svname")], status: f[col("status")], checkStatus: f[col("check_status")], checkCode: f[col("check_code")] }));
+      .map((f) => ({ name: f[col("svname")], status: f[col("status")], checkStatus: f[col("check_status")], checkCode: f[col("check_code")], sessions: Number(f[col("scur")]) }));
   };
   return {
     url: `http://127.0.0.1:${port}`,

@@ -1,9 +1,10 @@
 // UploadBlobs on the local disk: one file per id in a directory (<data>/uploads/ on a single node).
 
-import { mkdir, open, rename, unlink } from "node:fs/promises";
+import { mkdir, open, rename } from "node:fs/promises";
 import { join } from "node:path";
 import type { UploadBlobs } from "../../ports/blobs";
 import type { Logger } from "../../ports/runtime";
+import { fileDraft, unlinkQuietly as unlinkLogged } from "./draft";
 
 /**
  * What may become a file name: one path segment that cannot be "..", hidden, or end in ".part" (the
@@ -20,17 +21,12 @@ export function createDiskBlobs(dir: string, log: Logger): UploadBlobs {
       throw e;
     }));
 
-  async function unlinkQuietly(path: string) {
-    try {
-      await unlink(path);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "ENOENT") log.warn("upload unlink failed", { path, err: String(e) });
-    }
-  }
+  const unlinkQuietly = (path: string) => unlinkLogged(path, log);
+  const notAnId = (id: string) => new Error(`not a blob id: ${JSON.stringify(id.slice(0, 80))}`);
 
   return {
     async put(id, bytes) {
-      if (!NAME.test(id)) throw new Error(`not a blob id: ${JSON.stringify(id.slice(0, 80))}`);
+      if (!NAME.test(id)) throw notAnId(id);
       await ensureDir();
       // Written aside, flushed, then renamed over the id: rename is atomic, so a reader (or a restart
       // after a crash) sees the whole file or none; the flush keeps a power cut from renaming an
@@ -50,6 +46,18 @@ export function createDiskBlobs(dir: string, log: Logger): UploadBlobs {
         await unlinkQuietly(part);
         throw e;
       }
+    },
+
+    /**
+     * Streams into <dir>/incoming-<random>.part; commit flushes it and renames it over the id (one
+     * directory, one filesystem: atomic, nothing copied), as put does with its own .part file.
+     */
+    async begin() {
+      await ensureDir();
+      return fileDraft(dir, log, true, async (part, id) => {
+        if (!NAME.test(id)) throw notAnId(id);
+        await rename(part, pathOf(id));
+      });
     },
 
     async get(id) {

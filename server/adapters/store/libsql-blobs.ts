@@ -1,12 +1,12 @@
-// UploadBlobs adapter for libSQL through drizzle, on the `upload_blobs` table (a single node uses the disk instead).
+// WholeBlobs adapter for libSQL through drizzle, on the `upload_blobs` table (a single node uses the disk instead).
 
 import { eq, inArray } from "drizzle-orm";
 import type { LibSQLDatabase } from "drizzle-orm/libsql";
 import type * as schema from "../../db/schema";
 import { uploadBlobs } from "../../db/schema";
-import type { UploadBlobs } from "../../ports/blobs";
+import type { WholeBlobs } from "../../ports/blobs";
 
-export function createLibsqlBlobs(db: LibSQLDatabase<typeof schema>): UploadBlobs {
+export function createLibsqlBlobs(db: LibSQLDatabase<typeof schema>): WholeBlobs {
   return {
     async put(id, bytes) {
       // One statement: a row is there with all its bytes or not at all.

@@ -34,4 +34,17 @@ describe("libsql connection", () => {
   test("CONN-3 interactive transactions are refused: they would hold the only connection across awaits", async () => {
     await expect(conn.client.transaction("write")).rejects.toThrow(/not supported/);
   });
+
+  test("CONN-4 a rebuildable write (no fsync of its own) commits all or nothing, and later writes are FULL again", async () => {
+    const synchronous = async () => (await conn.all("PRAGMA synchronous", []))[0][0];
+    expect(await synchronous()).toBe(2); // FULL, the default durability
+    await conn.write([{ sql: "CREATE TABLE r (id INTEGER PRIMARY KEY)", args: [] }]);
+    await conn.write([{ sql: "INSERT INTO r VALUES (?)", args: [1] }], { rebuildable: true });
+    await expect(conn.write([
+      { sql: "INSERT INTO r VALUES (?)", args: [2] },
+      { sql: "INSERT INTO r VALUES (?)", args: [1] }, // primary key violation
+    ], { rebuildable: true })).rejects.toThrow(/UNIQUE/);
+    expect((await conn.all("SELECT id FROM r", [])).map((r) => r.id)).toEqual([1]);
+    expect(await synchronous()).toBe(2);
+  });
 });

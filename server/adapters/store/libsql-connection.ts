@@ -12,8 +12,12 @@ export interface Connection {
   client: Client;
   /** Hand-written reads on the hot paths. */
   all(sql: string, args: InArgs): Promise<Row[]>;
-  /** The statements in one write transaction, in order; rolled back as a whole on an error. */
-  write(stmts: InStatement[]): Promise<void>;
+  /**
+   * The statements in one write transaction, in order; rolled back as a whole on an error.
+   * `rebuildable`: what it writes can be made again from what is stored (the search index), so it
+   * commits without its own fsync; the next durable commit's fsync covers it (one WAL file).
+   */
+  write(stmts: InStatement[], opts?: { rebuildable?: boolean }): Promise<void>;
   /** A local file: checkpointed into the main file (TRUNCATE) and closed, so `parley.db` alone holds everything. */
   close(): Promise<void>;
 }
@@ -141,8 +145,14 @@ function local(path: string, durability: Durability): Connection {
     async all(sql, args) {
       return execute({ sql, args }).rows as unknown as Row[];
     },
-    async write(stmts) {
-      transaction("BEGIN IMMEDIATE", () => stmts.forEach(execute));
+    async write(stmts, opts) {
+      if (!opts?.rebuildable || durability !== "full") return transaction("BEGIN IMMEDIATE", () => stmts.forEach(execute));
+      db.exec("PRAGMA synchronous=NORMAL");
+      try {
+        transaction("BEGIN IMMEDIATE", () => stmts.forEach(execute));
+      } finally {
+        db.exec("PRAGMA synchronous=FULL");
+      }
     },
     async close() {
       if (!db.open) return;

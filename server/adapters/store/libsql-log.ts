@@ -59,6 +59,14 @@ function rowFromSql(r: Record<string, unknown>): EventRow {
   } as EventRow;
 }
 
+/** A row of `json_array(EVENT_COLS)`. */
+function rowFromArray(r: unknown[]): EventRow {
+  return {
+    roomId: r[0], seq: r[1], kind: r[2], senderId: r[3], ts: r[4], msgId: r[5], clientMsgId: r[6],
+    body: r[7], replyTo: r[8], data: r[9], editedAt: r[10], deletedAt: r[11],
+  } as EventRow;
+}
+
 /**
  * The embedded file has exactly one writing process (this one) and one writing caller (the Writer),
  * so the next seq of a room is kept in memory after its first read and committed with the batch.
@@ -171,57 +179,74 @@ export function createLibsqlLog(db: Db, conn: Connection, committed: () => void)
     return list;
   }
 
+  /**
+   * One group commit. `lookUp` false: no idempotency lookup, on the bet that no key of the batch is
+   * stored yet (a resend is rare); the keys' primary key then refuses the transaction if one is.
+   */
+  async function appendBatch(batch: NewEvent[], lookUp: boolean): Promise<Appended[]> {
+    const results: Appended[] = new Array(batch.length);
+    // 1. Idempotency: one lookup for every (sender, clientMsgId) in the batch, and repeats within it.
+    const keyed = lookUp ? batch.filter((e) => e.clientMsgId !== undefined) : [];
+    const known = keyed.length > 0 ? await knownKeys(keyed) : new Map<string, EventRow>();
+    const repeatOf = markRepeats(batch, known, results);
+    // 2. Seqs in array order per room; effects become statements of the same transaction.
+    const next = new Map<string, number>();
+    const activity = new Map<string, number>();
+    const rows: EventRow[] = [];
+    const effects: Stmt[] = [];
+    for (let i = 0; i < batch.length; i++) {
+      if (results[i] || repeatOf.has(i)) continue;
+      const e = batch[i];
+      const creates = e.effects?.some((f) => f.type === "room.create");
+      const seq = (next.get(e.room) ?? (creates ? 0 : await currentSeq(e.room))) + 1;
+      next.set(e.room, seq);
+      activity.set(e.room, e.ts);
+      const row: EventRow = {
+        roomId: e.room, seq, kind: e.kind, senderId: e.sender, ts: e.ts, msgId: e.msgId ?? null,
+        clientMsgId: e.clientMsgId ?? null, body: e.body ?? null, replyTo: e.replyTo ?? null,
+        data: e.data ? JSON.stringify(e.data) : null, editedAt: null, deletedAt: null,
+      };
+      rows.push(row);
+      results[i] = { event: e.wire ? ({ ...eventToWire(row), ...e.wire } as RoomEvent) : eventToWire(row), duplicate: false };
+      for (const f of e.effects ?? []) effects.push(...effectStmts(f, e, seq));
+    }
+    for (const [i, first] of repeatOf) results[i] = { event: results[first].event, duplicate: true };
+    if (rows.length === 0) return results;
+    // 3. One transaction. Room creations come first among the effects, before events that need them.
+    // The hot statements are written by hand: drizzle's builder cost more than SQLite itself here
+    // (24k vs 57k events/s in one measurement, docs/benchmarks.md).
+    const stmts: InStatement[] = effects.map((q) => {
+      const b = (q as unknown as { toSQL(): { sql: string; params: unknown[] } }).toSQL();
+      return { sql: b.sql, args: b.params as InArgs };
+    });
+    for (const chunk of rowsChunked(rows, ROWS_PER_STATEMENT)) {
+      stmts.push({ sql: insertSql("events", EVENT_COLS, chunk.length), args: chunk.flatMap((r) => EVENT_KEYS.map((k) => r[k])) as InArgs });
+    }
+    const keyed2 = rows.filter((r) => r.clientMsgId !== null);
+    for (const chunk of rowsChunked(keyed2, ROWS_PER_STATEMENT)) {
+      stmts.push({ sql: insertSql("idempotency_keys", KEY_COLS, chunk.length), args: chunk.flatMap((r) => [r.senderId, r.clientMsgId, r.roomId, r.seq]) as InArgs });
+    }
+    for (const chunk of rowsChunked([...next], ROWS_PER_STATEMENT)) {
+      stmts.push({ sql: roomHeadsSql(chunk.length), args: chunk.flatMap(([room, seq]) => [room, seq, activity.get(room)!]) });
+    }
+    await conn.write(stmts);
+    for (const [room, seq] of next) seqOf.set(room, seq);
+    committed();
+    return results;
+  }
+
   return {
+    /**
+     * The idempotency lookup cost a statement per commit (docs/benchmarks.md, "Server cost per
+     * message"): it runs only when the keys' primary key refused the batch, which was rolled back.
+     */
     async append(batch) {
-      const results: Appended[] = new Array(batch.length);
-      // 1. Idempotency: one lookup for every (sender, clientMsgId) in the batch, and repeats within it.
-      const keyed = batch.filter((e) => e.clientMsgId !== undefined);
-      const known = keyed.length > 0 ? await knownKeys(keyed) : new Map<string, EventRow>();
-      const repeatOf = markRepeats(batch, known, results);
-      // 2. Seqs in array order per room; effects become statements of the same transaction.
-      const next = new Map<string, number>();
-      const activity = new Map<string, number>();
-      const rows: EventRow[] = [];
-      const effects: Stmt[] = [];
-      for (let i = 0; i < batch.length; i++) {
-        if (results[i] || repeatOf.has(i)) continue;
-        const e = batch[i];
-        const creates = e.effects?.some((f) => f.type === "room.create");
-        const seq = (next.get(e.room) ?? (creates ? 0 : await currentSeq(e.room))) + 1;
-        next.set(e.room, seq);
-        activity.set(e.room, e.ts);
-        const row: EventRow = {
-          roomId: e.room, seq, kind: e.kind, senderId: e.sender, ts: e.ts, msgId: e.msgId ?? null,
-          clientMsgId: e.clientMsgId ?? null, body: e.body ?? null, replyTo: e.replyTo ?? null,
-          data: e.data ? JSON.stringify(e.data) : null, editedAt: null, deletedAt: null,
-        };
-        rows.push(row);
-        results[i] = { event: e.wire ? ({ ...eventToWire(row), ...e.wire } as RoomEvent) : eventToWire(row), duplicate: false };
-        for (const f of e.effects ?? []) effects.push(...effectStmts(f, e, seq));
+      try {
+        return await appendBatch(batch, false);
+      } catch (e) {
+        if (!(e instanceof Error && e.message.includes("UNIQUE constraint failed: idempotency_keys"))) throw e;
+        return appendBatch(batch, true);
       }
-      for (const [i, first] of repeatOf) results[i] = { event: results[first].event, duplicate: true };
-      if (rows.length === 0) return results;
-      // 3. One transaction. Room creations come first among the effects, before events that need them.
-      // The hot statements are written by hand: drizzle's builder cost more than SQLite itself here
-      // (24k vs 57k events/s in one measurement, docs/benchmarks.md).
-      const stmts: InStatement[] = effects.map((q) => {
-        const b = (q as unknown as { toSQL(): { sql: string; params: unknown[] } }).toSQL();
-        return { sql: b.sql, args: b.params as InArgs };
-      });
-      for (const chunk of rowsChunked(rows, ROWS_PER_STATEMENT)) {
-        stmts.push({ sql: insertSql("events", EVENT_COLS, chunk.length), args: chunk.flatMap((r) => EVENT_KEYS.map((k) => r[k])) as InArgs });
-      }
-      const keyed2 = rows.filter((r) => r.clientMsgId !== null);
-      for (const chunk of rowsChunked(keyed2, ROWS_PER_STATEMENT)) {
-        stmts.push({ sql: insertSql("idempotency_keys", KEY_COLS, chunk.length), args: chunk.flatMap((r) => [r.senderId, r.clientMsgId, r.roomId, r.seq]) as InArgs });
-      }
-      for (const chunk of rowsChunked([...next], ROWS_PER_STATEMENT)) {
-        stmts.push({ sql: roomHeadsSql(chunk.length), args: chunk.flatMap(([room, seq]) => [room, seq, activity.get(room)!]) });
-      }
-      await conn.write(stmts);
-      for (const [room, seq] of next) seqOf.set(room, seq);
-      committed();
-      return results;
     },
 
     async events(roomId, q) {
@@ -239,10 +264,18 @@ export function createLibsqlLog(db: Db, conn: Connection, committed: () => void)
       if (q.after !== undefined) conds.push("seq > ?"), args.push(q.after);
       const ascending = q.after !== undefined;
       args.push(q.limit + 1);
-      const rows = await conn.all(`SELECT ${EVENT_COLS.join(",")} FROM ${from} WHERE ${conds.join(" AND ")} ORDER BY seq ${ascending ? "ASC" : "DESC"} LIMIT ?`, args);
+      // The page comes back as one JSON text (one row), parsed once: the driver costs a native call and a
+      // value conversion per row and column otherwise (303 → 219 µs of CPU for 51 rows, docs/benchmarks.md).
+      const cols = EVENT_COLS.join(",");
+      const [{ page: text }] = await conn.all(
+        `SELECT json_group_array(json_array(${cols})) AS page FROM (SELECT ${cols} FROM ${from} WHERE ${conds.join(" AND ")} ORDER BY seq ${ascending ? "ASC" : "DESC"} LIMIT ?)`,
+        args,
+      );
+      const rows = JSON.parse(text as string) as unknown[][];
+      rows.sort((a, b) => (a[1] as number) - (b[1] as number)); // seq; the aggregate's order is not promised
       const hasMore = rows.length > q.limit;
-      const page = rows.slice(0, q.limit).map((r) => eventToWire(rowFromSql(r)));
-      if (!ascending) page.reverse();
+      if (hasMore) rows.splice(ascending ? q.limit : 0, 1); // the extra row shows there is more: the one past the page
+      const page = rows.map((r) => eventToWire(rowFromArray(r)));
       return { events: await decorate(page, roomId), hasMore };
     },
 

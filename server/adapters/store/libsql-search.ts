@@ -45,7 +45,7 @@ export function createLibsqlSearch(db: Db, conn: Connection): SearchPart {
         args: [to],
       },
       { sql: "UPDATE search_indexed SET upto = max(upto, ?)", args: [to] },
-    ]);
+    ], { rebuildable: true }); // lost with a power cut, the pass is simply done again: no fsync of its own
   }
 
   /**

@@ -21,6 +21,9 @@ import { openConnection, type Durability } from "./libsql-connection";
 import { createLibsqlSearch } from "./libsql-search";
 import { createLibsqlAccounts } from "./libsql-accounts";
 
+/** events_live_ts_idx's WHERE terms, word for word (schema.ts): a bound parameter there would keep the planner off the index. */
+const LIVE_MESSAGE = sql`${events.kind} = 'message' AND ${events.deletedAt} IS NULL`;
+
 export type Db = LibSQLDatabase<typeof schema>;
 
 /** drizzle wraps the driver's error (DrizzleQueryError: "Failed query: …"), so the constraint is named in a cause. */
@@ -81,14 +84,21 @@ export async function createLibsqlStore(url: string, opts: { durability?: Durabi
       return (await db.select().from(rooms).where(q.after === undefined ? undefined : gt(rooms.id, q.after)).orderBy(rooms.id).limit(q.limit)) as RoomRow[];
     },
     async expiredMessages(now, limit) {
-      // Rooms with a TTL are few; each one's old messages are read by its primary key's room prefix.
-      return db
-        .select({ room: events.roomId, seq: events.seq, sender: events.senderId })
-        .from(events)
-        .innerJoin(rooms, eq(rooms.id, events.roomId))
-        .where(and(gt(rooms.messageTtlSec, 0), eq(events.kind, "message"), isNull(events.deletedAt), lt(events.ts, sql`${now} - ${rooms.messageTtlSec} * 1000`)))
-        .orderBy(events.roomId, events.seq)
-        .limit(limit);
+      // Room by room (rooms with a TTL are few): in each, the live messages due are one range of
+      // events_live_ts_idx, read in its order, so a pass touches only what is due — never the room's
+      // tombstones nor other rooms' events (docs/architecture.md, "Expiring messages and retention").
+      const ttlRooms = await db.select({ id: rooms.id, ttl: rooms.messageTtlSec }).from(rooms).where(gt(rooms.messageTtlSec, 0)).orderBy(rooms.id);
+      const due: { room: string; seq: number; sender: string }[] = [];
+      for (const r of ttlRooms) {
+        if (due.length >= limit) break;
+        due.push(...(await db
+          .select({ room: events.roomId, seq: events.seq, sender: events.senderId })
+          .from(events)
+          .where(and(eq(events.roomId, r.id), LIVE_MESSAGE, lt(events.ts, now - r.ttl * 1000)))
+          .orderBy(events.ts, events.seq)
+          .limit(limit - due.length)));
+      }
+      return due;
     },
     async backup(target) {
       if (!url.startsWith("file:")) throw new Error("backup copies a local database file; back up a remote libSQL server with its own tools");

@@ -1,13 +1,13 @@
-// UploadBlobs adapter for PostgreSQL through drizzle, on the `upload_blobs` table: a cluster's nodes all serve the same bytes.
+// WholeBlobs adapter for PostgreSQL through drizzle, on the `upload_blobs` table: a cluster's nodes all serve the same bytes.
 
 import { eq, inArray } from "drizzle-orm";
 import { uploadBlobs } from "../../db/schema.pg";
-import type { UploadBlobs } from "../../ports/blobs";
+import type { WholeBlobs } from "../../ports/blobs";
 import { pgText } from "./postgres-effects";
 import type { PgDb } from "./postgres";
 
 /** Ids go through pgText like every key here: PostgreSQL refuses U+0000 in text, and a non-id must read as unknown. */
-export function createPostgresBlobs(db: PgDb): UploadBlobs {
+export function createPostgresBlobs(db: PgDb): WholeBlobs {
   return {
     async put(id, bytes) {
       // One statement: another node sees the row with all its bytes or not at all.

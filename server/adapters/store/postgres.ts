@@ -1,6 +1,7 @@
 // Store adapter for PostgreSQL (clusters: several Parley processes on one database) through Bun.sql and drizzle.
 
 import { SQL } from "bun";
+import { closeSync, existsSync, openSync, rmSync } from "node:fs";
 import { and, eq, gt, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
 import { drizzle, type BunSQLDatabase } from "drizzle-orm/bun-sql";
 import { AppError } from "../../errors";
@@ -20,6 +21,9 @@ import { createPostgresDepth } from "./postgres-depth";
 import { createPostgresSearch } from "./postgres-search";
 import { createPostgresUploads } from "./postgres-uploads";
 import { createPostgresAccounts } from "./postgres-accounts";
+
+/** events_live_ts_idx's WHERE terms, word for word (schema.pg.ts): a bound parameter there would keep the planner off the index. */
+const LIVE_MESSAGE = sql`${events.kind} = 'message' AND ${events.deletedAt} IS NULL`;
 
 export type PgDb = BunSQLDatabase<typeof schema>;
 
@@ -80,17 +84,34 @@ export async function createPostgresStore(url: string, opts: PostgresOptions = {
       return (await db.select().from(rooms).where(q.after === undefined ? undefined : gt(rooms.id, q.after)).orderBy(rooms.id).limit(q.limit)) as RoomRow[];
     },
     async expiredMessages(now, limit) {
-      // Rooms with a TTL are few; each one's old messages are read by its primary key's room prefix.
-      return db
-        .select({ room: events.roomId, seq: events.seq, sender: events.senderId })
-        .from(events)
-        .innerJoin(rooms, eq(rooms.id, events.roomId))
-        .where(and(gt(rooms.messageTtlSec, 0), eq(events.kind, "message"), isNull(events.deletedAt), lt(events.ts, sql`${now}::bigint - ${rooms.messageTtlSec} * 1000`)))
-        .orderBy(events.roomId, events.seq)
-        .limit(limit);
+      // Room by room (rooms with a TTL are few): in each, the live messages due are one range of
+      // events_live_ts_idx, read in its order, so a pass touches only what is due — never the room's
+      // tombstones nor other rooms' events (docs/architecture.md, "Expiring messages and retention").
+      const ttlRooms = await db.select({ id: rooms.id, ttl: rooms.messageTtlSec }).from(rooms).where(gt(rooms.messageTtlSec, 0)).orderBy(rooms.id);
+      const due: { room: string; seq: number; sender: string }[] = [];
+      for (const r of ttlRooms) {
+        if (due.length >= limit) break;
+        due.push(...(await db
+          .select({ room: events.roomId, seq: events.seq, sender: events.senderId })
+          .from(events)
+          .where(and(eq(events.roomId, r.id), LIVE_MESSAGE, lt(events.ts, now - r.ttl * 1000)))
+          .orderBy(events.ts, events.seq)
+          .limit(limit - due.length)));
+      }
+      return due;
     },
-    async backup() {
-      throw new Error("parley backup copies a local libSQL file; back up PostgreSQL with pg_dump (or your provider's snapshots)");
+    async backup(target) {
+      // The copy migrate-store makes, into a new libSQL file: every table (upload_blobs, so every
+      // upload's bytes, included) read in one REPEATABLE READ snapshot while the nodes keep serving.
+      if (existsSync(target)) throw new Error(`${target} already exists`);
+      closeSync(openSync(target, "wx", 0o600)); // owner-only, like a libSQL backup
+      try {
+        const { migrateStore } = await import("../../features/ops/migrate-store"); // loaded only by this command
+        await migrateStore({ from: url, to: "file:" + target, databaseOnly: true });
+      } catch (e) {
+        rmSync(target, { force: true });
+        throw e;
+      }
     },
 
     async insertUser(u) {

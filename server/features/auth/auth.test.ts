@@ -143,6 +143,22 @@ describe("auth", () => {
     }
   });
 
+  test("AUTH-14 a token accepted before (its check remembered) is still 401 token_expired once past its expiry", async () => {
+    let now = Date.now();
+    const t = await startServer({ clock: { now: () => now } });
+    try {
+      const sess = await register(t.url);
+      expect((await api(t.url, "GET", "/api/me", undefined, sess.accessToken)).status).toBe(200);
+      expect((await api(t.url, "GET", "/api/me", undefined, sess.accessToken)).status).toBe(200);
+      now += (t.ctx.config.accessTokenTtlSec + 5) * 1000;
+      const r = await api(t.url, "GET", "/api/me", undefined, sess.accessToken);
+      expect(r.status).toBe(401);
+      expect(r.body.error.code).toBe("token_expired");
+    } finally {
+      await t.stop();
+    }
+  });
+
   test("AUTH-12 the first account is a server admin, later ones are not", async () => {
     const t = await startServer();
     try {

@@ -5,7 +5,7 @@
 // the browser back to any node of a cluster. Accounts are found by (issuer, sub) only, never by e-mail.
 
 import { createRemoteJWKSet, jwtVerify, SignJWT } from "jose";
-import * as oauth from "oauth4webapi";
+import type * as OAuth from "oauth4webapi";
 import { AppError } from "../../errors";
 import type { Context } from "../../context";
 import { LIMITS } from "../../protocol/types";
@@ -18,6 +18,9 @@ const COOKIE_AUDIENCE = "parley-oidc";
 export const OIDC_COOKIE = "parley_oidc";
 export const CALLBACK_PATH = "/api/auth/oidc/callback";
 const HTTP_TIMEOUT_MS = 10_000;
+
+/** oauth4webapi, imported by the first login only when single sign-on is set up (docs/benchmarks.md, "Start-up memory"). */
+let oauth: typeof OAuth;
 
 /** What the signed cookie carries from start to callback. */
 interface Pending {
@@ -43,17 +46,18 @@ export function createOidc(ctx: Context, auth: Auth) {
   const issuerUrl = new URL(config.oidcIssuer);
   // config.ts allows http:// only on loopback (a test or local provider).
   const insecure = issuerUrl.protocol === "http:";
-  const client: oauth.Client = { client_id: config.oidcClientId };
-  const clientAuth = config.oidcClientSecret ? oauth.ClientSecretBasic(config.oidcClientSecret) : oauth.None();
-  const http = { [oauth.allowInsecureRequests]: insecure, signal: () => AbortSignal.timeout(HTTP_TIMEOUT_MS) };
+  const client: OAuth.Client = { client_id: config.oidcClientId };
 
-  let discovered: Promise<{ as: oauth.AuthorizationServer; jwks: ReturnType<typeof createRemoteJWKSet> }> | undefined;
-  /** The provider's metadata, fetched once; a failed fetch is retried by the next login. */
+  let discovered: Promise<{ as: OAuth.AuthorizationServer; jwks: ReturnType<typeof createRemoteJWKSet>; clientAuth: OAuth.ClientAuth; http: OAuth.TokenEndpointRequestOptions }> | undefined;
+  /** The provider's metadata, fetched once; a failed fetch is retried by the next login. Every use of `oauth` comes after it. */
   function provider() {
     discovered ??= (async () => {
+      oauth ??= await import("oauth4webapi");
+      const http = { [oauth.allowInsecureRequests]: insecure, signal: () => AbortSignal.timeout(HTTP_TIMEOUT_MS) };
+      const clientAuth = config.oidcClientSecret ? oauth.ClientSecretBasic(config.oidcClientSecret) : oauth.None();
       const as = await oauth.processDiscoveryResponse(issuerUrl, await oauth.discoveryRequest(issuerUrl, { ...http, algorithm: "oidc" }));
       if (!as.jwks_uri) throw new Error("the provider's discovery document has no jwks_uri");
-      return { as, jwks: createRemoteJWKSet(new URL(as.jwks_uri), { timeoutDuration: HTTP_TIMEOUT_MS }) };
+      return { as, jwks: createRemoteJWKSet(new URL(as.jwks_uri), { timeoutDuration: HTTP_TIMEOUT_MS }), clientAuth, http };
     })();
     discovered.catch(() => (discovered = undefined));
     return discovered;
@@ -128,7 +132,7 @@ export function createOidc(ctx: Context, auth: Auth) {
       const pending = await unseal(cookie);
       let profile: OidcProfile;
       try {
-        const { as, jwks } = await provider();
+        const { as, jwks, clientAuth, http } = await provider();
         const params = oauth.validateAuthResponse(as, client, callbackUrl.searchParams, pending.state);
         const res = await oauth.authorizationCodeGrantRequest(as, client, clientAuth, params, pending.redirectUri, pending.verifier, http);
         const result = await oauth.processAuthorizationCodeResponse(as, client, res, { expectedNonce: pending.nonce, requireIdToken: true });

@@ -65,7 +65,7 @@ describe("expiring messages", () => {
     const young = await say("stays a while");
     await patch({ messageTtlSec: 60 });
     now += 15_000; // old is 65 s old, young 15 s
-    const job = createExpiry(s.ctx, (r, seq) => createUploads(s.ctx, s.ctx.store.uploads).removeForMessage(r, seq));
+    const job = createExpiry(s.ctx, { removeUploads: (r, seq) => createUploads(s.ctx, s.ctx.store.uploads).removeForMessage(r, seq) });
     try {
       await until("the old message expired", async () => (await job.runOnce(), (await s.ctx.store.message(room, old.seq))!.deleted));
       const del = await b.next((f) => f.type === "event" && f.event.kind === "delete" && f.event.msgSeq === old.seq);
@@ -114,7 +114,7 @@ describe("expiry on a cluster", () => {
       c.close();
       expect((await api(nodes[0].url, "PATCH", `/api/rooms/${r}`, { messageTtlSec: 60 }, owner.accessToken)).status).toBe(200);
       t += 61_000;
-      const jobs = nodes.flatMap((n) => [0, 1].map(() => createExpiry(n.ctx, (room, seq) => createUploads(n.ctx, n.ctx.store.uploads).removeForMessage(room, seq))));
+      const jobs = nodes.flatMap((n) => [0, 1].map(() => createExpiry(n.ctx, { removeUploads: (room, seq) => createUploads(n.ctx, n.ctx.store.uploads).removeForMessage(room, seq) })));
       try {
         const ran = await Promise.all(jobs.map((j) => j.runOnce()));
         expect(ran.filter(Boolean).length).toBeLessThanOrEqual(1);
@@ -129,6 +129,50 @@ describe("expiry on a cluster", () => {
       const deletes = log.filter((e) => e.kind === "delete");
       expect(deletes.map((e: any) => e.msgSeq).sort((x: number, y: number) => x - y)).toEqual(sent);
       expect(deletes.every((e: any) => e.expired === true)).toBe(true);
+    } finally {
+      for (const n of nodes) await n.stop();
+      await db.drop();
+    }
+  });
+
+  test("DEPTH-78 retention and a room's TTL are one job under one lease: on two nodes, a message due under both rules gets exactly one delete event", async () => {
+    const db = await pgDatabase("parley_exp2_");
+    let t = Date.UTC(2026, 5, 1);
+    const clock = { now: () => t };
+    const config = { databaseUrl: db.url + "?max=4", writeBurst: 10_000, writeRatePerSec: 10_000, retentionDays: 1 };
+    const nodes = [await startServer({ config, clock }), await startServer({ config, clock })];
+    try {
+      const owner = await register(nodes[0].url);
+      const ttlRoom = await createRoom(nodes[0].url, owner);
+      const plainRoom = await createRoom(nodes[0].url, owner); // due under retention only
+      expect((await api(nodes[0].url, "PATCH", `/api/rooms/${ttlRoom}`, { messageTtlSec: 60 }, owner.accessToken)).status).toBe(200);
+      const c = await Client.connect(nodes[0], owner);
+      const sent = new Map<string, number[]>([[ttlRoom, []], [plainRoom, []]]);
+      for (let i = 0; i < 40; i++) {
+        const room = i % 4 === 0 ? plainRoom : ttlRoom;
+        sent.get(room)!.push((await c.request({ type: "send", room, clientMsgId: crypto.randomUUID(), body: `m${i}` })).event.seq);
+      }
+      c.close();
+      t += 2 * 86_400_000; // past the room's 60 s and the server's one day: every message is due under retention, the TTL room's under both
+      // Besides each server's own job (which has retention too), two more per node, all trying at once.
+      const jobs = nodes.flatMap((n) => [0, 1].map(() => createExpiry(n.ctx, { retentionDays: 1, removeUploads: (room, seq) => createUploads(n.ctx, n.ctx.store.uploads).removeForMessage(room, seq) })));
+      const live = async () => {
+        let n = 0;
+        for (const [room, seqs] of sent) for (const seq of seqs) if (!(await nodes[1].ctx.store.message(room, seq))!.deleted) n++;
+        return n;
+      };
+      try {
+        await until("every message expired", async () => (await Promise.all(jobs.map((j) => j.runOnce())), (await live()) === 0));
+        await Promise.all(jobs.map((j) => j.runOnce())); // and more passes find nothing to do twice
+      } finally {
+        await Promise.all(jobs.map((j) => j.stop()));
+      }
+      for (const [room, seqs] of sent) {
+        const log = (await nodes[0].ctx.store.events(room, { after: 0, limit: 1000 })).events;
+        const deletes = log.filter((e) => e.kind === "delete");
+        expect(deletes.map((e: any) => e.msgSeq).sort((x: number, y: number) => x - y)).toEqual(seqs);
+        expect(deletes.every((e: any) => e.expired === true)).toBe(true);
+      }
     } finally {
       for (const n of nodes) await n.stop();
       await db.drop();

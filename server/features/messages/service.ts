@@ -199,7 +199,8 @@ export function createMessages(ctx: Context, hooks: MessageHooks = {}) {
         }
       }
       // A forward's text notifies nobody again; a mention of someone who blocked the sender counts for nothing.
-      const mentions = m.forward ? [] : await parseMentions(m.room, m.body);
+      // No "@", no lookup and no await: most sends reach the writer's queue in the frame's own task.
+      const mentions = m.forward || !m.body.includes("@") ? [] : await parseMentions(m.room, m.body);
       const heard = mentions.length ? await withoutBlockers(sender, mentions) : [];
       if (mentions.length) data.mentions = mentions;
       if (heard.length) effects.push({ type: "mentions.add", userIds: heard });
@@ -212,7 +213,9 @@ export function createMessages(ctx: Context, hooks: MessageHooks = {}) {
         room: m.room, kind: "message", sender, ts: clock.now(), msgId: ids.id(), clientMsgId: m.clientMsgId,
         body, replyTo: m.replyTo, data: Object.keys(data).length ? data : undefined, wire, effects,
       });
-      if (!w.duplicate && (heard.length || threadPeople.length || kinds.get(m.room) !== "public")) {
+      // Beyond mentions and threads only a DM notifies (every message): no notify() per message elsewhere.
+      const kind = kinds.get(m.room);
+      if (!w.duplicate && (heard.length || threadPeople.length || (kind !== "public" && kind !== "private"))) {
         notify(w, heard, threadPeople).catch((e) => log.warn("notify failed", { err: String(e) }));
       }
       if (!w.duplicate) hooks.sent?.(w);

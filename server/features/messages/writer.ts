@@ -129,5 +129,5 @@ export function createWriter(store: Store, bus: Bus, log: Logger, metrics?: Metr
 }
 
 function toWritten(a: Appended): Written {
-  return { ...a, eventJson: JSON.stringify(a.event) };
+  return { event: a.event, duplicate: a.duplicate, eventJson: JSON.stringify(a.event) };
 }

@@ -50,7 +50,7 @@ export const OPS_COMMANDS: Record<string, OpsCommand> = {
     },
   },
   restore: {
-    usage: "parley restore [--data DIR | --db file:…] <backup-file>", arg: "file",
+    usage: "parley restore [--data DIR | --db file:… | --db postgres://… (an empty database)] <backup-file>", arg: "file",
     async run(config, file, print) {
       ensureDir(config);
       (await restore(config, file)).forEach(print);

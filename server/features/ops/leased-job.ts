@@ -1,7 +1,8 @@
 // A periodic background job that one node of a cluster runs at a time, through a lease in the store
-// (Store.takeLease). The one mechanism for every once-per-cluster job: message expiry
-// (features/expiry/expiry.ts) uses it, and server-wide retention (ops, --retention-days) is meant to
-// use it too — give it its own lease name rather than a second lease or timer scheme.
+// (Store.takeLease). The one mechanism for every once-per-cluster job: the expiry job
+// (features/expiry/expiry.ts: rooms' expiring messages and server-wide --retention-days, one lease
+// for both, since both delete messages) uses it. Work that could touch the same rows as a job shares
+// its lease rather than taking a second one.
 
 import type { Context } from "../../context";
 

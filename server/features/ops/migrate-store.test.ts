@@ -6,10 +6,8 @@ import Database from "libsql";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { is } from "drizzle-orm";
-import { drizzle as drizzlePg } from "drizzle-orm/bun-sql";
-import { drizzle as drizzleLibsql } from "drizzle-orm/libsql";
-import { getTableConfig as pgConfig, PgTable } from "drizzle-orm/pg-core";
-import { getTableConfig as sqliteConfig, SQLiteTable } from "drizzle-orm/sqlite-core";
+import { PgTable } from "drizzle-orm/pg-core";
+import { SQLiteTable } from "drizzle-orm/sqlite-core";
 import * as pgSchema from "../../db/schema.pg";
 import * as sqliteSchema from "../../db/schema";
 import { createStore } from "../../adapters/store";
@@ -19,31 +17,10 @@ import { Client, api, createRoom, register, startServer, tempDir, type Session, 
 import { pgDatabase } from "../../test/cluster";
 import { migrateStore } from "./migrate-store";
 import { schemaTables } from "./migrate-store-db";
+import { dumpRows as dump, type Rows } from "./dump-rows";
 
 const PASSWORD = "correct horse battery";
 const MAIN = join(import.meta.dir, "../../main.ts");
-type Rows = Record<string, unknown>[];
-
-/** Every row of every table either schema module declares, by SQL table name, in a canonical order (bytes as hex). */
-async function dump(url: string): Promise<Record<string, Rows>> {
-  const out: Record<string, Rows> = {};
-  const canonical = (rows: Rows) =>
-    rows
-      .map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v instanceof Uint8Array ? Buffer.from(v).toString("hex") : v])))
-      .sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
-  if (url.startsWith("postgres")) {
-    const client = new SQL(url, { max: 1 });
-    const db = drizzlePg({ client });
-    for (const t of Object.values(pgSchema).filter((t) => is(t, PgTable)) as PgTable[]) out[pgConfig(t).name] = canonical(await db.select().from(t));
-    await client.close();
-  } else {
-    const conn = openConnection(url);
-    const db = drizzleLibsql(conn.client);
-    for (const t of Object.values(sqliteSchema).filter((t) => is(t, SQLiteTable)) as SQLiteTable[]) out[sqliteConfig(t).name] = canonical(await db.select().from(t));
-    conn.close();
-  }
-  return out;
-}
 
 const without = (rows: Rows, names: string[]) => rows.filter((r) => !names.includes(r.name as string));
 

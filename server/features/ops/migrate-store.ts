@@ -19,6 +19,13 @@ export interface MigrateOptions {
    * blobs when the target is PostgreSQL (a cluster's nodes read uploads from the database).
    */
   uploadsDir?: string;
+  /**
+   * Copy the database alone, nothing from beside a `file:` source (no uploads/ files, no key files):
+   * the source is a backup file (`parley backup`/`restore` on PostgreSQL), whose uploads are its upload_blobs rows.
+   */
+  databaseOnly?: boolean;
+  /** The command named when the target is refused (default migrate-store). */
+  command?: string;
   /** Rows per page, and per transaction on the target. */
   pageRows?: number;
   /** Receives the progress and summary lines. */
@@ -78,7 +85,7 @@ export async function migrateStore(o: MigrateOptions): Promise<MigrateResult> {
   const srcFile = dialectOf(from) === "sqlite" ? localPath(from) : undefined;
   // libSQL would create an empty file and copy nothing.
   if (srcFile !== undefined && !existsSync(srcFile)) throw new Error(`no database at ${srcFile}`);
-  const dataDir = srcFile === undefined ? undefined : dirname(srcFile);
+  const dataDir = srcFile === undefined || o.databaseOnly ? undefined : dirname(srcFile);
   if (o.uploadsDir !== undefined && !existsSync(o.uploadsDir)) throw new Error(`--uploads: no directory at ${o.uploadsDir}`);
   const started = performance.now();
 
@@ -103,7 +110,7 @@ export async function migrateStore(o: MigrateOptions): Promise<MigrateResult> {
       if (!d) throw new Error(`the target's schema has no table ${s.name}`); // schema-parity.test.ts keeps this from happening
       return [s, d] as const;
     });
-    const replacedSecrets = await refuseNonEmpty(dst, to, "migrate-store", "point --to at a new, empty database");
+    const replacedSecrets = await refuseNonEmpty(dst, to, o.command ?? "migrate-store", o.command ? "give it a new, empty database" : "point --to at a new, empty database");
     if (replacedSecrets) print(`replacing ${replacedSecrets} server_secrets rows of the target: keys of nodes started on the empty database, which nothing used yet`);
 
     print(`copying ${redact(from)} → ${redact(to)}`);

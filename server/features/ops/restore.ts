@@ -1,14 +1,18 @@
-// `parley restore FILE` (the inverse of `parley backup`) and `parley migrate`: a data directory's database replaced by a backup, and the schema brought up to date.
+// `parley restore FILE` (the inverse of `parley backup`) and `parley migrate`: a data directory's database replaced by a backup (or an empty PostgreSQL database filled from it), and the schema brought up to date.
 
 import Database from "libsql";
-import { copyFileSync, constants, existsSync, renameSync, rmSync } from "node:fs";
-import { resolve } from "node:path";
+import { copyFileSync, constants, existsSync, mkdtempSync, renameSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { getTableName } from "drizzle-orm";
 import type { Config } from "../../config";
 import { createStore, isPostgresUrl } from "../../adapters/store";
 import { localPath } from "../../adapters/store/libsql-connection";
 import { MIGRATIONS } from "../../db/migrations.gen";
 import { MIGRATIONS as PG_MIGRATIONS } from "../../db/migrations-pg.gen";
 import { assertKnownMigrations } from "../../db/schema-version";
+import { uploadBlobs, uploads } from "../../db/schema";
+import { migrateStore, redact } from "./migrate-store";
 
 const SIDE_FILES = ["-wal", "-shm"];
 
@@ -63,13 +67,13 @@ function checkBackup(path: string): void {
  */
 export async function restore(config: Config, file: string): Promise<string[]> {
   const target = localPath(config.databaseUrl);
-  if (target === undefined) {
-    throw new Error(isPostgresUrl(config.databaseUrl) ? "restore replaces a local libSQL file; restore PostgreSQL with its own tools (pg_restore)" : "restore replaces a local libSQL file; restore a remote libSQL server with its own tools");
-  }
+  const pg = isPostgresUrl(config.databaseUrl);
+  if (target === undefined && !pg) throw new Error("restore replaces a local libSQL file; restore a remote libSQL server with its own tools");
   const source = resolve(file);
   if (!existsSync(source)) throw new Error(`no backup at ${source}`);
   if (source === target) throw new Error("the backup is the database itself");
   checkBackup(source);
+  if (target === undefined) return restorePostgres(config.databaseUrl, source);
   const lines: string[] = [];
   if (existsSync(target)) {
     if (fileInUse(target)) throw new Error(`${target} is open in a running server (or another parley command): stop it, then restore`);
@@ -84,6 +88,28 @@ export async function restore(config: Config, file: string): Promise<string[]> {
   renameSync(tmp, target);
   lines.push(`restored ${source} into ${target}; start the server (its migrations run at start-up)`);
   return lines;
+}
+
+/**
+ * A backup file copied into an empty PostgreSQL database by migrate-store's copy (the inverse of the
+ * PostgreSQL store's backup): every table, upload_blobs with it. The copy works on a temporary copy of
+ * the file, so the backup itself is never migrated or changed. A database that holds data is refused.
+ */
+async function restorePostgres(url: string, source: string): Promise<string[]> {
+  const dir = mkdtempSync(join(tmpdir(), "parley-restore-"));
+  try {
+    const copy = join(dir, "backup.db");
+    copyFileSync(source, copy);
+    const r = await migrateStore({ from: "file:" + copy, to: url, databaseOnly: true, command: "restore" });
+    const rows = (t: string) => r.tables.find((x) => x.table === t)?.rows ?? 0;
+    const lines = [`restored ${source} into ${redact(url)}: ${r.rows} rows in ${r.tables.length} tables; start the nodes (their migrations run at start-up)`];
+    const blobs = rows(getTableName(uploadBlobs));
+    lines.push(`uploads: ${rows(getTableName(uploads))} upload rows, ${blobs} with their bytes in upload_blobs`);
+    if (blobs === 0 && rows(getTableName(uploads)) > 0) lines.push("this backup holds no upload bytes (a single node keeps them as files in its <data>/uploads/): move a single node with `parley migrate-store --from <its parley.db>` instead, which takes those files along");
+    return lines;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** `parley migrate`: applies the bundled migrations not applied yet (a start does the same) and says how many. */

@@ -7,7 +7,7 @@ import { pgDatabase, until } from "../../test/cluster";
 import { helpText, defaultConfig } from "../../config";
 import { createUploads } from "../uploads/service";
 import type { Context } from "../../context";
-import { createRetention, retentionCutoff, type Retention } from "./retention";
+import { createExpiry, type Expiry } from "../expiry/expiry";
 
 const DAY = 86_400_000;
 const cleanup: (() => unknown)[] = [];
@@ -25,9 +25,10 @@ const say = async (c: Client, room: string, body: string, extra: object = {}) =>
   if (r.type !== "ok") throw new Error(JSON.stringify(r));
   return r.event;
 };
+/** Retention runs in the expiry job; the test's own runs under a lease of its own, beside the server's job (which has no retention). */
 const retentionOf = (ctx: Context, days: number, extra: { intervalMs?: number } = {}) => {
   const uploads = createUploads(ctx, ctx.store.uploads);
-  return createRetention(ctx, { cutoff: retentionCutoff(days), removeUploads: (room, seq) => uploads.removeForMessage(room, seq), ...extra });
+  return createExpiry(ctx, { retentionDays: days, removeUploads: (room, seq) => uploads.removeForMessage(room, seq), lease: "retention-test", ...extra });
 };
 /** A new login: moving the clock by days expires the access tokens. */
 async function login(base: string, who: Session): Promise<Session> {
@@ -142,7 +143,7 @@ describe("retention", () => {
     a.close();
 
     clock.advance(2 * DAY); // the messages are due (moved before the jobs start: a jump in time also expires a lease)
-    const nodes: Retention[] = [retentionOf(n1.ctx, 1, { intervalMs: 20 }), retentionOf(n2.ctx, 1, { intervalMs: 20 })];
+    const nodes: Expiry[] = [retentionOf(n1.ctx, 1, { intervalMs: 20 }), retentionOf(n2.ctx, 1, { intervalMs: 20 })];
     cleanup.push(...nodes.map((r) => () => r.stop()));
     await until("every message expired", () => nodes[0].stats.expired + nodes[1].stats.expired === sent.length);
     await until("60 passes, both nodes trying every 20 ms", () => nodes[0].stats.passes + nodes[1].stats.passes >= 60);

@@ -1,14 +1,12 @@
-// Retention (--retention-days): a background job that expires old messages the way a delete does (a
-// tombstone, a `delete` event with `expired: true`), run by one node of a cluster at a time (leased-job.ts).
+// Retention (--retention-days): old messages expire the way a delete does (a tombstone, a `delete`
+// event with `expired: true`). Not a job of its own: its scan is one part of the expiry job's pass
+// (features/expiry/expiry.ts), under that job's one lease, so retention and a room's expiring messages
+// never run at once on two nodes and a message due under both rules is deleted once.
 
 import type { Context } from "../../context";
 import type { NewEvent, RoomRow } from "../../ports/store";
 import type { RoomEvent } from "../../protocol/types";
-import { leasedJob } from "./leased-job";
 
-export const RETENTION_LEASE = "retention";
-/** The contract's "at least every 10 s". */
-export const RETENTION_INTERVAL_MS = 10_000;
 /** Messages expired per pass at most (a backlog clears over several passes, leaving the writer to the live traffic). */
 const MAX_PER_PASS = 5_000;
 /**
@@ -21,11 +19,10 @@ const PAGE = 500;
 const ROOMS_PAGE = 500;
 
 export interface RetentionOptions {
-  /** Where a message of this room expires: sent before the returned time (ms), or never (undefined). Per-room expiry plugs in here. */
+  /** Where a message of this room expires: sent before the returned time (ms), or never (undefined). */
   cutoff(room: RoomRow, now: number): number | undefined;
   /** After a delete commits, its uploads' bytes go (the uploads service's removeForMessage). */
   removeUploads(room: string, msgSeq: number): Promise<void>;
-  intervalMs?: number;
 }
 
 /** Server-wide --retention-days as a cutoff: messages older than that many days. */
@@ -51,12 +48,12 @@ export async function expireMessages(ctx: Context, messages: { room: string; seq
   return live.length;
 }
 
-export function createRetention(ctx: Context, opts: RetentionOptions) {
+/** The retention scan, run by the expiry job's pass on the node holding its lease; `pass` returns how many messages it expired. */
+export function createRetentionScan(ctx: Context, opts: RetentionOptions) {
   /** Per room, the seq up to which every event was looked at (messages there are expired, or were newer than the cutoff then). */
   const scanned = new Map<string, number>();
   let stopped = false;
   let readThisPass = 0;
-  const stats = { passes: 0, expired: 0 };
 
   /** The messages of one room past its cutoff, oldest first, from where the last pass stopped; stops at the first event not past it. */
   async function expireRoom(room: RoomRow, cutoff: number, budget: number): Promise<number> {
@@ -84,9 +81,8 @@ export function createRetention(ctx: Context, opts: RetentionOptions) {
     return done;
   }
 
-  /** One pass over every room (leasedJob runs it only on the node holding the lease). */
-  async function pass(now: number): Promise<void> {
-    stats.passes++;
+  /** One pass over every room (the expiry job runs it only on the node holding its lease). */
+  async function pass(now: number): Promise<number> {
     readThisPass = 0;
     let expired = 0;
     for (let after: string | undefined; !stopped && expired < MAX_PER_PASS && readThisPass < MAX_READ_PER_PASS; ) {
@@ -100,23 +96,13 @@ export function createRetention(ctx: Context, opts: RetentionOptions) {
       if (rooms.length < ROOMS_PAGE) break;
       after = rooms[rooms.length - 1].id;
     }
-    stats.expired += expired;
     if (expired > 0) ctx.log.info("retention pass", { expired });
+    return expired;
   }
 
-  // The once-per-cluster mechanism every background job shares (a lease named after the job).
-  const job = leasedJob(ctx, { name: RETENTION_LEASE, everyMs: opts.intervalMs ?? RETENTION_INTERVAL_MS, pass });
-  const runOnce = () => job.runOnce().catch((e) => (ctx.log.warn("retention pass failed", { err: String(e) }), false));
-  void runOnce(); // a server that was down catches up at once, not a period later
   return {
-    stats,
-    /** One pass now, if this node holds (or takes) the lease; true when it ran. */
-    runOnce,
-    /** Stops the timer and lets the lease go, so another node takes over at once. */
-    async stop() {
-      stopped = true;
-      await job.stop();
-    },
+    pass,
+    /** Ends a running pass early (between pages); the expiry job's stop calls it. */
+    stop: () => void (stopped = true),
   };
 }
-export type Retention = ReturnType<typeof createRetention>;

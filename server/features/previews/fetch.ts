@@ -1,7 +1,7 @@
 // Fetching what a user linked, without letting a link reach inside the network (SSRF): http/https
-// only; every address the host resolves to must be public unless allowed; plain http connects to the
-// checked address itself (no second lookup to rebind); each redirect is checked again; a deadline;
-// at most `maxBytes` read, then cut.
+// only; every address the host resolves to must be public unless allowed; the connection goes to the
+// checked address itself, https included (no second lookup to rebind); each redirect is checked
+// again; a deadline; at most `maxBytes` read, then cut.
 
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
@@ -12,6 +12,10 @@ export interface FetchRules {
   allowAddress?: (addr: string) => boolean;
   timeoutMs: number;
   maxBytes: number;
+  /** Tests only: the host's addresses instead of the system resolver's (a name no DNS knows). */
+  resolve?: (host: string) => Promise<string[]>;
+  /** Tests only: a certificate (PEM) trusted besides the system's, for a test's own https page. */
+  ca?: string;
 }
 
 export interface Fetched {
@@ -50,7 +54,9 @@ export function isPrivateAddress(addr: string): boolean {
 /** The host's addresses, every one checked; the first is the one to connect to. */
 async function checkedAddress(host: string, rules: FetchRules): Promise<string> {
   const bare = host.replace(/^\[|\]$/g, "");
-  const addrs = isIP(bare) ? [bare] : (await lookup(bare, { all: true, verbatim: true })).map((a) => a.address);
+  const addrs = isIP(bare) ? [bare]
+    : rules.resolve ? await rules.resolve(bare)
+    : (await lookup(bare, { all: true, verbatim: true })).map((a) => a.address);
   if (addrs.length === 0) throw new Refused(`${host} does not resolve`);
   if (!rules.allowPrivate && addrs.some((a) => isPrivateAddress(a) && !rules.allowAddress?.(a))) throw new Refused(`${host} resolves to a private address`);
   return addrs[0];
@@ -64,12 +70,15 @@ export async function safeFetch(start: string, rules: FetchRules, accept = "text
     if (url.protocol !== "http:" && url.protocol !== "https:") throw new Refused(`${url.protocol} links are not fetched`);
     if (url.username || url.password) throw new Refused("links with credentials are not fetched");
     const addr = await checkedAddress(url.hostname, rules);
-    // Plain http goes to the address just checked, with the name in Host. https keeps the name (the
-    // certificate is checked against it), so its connection resolves again: a rebinding window we accept.
+    // The connection goes to the address just checked: no second lookup, so no DNS rebinding between
+    // the check and the connection. The name goes in Host and, for https, in SNI and the certificate
+    // check (Bun's fetch `tls.serverName`), so the site is verified as its name, not its address.
     const target = new URL(url);
-    if (url.protocol === "http:") target.hostname = isIP(addr) === 6 ? `[${addr}]` : addr;
+    target.hostname = isIP(addr) === 6 ? `[${addr}]` : addr;
+    const named = isIP(url.hostname.replace(/^\[|\]$/g, "")) === 0;
+    const tls = url.protocol === "https:" ? { ...(named ? { serverName: url.hostname } : {}), ...(rules.ca ? { ca: rules.ca } : {}) } : undefined;
     const res = await fetch(target, {
-      redirect: "manual", signal,
+      redirect: "manual", signal, tls,
       headers: { host: url.host, accept, "user-agent": "ParleyLinkPreview/1.0" },
     });
     if (res.status >= 300 && res.status < 400 && res.headers.get("location")) {

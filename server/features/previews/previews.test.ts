@@ -179,4 +179,47 @@ describe("link previews", () => {
     expect(parseMeta(`<title> Only &#x41;&#66; title </title>`)).toEqual({ title: "Only AB title", description: "", siteName: "", image: undefined });
     expect(parseMeta(`<meta content="c" name="DESCRIPTION"><meta property=og:image content=https://i.example/a.png>`)).toMatchObject({ description: "c", image: "https://i.example/a.png" });
   });
+
+  test("DEPTH-79 https connects to the address checked, once: the link's name goes in SNI, Host and the certificate check, so DNS cannot rebind in between", async () => {
+    // A name no DNS knows, resolved by the test: a first answer on loopback, then (were it asked again) a private one.
+    const name = "preview.parley.test";
+    const tlsPage = Bun.serve({
+      hostname: "127.0.0.1", port: 0, tls: { cert: TEST_CERT, key: TEST_KEY, serverName: name },
+      fetch: (req) => new Response(`<title>${req.headers.get("host")}</title>`, { headers: { "content-type": "text/html" } }),
+    });
+    try {
+      const asked: string[] = [];
+      const answers = [["127.0.0.1"], ["10.9.9.9"]];
+      const resolve = async (host: string) => (asked.push(host), answers[Math.min(asked.length - 1, 1)]);
+      const got = await safeFetch(`https://${name}:${tlsPage.port}/`, rules({ allowAddress: (x) => x === "127.0.0.1", resolve, ca: TEST_CERT }));
+      expect(new TextDecoder().decode(got.bytes)).toBe(`<title>${name}:${tlsPage.port}</title>`);
+      expect(asked).toEqual([name]); // one lookup, checked, then connected to: nothing left to rebind
+      // The certificate is checked against the name, not the address: a name it is not for is refused.
+      const other = async (host: string) => (host === "wrong.parley.test" ? ["127.0.0.1"] : []);
+      await expect(safeFetch(`https://wrong.parley.test:${tlsPage.port}/`, rules({ allowAddress: () => true, resolve: other, ca: TEST_CERT }))).rejects.toThrow();
+      // And a second answer that moved inside the network is refused like the first would have been.
+      await expect(safeFetch(`https://${name}:${tlsPage.port}/`, rules({ allowAddress: (x) => x === "127.0.0.1", resolve, ca: TEST_CERT }))).rejects.toBeInstanceOf(Refused);
+    } finally {
+      tlsPage.stop(true);
+    }
+  });
 });
+
+/** A self-signed certificate for preview.parley.test (EC P-256, 100 years), made for DEPTH-79 only. */
+const TEST_CERT = `-----BEGIN CERTIFICATE-----
+MIIBsjCCAVmgAwIBAgIUFxj/nEjZ5mfdZJ4Ifz/Tunp4XwowCgYIKoZIzj0EAwIw
+HjEcMBoGA1UEAwwTcHJldmlldy5wYXJsZXkudGVzdDAgFw0yNjEyMDIxNjQ5MjZa
+GA8yMTI2MTEwODE2NDkyNlowHjEcMBoGA1UEAwwTcHJldmlldy5wYXJsZXkudGVz
+dDBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABK/8g9COhYxVGf3TYzv04BONc822
++vIIfgUJ5ryqYF6Gdku3nupetJp9Fd6WZ45cL7Udj8sEAxszBHDqsBSEFmajczBx
+MB0GA1UdDgQWBBQFCBDT092vAjX8e27YQLlSubrvqTAfBgNVHSMEGDAWgBQFCBDT
+092vAjX8e27YQLlSubrvqTAPBgNVHRMBAf8EBTADAQH/MB4GA1UdEQQXMBWCE3By
+ZXZpZXcucGFybGV5LnRlc3QwCgYIKoZIzj0EAwIDRwAwRAIgAdRYPyghXRk+ivlj
+t6L2tK33Pn79VsMbseY4Epy68WgCIGKSzc1VBlEeF9/dU4v+QYFxTcVN3CCao8pl
+TRl+tqFN
+-----END CERTIFICATE-----`;
+const TEST_KEY = `-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg1805H3+FknHiii8p
+0E2LQ4IFL8MPd5D9D11Uszpk0sehRANCAASv/IPQjoWMVRn902M79OATjXPNtvry
+CH4FCea8qmBehnZLt57qXrSafRXelmeOXC+1HY/LBAMbMwRw6rAUhBZm
+-----END PRIVATE KEY-----`;

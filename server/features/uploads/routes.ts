@@ -6,7 +6,7 @@ import { authUser } from "../auth/guard";
 import { requireMember } from "../rooms/service";
 import type { UploadInfo, Uploads } from "./service";
 import { INLINE_TYPES } from "./sniff";
-import { readFileField } from "../../body-limits";
+import { streamFileField } from "../../body-limits";
 
 /** RFC 5987 ext-value: percent-encode everything but attr-char (encodeURIComponent leaves ' ( ) * as is). */
 function rfc5987(s: string): string {
@@ -37,12 +37,14 @@ export function uploadRoutes(ctx: Context, uploads: Uploads) {
     .post(
       "/api/rooms/:id/uploads",
       async ({ request, params, set }) => {
-        // Auth and membership before reading the body: a stranger's upload is never buffered.
+        // Auth and membership before reading the body: a stranger's upload is never read. The file
+        // streams from the socket to a temporary file as it arrives (uploads.receive).
         const user = await authUser(ctx, request);
         await requireMember(ctx, params.id, user.id);
-        const file = await readFileField(request, ctx.config.uploadMaxBytes, `file is larger than ${ctx.config.uploadMaxBytes} bytes`);
+        const max = ctx.config.uploadMaxBytes;
+        const upload = await uploads.receive(user.id, params.id, (open) => streamFileField(request, max, `file is larger than ${max} bytes`, open));
         set.status = 201;
-        return { upload: await uploads.save(user.id, params.id, file) };
+        return { upload };
       },
       { parse: "none" },
     )

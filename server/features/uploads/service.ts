@@ -2,11 +2,12 @@
 
 import { AppError } from "../../errors";
 import type { Context } from "../../context";
-import type { UploadBlobs } from "../../ports/blobs";
+import type { BlobDraft, UploadBlobs } from "../../ports/blobs";
+import type { FileSink } from "../../body-limits";
 import { LIMITS } from "../../protocol/types";
 import type { UploadMime, UploadRow, UploadsStore } from "../../ports/uploads";
 import { requireMember } from "../rooms/service";
-import { sniff, withFittingExtension } from "./sniff";
+import { StreamSniffer, withFittingExtension } from "./sniff";
 
 /** What a message event carries in `attachments`. */
 export interface UploadInfo {
@@ -66,29 +67,54 @@ export function createUploads(ctx: Context, store: UploadsStore, blobs: UploadBl
   }
 
   return {
-    /** Room members only. The bytes decide the type; the stored name is random, never the user's. */
-    async save(userId: string, roomId: string, file: File): Promise<UploadInfo> {
+    /**
+     * Room members only. `receive` streams the file in: it calls `open` with the file's name once its
+     * bytes begin, writes them to the sink it gets as they arrive, and resolves once the whole request
+     * has been read. The bytes go to a blob draft (a temporary file), counted and sniffed on the way:
+     * past the limit, or once no allowed type can fit, the write throws and reading stops. The bytes
+     * decide the type; the stored name is random, never the user's. Any failure leaves no file behind.
+     */
+    async receive(userId: string, roomId: string, receive: (open: (filename: string) => Promise<FileSink>) => Promise<unknown>): Promise<UploadInfo> {
       await requireMember(ctx, roomId, userId);
       const max = ctx.config.uploadMaxBytes;
-      if (file.size > max) throw new AppError("too_large", `file is larger than ${max} bytes`);
-      if (file.size === 0) throw new AppError("invalid_request", "file is empty");
-      const bytes = new Uint8Array(await file.arrayBuffer());
-      const mime = sniff(bytes);
-      if (!mime) throw unsupportedType();
-
-      const row: UploadRow = {
-        id: ctx.ids.id(),
-        roomId,
-        uploaderId: userId,
-        filename: withFittingExtension(sanitizeFilename(file.name ?? ""), mime),
-        mime,
-        size: bytes.byteLength,
-        createdAt: ctx.clock.now(),
-        msgSeq: null,
-        deletedAt: null,
-      };
-      // Bytes first, atomically (the port's promise), then the row: a row never names missing bytes.
-      await blobs.put(row.id, bytes);
+      const sniffer = new StreamSniffer();
+      let draft: BlobDraft | undefined;
+      let name = "";
+      let row: UploadRow;
+      try {
+        await receive(async (filename) => {
+          if (draft) throw new AppError("invalid_request", "more than one file");
+          name = filename;
+          const d = (draft = await blobs.begin());
+          return {
+            async write(bytes) {
+              if (d.size + bytes.byteLength > max) throw new AppError("too_large", `file is larger than ${max} bytes`);
+              sniffer.push(bytes);
+              if (sniffer.refused) throw unsupportedType();
+              await d.write(bytes);
+            },
+          };
+        });
+        if (!draft || draft.size === 0) throw new AppError("invalid_request", "file is empty");
+        const mime = sniffer.finish();
+        if (!mime) throw unsupportedType();
+        row = {
+          id: ctx.ids.id(),
+          roomId,
+          uploaderId: userId,
+          filename: withFittingExtension(sanitizeFilename(name), mime),
+          mime,
+          size: draft.size,
+          createdAt: ctx.clock.now(),
+          msgSeq: null,
+          deletedAt: null,
+        };
+        // Bytes first, atomically (the port's promise), then the row: a row never names missing bytes.
+        await draft.commit(row.id);
+      } catch (e) {
+        await draft?.abort();
+        throw e;
+      }
       try {
         await store.insert(row);
       } catch (e) {
@@ -96,6 +122,17 @@ export function createUploads(ctx: Context, store: UploadsStore, blobs: UploadBl
         throw e;
       }
       return info(row);
+    },
+
+    /** receive() for a file at hand (its bytes streamed from the Blob the same way). */
+    async save(userId: string, roomId: string, file: File): Promise<UploadInfo> {
+      const max = ctx.config.uploadMaxBytes;
+      if (file.size > max) throw new AppError("too_large", `file is larger than ${max} bytes`);
+      return this.receive(userId, roomId, async (open) => {
+        const sink = await open(file.name ?? "");
+        const reader = file.stream().getReader();
+        for (let r = await reader.read(); !r.done; r = await reader.read()) await sink.write(r.value);
+      });
     },
 
     /**

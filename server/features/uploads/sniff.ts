@@ -1,5 +1,6 @@
 // File type detection from the bytes alone (magic numbers); the declared type and the extension are never trusted.
 
+import { isUtf8 } from "node:buffer";
 import type { UploadMime } from "../../ports/uploads";
 
 /** Raster images: the only types served inline (a browser renders them, never runs them). */
@@ -85,24 +86,115 @@ export function isPlainText(b: Uint8Array): boolean {
   } catch {
     return false; // not UTF-8
   }
-  const head = text.slice(startsWith(b, BOM) ? 1 : 0, SCAN_CHARS).replace(/^[\s\u00a0\ufeff]+/, "").toLowerCase();
+  return !looksLikeMarkup(text, startsWith(b, BOM));
+}
+
+/** The start of a text (decoded with its BOM, if any) reads as HTML, SVG or XML. */
+function looksLikeMarkup(text: string, bom: boolean): boolean {
+  const head = text.slice(bom ? 1 : 0, SCAN_CHARS).replace(/^[\s\u00a0\ufeff]+/, "").toLowerCase();
   // A tag-like first character (`<a`, `</`, `<!`, `<?`) is markup whatever follows; "<3" is still text.
-  if (/^<[a-z!?/]/.test(head)) return false;
-  return !MARKUP.some((m) => head.includes(m));
+  if (/^<[a-z!?/]/.test(head)) return true;
+  return MARKUP.some((m) => head.includes(m));
 }
 
 /** The type of these bytes, or undefined when it is not on the allowlist (the caller refuses it). */
 export function sniff(b: Uint8Array): UploadMime | undefined {
+  return sniffBinary(b) ?? (b.length > 0 && isPlainText(b) ? "text/plain" : undefined);
+}
+
+/** Every type but text: decided by the first SNIFF_HEAD_BYTES alone. */
+function sniffBinary(b: Uint8Array): UploadMime | undefined {
   if (startsWith(b, PNG)) return "image/png";
   if (startsWith(b, JPEG)) return "image/jpeg";
   if (startsWith(b, GIF87) || startsWith(b, GIF89)) return "image/gif";
   if (startsWith(b, RIFF) && startsWith(b, WEBP, 8)) return "image/webp";
   if (startsWith(b, PDF)) return "application/pdf";
   if (startsWith(b, ZIP) || startsWith(b, ZIP_EMPTY)) return "application/zip";
-  const audio = sniffAudio(b);
-  if (audio) return audio;
-  if (b.length > 0 && isPlainText(b)) return "text/plain";
-  return undefined;
+  return sniffAudio(b);
+}
+
+/** What sniffBinary looks at: the furthest any check reads (soundOnlyMp4's scan). */
+export const SNIFF_HEAD_BYTES = 64 * 1024;
+
+/**
+ * sniff() for a file that arrives in pieces, holding only its first SNIFF_HEAD_BYTES: push each piece,
+ * then finish() gives what sniff() would give for the whole file. The text check (UTF-8 without NUL,
+ * no markup near the start) runs over every byte as it passes. `refused` turns true as soon as no
+ * type can fit any more (the head is not a binary type and the bytes so far are not text), so the
+ * caller can stop reading there.
+ */
+export class StreamSniffer {
+  private readonly head = new Uint8Array(SNIFF_HEAD_BYTES);
+  private headSize = 0;
+  private binary: UploadMime | undefined | null = null; // null: not decided (the head is not full yet)
+  private text = true;
+  /** The start of a UTF-8 sequence cut by the end of the last piece (0–3 bytes). */
+  private pending: Uint8Array = new Uint8Array(0);
+  /** The first SCAN_CHARS or so characters, for the markup check. */
+  private readonly decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+  private headText = "";
+
+  push(bytes: Uint8Array): void {
+    if (this.headSize < SNIFF_HEAD_BYTES) {
+      const take = bytes.subarray(0, SNIFF_HEAD_BYTES - this.headSize);
+      this.head.set(take, this.headSize);
+      this.headSize += take.byteLength;
+      if (this.headSize === SNIFF_HEAD_BYTES) this.binary = sniffBinary(this.head);
+    }
+    if (!this.text) return;
+    // Validated without decoding (no string per piece): text streams through at the speed of isUtf8.
+    this.text = !bytes.includes(0) && this.validUtf8(bytes);
+    if (this.text && this.headText.length <= SCAN_CHARS) {
+      try {
+        this.headText += this.decoder.decode(bytes, { stream: true });
+      } catch {
+        this.text = false;
+      }
+    }
+  }
+
+  private validUtf8(bytes: Uint8Array): boolean {
+    let rest = bytes;
+    if (this.pending.length) {
+      const more = utf8Length(this.pending[0]) - this.pending.length;
+      if (bytes.length < more) {
+        this.pending = Uint8Array.from([...this.pending, ...bytes]);
+        return true;
+      }
+      if (!isUtf8(Uint8Array.from([...this.pending, ...bytes.subarray(0, more)]))) return false;
+      rest = bytes.subarray(more);
+    }
+    const cut = incompleteTail(rest);
+    this.pending = rest.slice(rest.length - cut);
+    return isUtf8(rest.subarray(0, rest.length - cut));
+  }
+
+  get refused(): boolean {
+    return this.binary === undefined && !this.text;
+  }
+
+  finish(): UploadMime | undefined {
+    const head = this.head.subarray(0, this.headSize);
+    const binary = this.binary ?? sniffBinary(head);
+    if (binary) return binary;
+    if (!this.text || this.pending.length > 0 || head.length === 0) return undefined; // a sequence cut by the end is not UTF-8
+    return looksLikeMarkup(this.headText, startsWith(head, BOM)) ? undefined : "text/plain";
+  }
+}
+
+/** The length a UTF-8 sequence with this lead byte claims (1 for anything that is not a lead byte: isUtf8 judges it). */
+function utf8Length(lead: number): number {
+  return lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+}
+
+/** How many bytes at the end start a sequence that the bytes do not complete (0–3). */
+function incompleteTail(b: Uint8Array): number {
+  for (let i = 1; i <= Math.min(3, b.length); i++) {
+    const c = b[b.length - i];
+    if ((c & 0xc0) === 0x80) continue; // a continuation byte: its lead is further back
+    return utf8Length(c) > i ? i : 0;
+  }
+  return 0;
 }
 
 /**

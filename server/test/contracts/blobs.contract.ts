@@ -1,7 +1,7 @@
 // The UploadBlobs contract: every rule of ports/blobs.ts as tests, run on the disk adapter and on every Store's `blobs`.
 
 import { describe, expect, test } from "bun:test";
-import type { UploadBlobs } from "../../ports/blobs";
+import type { UploadBlobs, WholeBlobs } from "../../ports/blobs";
 
 let counter = 0;
 /** Unique across the run, in the id alphabet, so tests sharing a database or directory never collide. */
@@ -26,7 +26,7 @@ const yieldToIo = () => new Promise<void>((r) => setImmediate(r));
  * Registers the rules for one adapter. `blobs` is called inside each test (a store opens in a
  * beforeAll); tests keep apart by their own ids, so one instance serves the whole block.
  */
-export function blobRules(blobs: () => UploadBlobs) {
+export function blobRules(blobs: () => WholeBlobs) {
   describe("upload blobs", () => {
     test("BLOB-1 put then get gives the same bytes, every byte value included, small and large", async () => {
       const b = blobs();
@@ -108,6 +108,59 @@ export function blobRules(blobs: () => UploadBlobs) {
       for (const [i, id] of ids.entries()) {
         expect(await bytesOf(await b.get(id))).toEqual(i % 2 === 0 ? undefined : someBytes(100 + i, i));
       }
+    });
+  });
+}
+
+/**
+ * The draft rules (ports/blobs.ts BlobDraft) for one UploadBlobs; `staged` lists the temporary
+ * files of drafts in its staging directory (they must all be gone once a draft is committed or aborted).
+ */
+export function draftRules(blobs: () => UploadBlobs, staged: () => string[]) {
+  describe("upload blob drafts", () => {
+    test("BLOB-10 bytes written in pieces to a draft become the blob on commit; the temporary file exists until then, and is gone after", async () => {
+      const b = blobs();
+      const id = blobId();
+      const bytes = someBytes(3 * 1024 * 1024 + 11, 10);
+      const d = await b.begin();
+      expect(staged().length).toBe(1);
+      for (let at = 0; at < bytes.length; at += 100_003) await d.write(bytes.subarray(at, at + 100_003));
+      expect(d.size).toBe(bytes.length);
+      expect(await b.get(id)).toBeUndefined();
+      await d.commit(id);
+      expect(await bytesOf(await b.get(id))).toEqual(bytes);
+      expect(staged()).toEqual([]);
+      await d.abort(); // after commit: a no-op
+      expect(await bytesOf(await b.get(id))).toEqual(bytes);
+    });
+
+    test("BLOB-11 abort throws the bytes away and removes the temporary file; it is idempotent, and nothing is stored", async () => {
+      const b = blobs();
+      const d = await b.begin();
+      await d.write(someBytes(1000, 11));
+      await d.abort();
+      await d.abort();
+      expect(staged()).toEqual([]);
+      await expect(d.write(someBytes(1))).rejects.toThrow();
+      await expect(d.commit(blobId())).rejects.toThrow();
+      const empty = await b.begin();
+      await empty.abort();
+      expect(staged()).toEqual([]);
+    });
+
+    test("BLOB-12 a commit under a used id replaces its bytes whole; drafts in parallel keep apart", async () => {
+      const b = blobs();
+      const id = blobId();
+      await b.put(id, someBytes(5000, 12));
+      const [d1, d2] = await Promise.all([b.begin(), b.begin()]);
+      await d1.write(someBytes(300, 13));
+      await d2.write(someBytes(700, 14));
+      expect(staged().length).toBe(2);
+      const other = blobId();
+      await Promise.all([d1.commit(id), d2.commit(other)]);
+      expect(await bytesOf(await b.get(id))).toEqual(someBytes(300, 13));
+      expect(await bytesOf(await b.get(other))).toEqual(someBytes(700, 14));
+      expect(staged()).toEqual([]);
     });
   });
 }

@@ -138,6 +138,8 @@ function open(): void {
       void hooks.onUnauthenticated().then((ok) => (ok && wanted ? open() : scheduleRetry()));
       return;
     }
+    // Everything else reconnects with backoff and resumes by seq, signed in: 1012 (restart), 1006,
+    // 4013 (closed for reading too slowly: its backlog passed the server's limit). 4008 (flooding) waits longer.
     scheduleRetry(ev.code === 4008 ? 4 : 0);
   };
 }

@@ -56,7 +56,7 @@ export function leaseRules(factory: StoreFactory) {
       expect(await s.allRooms({ after: ids[ids.length - 1], limit: 10 })).toEqual([]);
     });
 
-    test("STORE-145 messageTtlSec: set by room.update (0 at creation); expiredMessages gives the live messages older than it, by room and seq, `limit` at most", async () => {
+    test("STORE-145 messageTtlSec: set by room.update (0 at creation); expiredMessages gives the live messages older than it, by room, then time and seq, `limit` at most", async () => {
       const s = fresh.store;
       const u = await newUser(s);
       const room = await newRoom(s, u.id);

@@ -1,0 +1,1 @@
+CREATE INDEX "events_live_ts_idx" ON "events" USING btree ("room_id","ts","seq") WHERE "events"."kind" = 'message' AND "events"."deleted_at" IS NULL;
