@@ -75,7 +75,7 @@ describe("two nodes", () => {
     cb.close();
   });
 
-  test("DEPTH-78 delivered receipts coalesced on one node cross to the other: the one sent at once and the batch", async () => {
+  test("DEPTH-80 delivered receipts coalesced on one node cross to the other: the one sent at once and the batch", async () => {
     let now = Date.now();
     const c = await startServer({ config: { busUrl: redis.url, databaseUrl: db.url, jwtSecret: JWT_SECRET }, clock: { now: () => now } });
     try {
