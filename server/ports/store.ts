@@ -196,7 +196,11 @@ export interface NewEvent {
 
 export interface Appended {
   event: RoomEvent;
-  /** True when (sender, clientMsgId) was stored before: `event` is the first one, nothing new was stored (STORE-5, STORE-6). */
+  /**
+   * True when nothing new was stored: (sender, clientMsgId) was stored before, and `event` is the
+   * first one (STORE-5, STORE-6); or the event deletes a message already deleted, and `event` is the
+   * delete event that deleted it (STORE-150).
+   */
   duplicate: boolean;
 }
 
@@ -401,12 +405,15 @@ export interface Store {
    * (gapless, in array order, continuing across batches: STORE-1, STORE-2, STORE-9); the room row's
    * lastSeq and lastActivity follow its last event (STORE-2); (sender, clientMsgId) is stored at most
    * once, across batches and rooms — a repeat returns the first event with duplicate=true; events
-   * without a clientMsgId are never duplicates (STORE-5, STORE-6, STORE-9); effects commit with their
-   * event, a room.create with the room's first events (STORE-8); a batch that fails stores nothing
-   * (STORE-7). The returned event is the stored one, plus its `wire` fields (STORE-3, STORE-4). Not
+   * without a clientMsgId are never duplicates (STORE-5, STORE-6, STORE-9); a message gets one delete
+   * event at most: a message.delete of a message deleted before or earlier in the batch stores nothing,
+   * takes no seq and returns the first delete event with duplicate=true, decided inside the append's
+   * transaction, so concurrent deletes (two processes, a user and the expiry job) cannot both land
+   * (STORE-150); effects commit with their event, a room.create with the room's first events
+   * (STORE-8); a batch that fails stores nothing (STORE-7). The returned event is the stored one, plus its `wire` fields (STORE-3, STORE-4). Not
    * safe to call concurrently within a process: the Writer (features/messages/writer.ts) is the only
    * caller. Adapters whose database several processes share (PostgreSQL) keep these guarantees across
-   * the processes (STORE-63, STORE-64).
+   * the processes (STORE-63, STORE-64, STORE-150).
    */
   append(batch: NewEvent[]): Promise<Appended[]>;
   /**

@@ -178,7 +178,7 @@ export type ServerFrame =
   /** seq: the member's read mark; delivered: their delivered mark (protocol 1.2), at least seq. */
   | { type: "receipt"; room: string; userId: string; seq: number; delivered?: number }
   /** Several receipts at once: the delivered marks that moved within one interval (protocol 1.2, coalesced). */
-  | { type: "receipts"; room: string; marks: { userId: string; seq: number; delivered: number }[] }
+  | { type: "marks"; room: string; marks: { userId: string; seq: number; delivered: number }[] }
   | ({ type: "presence" } & PresenceInfo)
   | { type: "pong"; id?: string; serverTime: number }
   | { type: "notification"; kind: NotificationKind; room: string; seq: number; sender: string; body: string }

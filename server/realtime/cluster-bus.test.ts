@@ -91,7 +91,7 @@ describe("two nodes", () => {
       // Node C's clock stands still: the first mark went out at once, the other two are held there.
       expect(await watcher.next((f) => f.type === "receipt" && f.room === room)).toMatchObject({ userId: reporters[0].user.id, delivered: seq });
       now += DELIVERED_RECEIPTS_MS;
-      const batch = await watcher.next((f) => f.type === "receipts" && f.room === room);
+      const batch = await watcher.next((f) => f.type === "marks" && f.room === room);
       expect(batch.marks.map((m: { userId: string }) => m.userId).sort()).toEqual([reporters[1].user.id, reporters[2].user.id].sort());
       expect(batch.marks.every((m: { delivered: number }) => m.delivered === seq)).toBe(true);
       for (const x of [watcher, ...cs]) x.close();

@@ -122,8 +122,8 @@ describe("delivered", () => {
 
   /** The delivered receipts a socket got for a room from frame `from` on: plain receipts and batches, as (userId → delivered) lists. */
   const receiptsIn = (c: Client, room: string, from: number) =>
-    c.frames.slice(from).filter((f) => (f.type === "receipt" || f.type === "receipts") && f.room === room);
-  const marksIn = (frames: any[]) => frames.flatMap((f) => (f.type === "receipts" ? f.marks : [{ userId: f.userId, seq: f.seq, delivered: f.delivered }]));
+    c.frames.slice(from).filter((f) => (f.type === "receipt" || f.type === "marks") && f.room === room);
+  const marksIn = (frames: any[]) => frames.flatMap((f) => (f.type === "marks" ? f.marks : [{ userId: f.userId, seq: f.seq, delivered: f.delivered }]));
 
   test("DEPTH-76 delivered receipts are coalesced per room: 50 reports that each move a mark reach a member as 2 frames (one at once, one batch when the interval is over), every final mark right", async () => {
     let now = Date.now();
@@ -154,14 +154,14 @@ describe("delivered", () => {
       expect(receiptsIn(a, room, from)[0].delivered).toBe(seqs[0]);
       // The interval ends: one frame with every member's final mark.
       now += DELIVERED_RECEIPTS_MS;
-      const batch = await a.next((f) => f.type === "receipts" && f.room === room, { from });
+      const batch = await a.next((f) => f.type === "marks" && f.room === room, { from });
       expect(batch.marks.map((m: any) => m.userId).sort()).toEqual(others.map((o) => o.user.id).sort());
       for (const m of batch.marks) expect(m.delivered).toBe(seqs[9]);
       await a.request({ type: "ping" });
       expect(receiptsIn(a, room, from)).toHaveLength(2); // 50 mark moves, 2 frames (one per mark move before)
       // The other members got the same (their own marks included).
       const other = cs[0];
-      await other.next((f) => f.type === "receipts" && f.room === room);
+      await other.next((f) => f.type === "marks" && f.room === room);
       const last = new Map(marksIn(receiptsIn(other, room, 0)).map((m: any) => [m.userId, m.delivered]));
       for (const o of others) expect(last.get(o.user.id)).toBe(seqs[9]);
       for (const c of [a, ...cs]) c.close();

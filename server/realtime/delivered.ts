@@ -3,7 +3,7 @@
 
 import type { Context } from "../context";
 import type { DeliveredMark } from "../ports/store";
-import { receiptsFrame, publishRoomSignal, receiptFrame } from "./publish";
+import { marksFrame, publishRoomSignal, receiptFrame } from "./publish";
 
 /** At most one write of delivered marks per this long per node, however many frames came in. */
 export const DELIVERED_FLUSH_MS = 1_000;
@@ -77,7 +77,7 @@ export function createDelivered(ctx: Context, publishedSeq: (room: string) => nu
   function send(room: string, marks: Map<string, Known>): void {
     const all = [...marks].map(([userId, k]) => ({ userId, seq: k.read, delivered: Math.max(k.delivered, k.read) }));
     if (all.length === 1) return publishRoomSignal(bus, room, receiptFrame(room, all[0].userId, all[0].seq, all[0].delivered));
-    for (let i = 0; i < all.length; i += MARKS_PER_FRAME) publishRoomSignal(bus, room, receiptsFrame(room, all.slice(i, i + MARKS_PER_FRAME)));
+    for (let i = 0; i < all.length; i += MARKS_PER_FRAME) publishRoomSignal(bus, room, marksFrame(room, all.slice(i, i + MARKS_PER_FRAME)));
   }
 
   /** Writes the marks that moved since the last write, in one statement. */

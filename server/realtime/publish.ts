@@ -13,7 +13,7 @@ const frame = <T extends ServerFrame["type"]>(f: Frame<T>) => JSON.stringify(f) 
 
 /** Every server frame type, commonest first (frameTypeOf tries them in this order); a new type does not compile until listed. */
 export const SERVER_FRAME_TYPES = Object.keys({
-  event: 1, ok: 1, typing: 1, receipt: 1, receipts: 1, presence: 1, pong: 1, error: 1, notification: 1, user: 1, gap: 1, welcome: 1,
+  event: 1, ok: 1, typing: 1, receipt: 1, marks: 1, presence: 1, pong: 1, error: 1, notification: 1, user: 1, gap: 1, welcome: 1,
 } satisfies Record<ServerFrame["type"], 1>) as ServerFrame["type"][];
 
 const TYPE_AT = '{"type":"'.length;
@@ -47,7 +47,7 @@ export const receiptFrame = (room: string, userId: string, seq: number, delivere
   frame<"receipt">({ type: "receipt", room, userId, seq, delivered: Math.max(delivered, seq) });
 
 /** Several members' receipts in one frame (delivered marks that moved within one interval: realtime/delivered.ts). */
-export const receiptsFrame = (room: string, marks: Fields<"receipts">["marks"]) => frame<"receipts">({ type: "receipts", room, marks });
+export const marksFrame = (room: string, marks: Fields<"marks">["marks"]) => frame<"marks">({ type: "marks", room, marks });
 
 export const presenceFrame = (p: PresenceInfo) => frame<"presence">({ type: "presence", userId: p.userId, status: p.status, lastSeen: p.lastSeen });
 

@@ -1,6 +1,7 @@
 // Stored event row ↔ wire event: one mapping shared by every SQL adapter.
 
 import type { RoomEvent } from "../../protocol/types";
+import type { NewEvent } from "../../ports/store";
 
 export interface EventRowLike {
   roomId: string;
@@ -59,4 +60,38 @@ export function markRepeats(
     else firstOf.set(k, i);
   });
   return repeatOf;
+}
+
+/** The message (room, seq) a `message.delete` effect of this event deletes; undefined for other events. */
+export function deleteTarget(e: NewEvent): [string, number] | undefined {
+  for (const f of e.effects ?? []) if (f.type === "message.delete") return [e.room, f.msgSeq];
+  return undefined;
+}
+
+/** A message's key in `repeatDelete`'s maps. */
+export const messageKey = (room: string, seq: number) => room + "\0" + seq;
+
+/**
+ * One delete per message (STORE-150). Event i, when its message.delete targets a message deleted
+ * before (`deletedBy`: the delete event that did it, read inside the append's transaction) or by an
+ * earlier event of the batch (`firstDelete`, filled here), appends nothing and takes no seq: it gets
+ * that delete event with duplicate=true, at once or through `repeatOf` (as a repeated clientMsgId).
+ * Returns true when event i is refused so.
+ */
+export function repeatDelete(
+  e: NewEvent,
+  i: number,
+  deletedBy: Map<string, EventRowLike>,
+  firstDelete: Map<string, number>,
+  results: { event: RoomEvent; duplicate: boolean }[],
+  repeatOf: Map<number, number>,
+): boolean {
+  const t = deleteTarget(e);
+  if (t === undefined) return false;
+  const target = messageKey(...t);
+  const stored = deletedBy.get(target);
+  if (stored) results[i] = { event: eventToWire(stored), duplicate: true };
+  else if (firstDelete.has(target)) repeatOf.set(i, firstDelete.get(target)!);
+  else firstDelete.set(target, i);
+  return stored !== undefined || repeatOf.has(i);
 }

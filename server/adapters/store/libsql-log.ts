@@ -6,7 +6,7 @@ import type { InArgs, InStatement } from "@libsql/client";
 import { bans, events, members, mentions, reactions, rooms, uploads } from "../../db/schema";
 import type { MessageEvent, RoomEvent } from "../../protocol/types";
 import type { Appended, Effect, NewEvent, Store } from "../../ports/store";
-import { eventToWire, markRepeats, rowsChunked } from "./event-rows";
+import { deleteTarget, eventToWire, markRepeats, messageKey, repeatDelete, rowsChunked } from "./event-rows";
 import type { Db } from "./libsql";
 import type { Connection } from "./libsql-connection";
 
@@ -35,6 +35,14 @@ const ROWS_PER_STATEMENT = 32;
 const EVENT_COLS = ["room_id", "seq", "kind", "sender_id", "ts", "msg_id", "client_msg_id", "body", "reply_to", "data", "edited_at", "deleted_at"] as const;
 const EVENT_KEYS = ["roomId", "seq", "kind", "senderId", "ts", "msgId", "clientMsgId", "body", "replyTo", "data", "editedAt", "deletedAt"] as const;
 const KEY_COLS = ["sender_id", "client_msg_id", "room_id", "seq"] as const;
+/**
+ * The delete event of each targeted message (JSON array of [room, seq]) that is deleted already,
+ * first one first: live targets stop at the primary-key lookup (STORE-150).
+ */
+const DELETED_BY = `SELECT ${EVENT_COLS.map((c) => "d." + c).join(",")}, m.seq AS target FROM json_each(?) t
+  JOIN events m ON m.room_id = json_extract(t.value, '$[0]') AND m.seq = json_extract(t.value, '$[1]') AND m.deleted_at IS NOT NULL
+  JOIN events d ON d.room_id = m.room_id AND d.seq > m.seq AND d.kind = 'delete' AND json_extract(d.data, '$.msgSeq') = m.seq
+  ORDER BY d.seq`;
 
 const placeholders = (rows: number, cols: number) => {
   const one = "(" + "?,".repeat(cols - 1) + "?)";
@@ -92,6 +100,22 @@ export function createLibsqlLog(db: Db, conn: Connection, committed: () => void)
       for (const r of rows) known.set(r.sender_id + "\0" + r.client_msg_id, rowFromSql(r));
     }
     return known;
+  }
+
+  /**
+   * For the batch's deletes, the messages deleted already, with the delete event that did it. Read
+   * before the write transaction, which is as good as inside it here: appends are this process's
+   * only writes to events and never run concurrently (see above, and Store.append).
+   */
+  async function storedDeletes(batch: NewEvent[]): Promise<Map<string, EventRow>> {
+    const targets = batch.map(deleteTarget).filter((t) => t !== undefined);
+    const out = new Map<string, EventRow>();
+    if (targets.length === 0) return out;
+    for (const r of await conn.all(DELETED_BY, [JSON.stringify(targets)])) {
+      const key = messageKey(r.room_id as string, r.target as number);
+      if (!out.has(key)) out.set(key, rowFromSql(r));
+    }
+    return out;
   }
 
   function effectStmts(f: Effect, e: NewEvent, seq: number): Stmt[] {
@@ -189,6 +213,8 @@ export function createLibsqlLog(db: Db, conn: Connection, committed: () => void)
     const keyed = lookUp ? batch.filter((e) => e.clientMsgId !== undefined) : [];
     const known = keyed.length > 0 ? await knownKeys(keyed) : new Map<string, EventRow>();
     const repeatOf = markRepeats(batch, known, results);
+    const deletedBy = await storedDeletes(batch);
+    const firstDelete = new Map<string, number>();
     // 2. Seqs in array order per room; effects become statements of the same transaction.
     const next = new Map<string, number>();
     const activity = new Map<string, number>();
@@ -197,6 +223,7 @@ export function createLibsqlLog(db: Db, conn: Connection, committed: () => void)
     for (let i = 0; i < batch.length; i++) {
       if (results[i] || repeatOf.has(i)) continue;
       const e = batch[i];
+      if (repeatDelete(e, i, deletedBy, firstDelete, results, repeatOf)) continue;
       const creates = e.effects?.some((f) => f.type === "room.create");
       const seq = (next.get(e.room) ?? (creates ? 0 : await currentSeq(e.room))) + 1;
       next.set(e.room, seq);

@@ -3,7 +3,7 @@
 import type { SQL } from "bun";
 import type { MessageEvent, RoomEvent } from "../../protocol/types";
 import type { Appended, NewEvent, Store } from "../../ports/store";
-import { eventToWire, markRepeats, type EventRowLike } from "./event-rows";
+import { deleteTarget, eventToWire, markRepeats, messageKey, repeatDelete, type EventRowLike } from "./event-rows";
 import type { PgDb } from "./postgres";
 import { effectQueries, emptyBulk, pgText, sqlState, type Query } from "./postgres-effects";
 
@@ -36,6 +36,11 @@ const LOCK_ROOMS = "SELECT id, last_seq FROM rooms WHERE id = ANY($1::text[]) OR
 const KNOWN_KEYS = `SELECT ${EVENT_COLS.split(", ").map((c) => "e." + c).join(", ")} FROM unnest($1::text[], $2::text[]) AS q(sender_id, client_msg_id)
   JOIN idempotency_keys k ON k.sender_id = q.sender_id AND k.client_msg_id = q.client_msg_id
   JOIN events e ON e.room_id = k.room_id AND e.seq = k.seq`;
+/** The delete event of each targeted message that is deleted already, first one first: live targets stop at the primary-key lookup (STORE-150). */
+const DELETED_BY = `SELECT ${EVENT_COLS.split(", ").map((c) => "d." + c).join(", ")}, m.seq AS target FROM unnest($1::text[], $2::bigint[]) AS t(room_id, seq)
+  JOIN events m ON m.room_id = t.room_id AND m.seq = t.seq AND m.deleted_at IS NOT NULL
+  JOIN events d ON d.room_id = m.room_id AND d.seq > m.seq AND d.kind = 'delete' AND (d.data::jsonb ->> 'msgSeq')::bigint = m.seq
+  ORDER BY d.seq`;
 const INSERT_EVENTS = `INSERT INTO events (room_id, seq, kind, sender_id, ts, msg_id, client_msg_id, body, reply_to, data)
   SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::text[])`;
 const INSERT_KEYS = "INSERT INTO idempotency_keys (sender_id, client_msg_id, room_id, seq) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])";
@@ -69,15 +74,25 @@ export function createPostgresLog(db: PgDb, client: SQL): LogPart {
       // holds its locks, and in READ COMMITTED its snapshot is taken then.
       const roomIds = [...new Set(batch.map((e) => e.room))];
       const keyed = batch.filter((e) => e.clientMsgId !== undefined);
-      const [locked, found] = await Promise.all([
+      // 2b. The batch's deletes whose message is deleted already, after the locks too: every delete
+      // of a room's message runs under that room's lock, so none can commit between this read and ours.
+      const targets = batch.map(deleteTarget).filter((t) => t !== undefined);
+      const [locked, found, deleted] = await Promise.all([
         tx.unsafe(LOCK_ROOMS, [roomIds]),
         keyed.length > 0 ? tx.unsafe(KNOWN_KEYS, [keyed.map((e) => e.sender), keyed.map((e) => pgText(e.clientMsgId))]) : [],
+        targets.length > 0 ? tx.unsafe(DELETED_BY, [targets.map((t) => t[0]), targets.map((t) => t[1])]) : [],
       ]);
       const heads = new Map<string, number>();
       for (const r of locked) heads.set(r.id, Number(r.last_seq));
       const known = new Map<string, EventRowLike>();
       for (const r of found) known.set(r.sender_id + "\0" + r.client_msg_id, eventRow(r));
       const repeatOf = markRepeats(batch, known, results, pgText);
+      const deletedBy = new Map<string, EventRowLike>();
+      for (const r of deleted) {
+        const key = messageKey(r.room_id, Number(r.target));
+        if (!deletedBy.has(key)) deletedBy.set(key, eventRow(r));
+      }
+      const firstDelete = new Map<string, number>();
       // 3. Seqs in array order per room; effects become statements of the same transaction.
       const next = new Map<string, number>();
       const activity = new Map<string, number>();
@@ -87,6 +102,7 @@ export function createPostgresLog(db: PgDb, client: SQL): LogPart {
       for (let i = 0; i < batch.length; i++) {
         if (results[i] || repeatOf.has(i)) continue;
         const e = batch[i];
+        if (repeatDelete(e, i, deletedBy, firstDelete, results, repeatOf)) continue;
         const creates = e.effects?.some((f) => f.type === "room.create");
         const seq = (next.get(e.room) ?? (creates ? 0 : (heads.get(e.room) ?? 0))) + 1;
         next.set(e.room, seq);

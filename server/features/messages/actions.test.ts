@@ -3,6 +3,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Client, api, createRoom, register, startServer, type Session, type TestServer } from "../../test/harness";
 import { LIMITS } from "../../protocol/types";
+import { expireMessages } from "../ops/retention";
+import { createMessages } from "./service";
+import type { AppError } from "../../errors";
 
 let s: TestServer;
 let alice: Session;
@@ -73,6 +76,43 @@ describe("edit, delete, react, reply", () => {
     const raw = await s.ctx.store.events(room, { limit: 200 });
     expect(JSON.stringify(raw)).not.toContain("secret");
     expect((await b.request({ type: "delete", room, msgSeq: mine.seq })).code).toBe("not_found");
+    a.close();
+    b.close();
+  });
+
+  test("MSG-DEL-2 the sender, a room admin and the expiry job delete one message at once: one delete event, the other clients get not_found, seqs stay gapless", async () => {
+    const room = await room3();
+    const a = await Client.connect(s, alice);
+    const b = await Client.connect(s, bob);
+    // Called in one turn, all three pass the "not deleted" check before any commits: the store decides.
+    const service = createMessages(s.ctx);
+    const m0 = await say(b, room, "doomed in one batch");
+    const settled = await Promise.allSettled([
+      service.remove(bob.user.id, { room, msgSeq: m0.seq }),
+      service.remove(alice.user.id, { room, msgSeq: m0.seq }),
+      expireMessages(s.ctx, [{ room, seq: m0.seq, sender: bob.user.id }], async () => {}),
+    ]);
+    const [bySender, byAdmin, job] = settled;
+    const won = [bySender, byAdmin].filter((r) => r.status === "fulfilled").length + (job.status === "fulfilled" ? job.value : NaN);
+    expect(won).toBe(1);
+    for (const r of [bySender, byAdmin]) if (r.status === "rejected") expect((r.reason as AppError).code).toBe("not_found");
+    // Over the sockets, whichever gets there first.
+    for (let round = 0; round < 4; round++) {
+      const m = await say(b, room, `doomed ${round}`);
+      const [bySender, byAdmin, expired] = await Promise.all([
+        b.request({ type: "delete", room, msgSeq: m.seq }),
+        a.request({ type: "delete", room, msgSeq: m.seq }),
+        expireMessages(s.ctx, [{ room, seq: m.seq, sender: bob.user.id }], async () => {}),
+      ]);
+      const oks = [bySender, byAdmin].filter((r) => r.type === "ok").length;
+      expect(oks + expired).toBe(1);
+      for (const r of [bySender, byAdmin]) if (r.type !== "ok") expect(r.code).toBe("not_found");
+    }
+    const h = (await s.ctx.store.events(room, { limit: 200 })).events;
+    expect(h.map((e) => e.seq)).toEqual(h.map((_, i) => i + 1));
+    const deleted = h.filter((e) => e.kind === "delete").map((e: any) => e.msgSeq);
+    expect(deleted).toHaveLength(5);
+    expect(new Set(deleted).size).toBe(5);
     a.close();
     b.close();
   });

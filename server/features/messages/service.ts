@@ -243,6 +243,9 @@ export function createMessages(ctx: Context, hooks: MessageHooks = {}) {
       const w = await writer.append({
         room: f.room, kind: "delete", sender, ts: clock.now(), data: { msgSeq: f.msgSeq }, effects: [{ type: "message.delete", msgSeq: f.msgSeq }],
       });
+      // Another delete (the expiry job's, another admin's, on any node) got there since `target`:
+      // the store appended nothing (STORE-150), and the answer is the one for a deleted message.
+      if (w.duplicate) throw new AppError("not_found", "message was deleted");
       await hooks.removeUploads?.(f.room, f.msgSeq);
       return w;
     },

@@ -35,7 +35,8 @@ export const retentionCutoff = (days: number) => (_room: RoomRow, now: number) =
  * event. This is the one way messages expire: server-wide retention and per-room expiry both use it.
  */
 export async function expireMessages(ctx: Context, messages: { room: string; seq: number; sender: string }[], removeUploads: RetentionOptions["removeUploads"]): Promise<number> {
-  // A message its sender or an admin deleted since it was read gets no second delete event.
+  // A message its sender or an admin deleted since it was read gets no second delete event: skipped
+  // here, and refused by the store if a delete lands between this check and the append (STORE-150).
   const live = [];
   for (const m of messages) if ((await ctx.store.message(m.room, m.seq))?.deleted === false) live.push(m);
   if (live.length === 0) return 0;
@@ -43,9 +44,10 @@ export async function expireMessages(ctx: Context, messages: { room: string; seq
   const events: NewEvent[] = live.map((m) => ({
     room: m.room, kind: "delete", sender: m.sender, ts: now, data: { msgSeq: m.seq, expired: true }, effects: [{ type: "message.delete", msgSeq: m.seq }],
   }));
-  await ctx.writer.appendAll(events);
-  for (const m of live) await removeUploads(m.room, m.seq);
-  return live.length;
+  const written = await ctx.writer.appendAll(events);
+  const expired = live.filter((_, i) => !written[i].duplicate);
+  for (const m of expired) await removeUploads(m.room, m.seq);
+  return expired.length;
 }
 
 /** The retention scan, run by the expiry job's pass on the node holding its lease; `pass` returns how many messages it expired. */

@@ -258,28 +258,33 @@ describe("streamed sniffing", () => {
   });
 });
 
+// The server in a child process, so its RSS (from its /metrics) is its own, not the test runner's.
+// Made at module scope, not in beforeAll: bun 1.4.5's test runner may kill processes a hook spawned.
+const memDataDir = tempDir("parley-upmem-");
+const memServer = await spawnServer(
+  [
+    ...(await serverCommand()),
+    ...Object.entries({ ...TEST_CONFIG, logLevel: "info", dataDir: memDataDir, uploadMaxBytes: 50 * MiB }).flatMap(([key, v]) => {
+      const setting = SETTINGS.find((x) => x.key === key)!;
+      return setting.kind === "bool" ? [`${setting.flag}=${v}`] : [setting.flag, String(v)];
+    }),
+  ],
+  Object.fromEntries(SETTINGS.map((x) => [x.env, ""])),
+);
+
 describe("memory", () => {
-  // The server in a child process, so its RSS (from its /metrics) is its own, not the test runner's.
-  const dataDir = tempDir("parley-upmem-");
-  let proc: Awaited<ReturnType<typeof spawnServer>> | undefined;
-  let url = "";
+  const dataDir = memDataDir;
+  const url = memServer.url;
   let alice: Session;
   let room: string;
 
   beforeAll(async () => {
-    const args: string[] = [];
-    for (const [key, v] of Object.entries({ ...TEST_CONFIG, logLevel: "info", dataDir, uploadMaxBytes: 50 * MiB })) {
-      const setting = SETTINGS.find((x) => x.key === key)!;
-      args.push(...(setting.kind === "bool" ? [`${setting.flag}=${v}`] : [setting.flag, String(v)]));
-    }
-    proc = await spawnServer([...(await serverCommand()), ...args], Object.fromEntries(SETTINGS.map((x) => [x.env, ""])));
-    url = proc.url;
     alice = await register(url);
     room = await createRoom(url, alice);
   });
   afterAll(async () => {
-    proc?.proc.kill("SIGTERM");
-    await proc?.proc.exited;
+    memServer.proc.kill("SIGTERM");
+    await memServer.proc.exited;
     rmSync(dataDir, { recursive: true, force: true });
   });
 

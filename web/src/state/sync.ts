@@ -54,7 +54,7 @@ function onFrame(f: ServerFrame): void {
       return;
     case "receipt":
       return onReceipt(f.room, f.userId, f.seq, f.delivered);
-    case "receipts": // several members' receipts at once (delivered marks, coalesced by the server)
+    case "marks": // several members' receipts at once (delivered marks, coalesced by the server)
       for (const m of f.marks) onReceipt(f.room, m.userId, m.seq, m.delivered);
       return;
     case "presence":

@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import type { EditEvent, MessageEvent } from "../../../protocol/types";
 import {
-  deleteEv, editEv, history, memberEv, msg, newRoom, newUser, one, reactEv, sortedReactions, tick, uploadRow, useFreshStore, type StoreFactory,
+  deleteEv, editEv, history, memberEv, msg, newRoom, newUser, one, reactEv, seqs, sortedReactions, tick, uploadRow, useFreshStore, type StoreFactory,
 } from "./fixtures";
 
 export function effectRules(factory: StoreFactory) {
@@ -122,6 +122,30 @@ export function effectRules(factory: StoreFactory) {
       expect((await s.uploads.byId(up.id))!.deletedAt).toBe(del.ts);
       // The other message is untouched.
       expect(h.find((x) => x.seq === keep.seq)).toMatchObject({ body: "stays", reactions: { "👍": [v.id] } });
+    });
+
+    test("STORE-150 one delete per message: a delete of a deleted message, in a later batch or the same one, appends nothing, takes no seq and gets the first delete event with duplicate=true", async () => {
+      const s = fresh.store;
+      const o = await newUser(s);
+      const a = await newUser(s);
+      const room = (await newRoom(s, o.id, { members: [a.id] })).id;
+      const m1 = await one(s, msg(room, o.id, "one"));
+      const m2 = await one(s, msg(room, o.id, "two"));
+      const first = await s.append([deleteEv(room, o.id, m1.seq)]);
+      expect(first[0].duplicate).toBe(false);
+      // Later: the user's delete and the expiry job's, each refused; the events around them keep gapless seqs.
+      const expired = { ...deleteEv(room, o.id, m1.seq), data: { msgSeq: m1.seq, expired: true } };
+      const later = await s.append([msg(room, o.id, "before"), deleteEv(room, a.id, m1.seq), expired, msg(room, o.id, "after")]);
+      expect(later.map((r) => [r.event.seq, r.duplicate])).toEqual([[first[0].event.seq + 1, false], [first[0].event.seq, true], [first[0].event.seq, true], [first[0].event.seq + 2, false]]);
+      expect(later[1].event).toEqual(first[0].event);
+      // Two deletes of one live message in one batch: the first is stored, the second gets its event.
+      const same = await s.append([deleteEv(room, o.id, m2.seq), msg(room, o.id, "between"), deleteEv(room, a.id, m2.seq)]);
+      expect(same.map((r) => r.duplicate)).toEqual([false, false, true]);
+      expect(same[2].event).toEqual(same[0].event);
+      const h = await history(s, room);
+      expect(seqs(h)).toEqual(h.map((_, i) => i + 1));
+      expect(await s.lastSeq(room)).toBe(h.length);
+      expect(h.filter((e) => e.kind === "delete").map((e) => (e as { msgSeq: number }).msgSeq)).toEqual([m1.seq, m2.seq]);
     });
 
     test("STORE-16 reaction.set: on stores one reaction per (message, emoji, user) even when repeated; off removes it; off when absent is harmless", async () => {

@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import type { MessageEvent } from "../../../protocol/types";
 import type { Appended, NewEvent } from "../../../ports/store";
-import { history, memberEv, msg, newRoom, newUser, one, refreshRow, seqs, tick, uniq, useFreshStore, type StoreFactory } from "./fixtures";
+import { deleteEv, history, memberEv, msg, newRoom, newUser, one, refreshRow, seqs, tick, uniq, useFreshStore, type StoreFactory } from "./fixtures";
 
 export function instanceRules(factory: StoreFactory) {
   // Not registered for adapters with one writing process by design (libSQL's embedded file): they do not apply.
@@ -71,6 +71,29 @@ export function instanceRules(factory: StoreFactory) {
       const first = await one(a, msg(room, u.id, "keyed", { clientMsgId: k }));
       expect(await b.append([msg(room, u.id, "keyed again", { clientMsgId: k })])).toEqual([{ event: first, duplicate: true }]);
       expect(await a.userById(v.id)).toEqual(await b.userById(v.id));
+    });
+
+    test("STORE-150 concurrent deletes of one message from two instances: exactly one delete event, the other gets it with duplicate=true; no seq hole", async () => {
+      const a = fresh.store;
+      const b = await fresh.second();
+      const u = await newUser(a);
+      const room = (await newRoom(a, u.id)).id;
+      for (let round = 0; round < 5; round++) {
+        const m = await one(a, msg(room, u.id, `doomed ${round}`));
+        // Each instance also sends a message in the same batch: the refused delete must not leave a hole between them.
+        const [outA, outB] = await Promise.all([
+          a.append([deleteEv(room, u.id, m.seq), msg(room, u.id, "from a")]),
+          b.append([{ ...deleteEv(room, u.id, m.seq), data: { msgSeq: m.seq, expired: true } }, msg(room, u.id, "from b")]),
+        ]);
+        expect([outA[0].duplicate, outB[0].duplicate].sort()).toEqual([false, true]);
+        expect(outA[0].event).toEqual(outB[0].event);
+      }
+      const h = await history(a, room);
+      expect(seqs(h)).toEqual(h.map((_, i) => i + 1));
+      expect(await b.lastSeq(room)).toBe(h.length);
+      const deletes = h.filter((e) => e.kind === "delete").map((e) => (e as { msgSeq: number }).msgSeq);
+      expect(deletes).toHaveLength(5);
+      expect(new Set(deletes).size).toBe(5);
     });
 
     test("STORE-65 useRefresh across instances: of concurrent calls on one token exactly one is true", async () => {
