@@ -10,6 +10,16 @@ import { freePort, until } from "../test/cluster";
 import { tempDir, type Session } from "../test/harness";
 import { ChatClient, loadAverage, serverProc, storedEvents, users } from "./kit";
 
+/** One user in one room of the server, connected (welcomed); the client joins `clients` (closed by the caller). */
+async function oneClient(srv: { url: string; wsUrl: string }, clients: ChatClient[]): Promise<{ room: string; client: ChatClient }> {
+  const { sessions, rooms } = await users(srv.url, 1, 1);
+  const client = new ChatClient(srv.wsUrl, sessions[0] as Session);
+  clients.push(client);
+  client.start();
+  await until("welcome", () => client.connected);
+  return { room: rooms[0], client };
+}
+
 /** Sends one message and waits for its ok or error: "ok" with the seq, or the error's code. */
 function trySend(c: ChatClient, room: string, cmid: string, body: string): Promise<{ ok: true; seq: number } | { ok: false; code: string }> {
   return new Promise((resolve, reject) => {
@@ -71,12 +81,7 @@ export async function runDiskFull(o: { sizeMiB?: number } = {}): Promise<FaultFi
   const notes: string[] = [];
   const c: ChatClient[] = [];
   try {
-    const { sessions, rooms } = await users(srv.url, 1, 1);
-    const room = rooms[0];
-    const client = new ChatClient(srv.wsUrl, sessions[0]);
-    c.push(client);
-    client.start();
-    await until("welcome", () => client.connected);
+    const { room, client } = await oneClient(srv, c);
     const body = "y".repeat(4000);
     const before: Ledger = { oks: new Map(), errors: new Map() };
     await sendPhase(client, room, "before", before, () => false, 20, body).catch(() => undefined);
@@ -143,12 +148,7 @@ export async function runReadOnly(o: { log?: (s: string) => void } = {}): Promis
   let srv: Awaited<ReturnType<typeof serverProc>> | undefined;
   try {
     srv = await serverProc({ dataDir: data });
-    const { sessions, rooms } = await users(srv.url, 1, 1);
-    const room = rooms[0];
-    const client = new ChatClient(srv.wsUrl, sessions[0]);
-    c.push(client);
-    client.start();
-    await until("welcome", () => client.connected);
+    const { room, client } = await oneClient(srv, c);
     const body = "ro ".repeat(100);
     const before: Ledger = { oks: new Map(), errors: new Map() };
     // Traffic running when the directory turns read-only: a send in flight then gets an ok or an error.
@@ -282,12 +282,7 @@ export async function runPgStop(o: { log?: (s: string) => void } = {}): Promise<
   const c: ChatClient[] = [];
   try {
     srv = await serverProc({ args: ["--db", pg.url + "?max=4"] });
-    const { sessions, rooms } = await users(srv.url, 1, 1);
-    const room = rooms[0];
-    const client = new ChatClient(srv.wsUrl, sessions[0] as Session);
-    c.push(client);
-    client.start();
-    await until("welcome", () => client.connected);
+    const { room, client } = await oneClient(srv, c);
     const body = "pg ".repeat(100);
     const before: Ledger = { oks: new Map(), errors: new Map() };
     // Traffic running when PostgreSQL stops: sends in flight at that moment get an ok or an error.

@@ -45,6 +45,12 @@ export async function startServer(opts: { dataDir?: string; config?: Partial<Con
 }
 
 /** The command that runs the server in a child process: the binary under test (PARLEY_TEST_BINARY), else the source. */
+/** Runs a `parley` command from source (server/main.ts) with the environment's store and data settings blanked. */
+export function runParley(...args: string[]): { code: number; out: string; err: string } {
+  const r = Bun.spawnSync([process.execPath, join(import.meta.dir, "..", "main.ts"), ...args], { env: { ...process.env, DATABASE_URL: "", PARLEY_DATA_DIR: "" } });
+  return { code: r.exitCode, out: r.stdout.toString(), err: r.stderr.toString() };
+}
+
 export async function serverCommand(): Promise<string[]> {
   const which = process.env.PARLEY_TEST_BINARY;
   if (!which) return [process.execPath, join(import.meta.dir, "..", "main.ts")];

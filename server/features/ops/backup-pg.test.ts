@@ -4,11 +4,10 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { api, Client, createRoom, register, startServer, tempDir, type Session } from "../../test/harness";
+import { api, Client, createRoom, register, startServer, tempDir, type Session, runParley } from "../../test/harness";
 import { pgDatabase } from "../../test/cluster";
 import { dumpRows } from "./dump-rows";
 
-const MAIN = join(import.meta.dir, "../../main.ts");
 const PASSWORD = "correct horse battery";
 const dir = tempDir("parley-backup-pg-");
 const cleanup: (() => unknown)[] = [() => rmSync(dir, { recursive: true, force: true })];
@@ -16,10 +15,7 @@ afterAll(async () => {
   for (const f of cleanup.reverse()) await Promise.resolve(f()).catch(() => undefined);
 });
 
-function parley(...args: string[]) {
-  const r = Bun.spawnSync([process.execPath, MAIN, ...args], { env: { ...process.env, DATABASE_URL: "", PARLEY_DATA_DIR: "" } });
-  return { code: r.exitCode, out: r.stdout.toString(), err: r.stderr.toString() };
-}
+const parley = runParley;
 async function upload(base: string, who: Session, room: string, text: string): Promise<string> {
   const fd = new FormData();
   fd.append("file", new Blob([text], { type: "text/plain" }), "note.txt");

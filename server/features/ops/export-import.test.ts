@@ -3,13 +3,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Client, api, createRoom, register, startServer, tempDir, type Session, type TestServer } from "../../test/harness";
+import { Client, api, createRoom, register, startServer, tempDir, type Session, type TestServer, runParley } from "../../test/harness";
 import { pgDatabase } from "../../test/cluster";
 import Database from "libsql";
 import { BLOB_DIR, MANIFEST, NOT_EXPORTED } from "./export";
 
 const PASSWORD = "correct horse battery";
-const MAIN = join(import.meta.dir, "../../main.ts");
 const PNG = Uint8Array.from(atob("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="), (c) => c.charCodeAt(0));
 
 const dir = tempDir("parley-export-");
@@ -20,10 +19,7 @@ afterAll(async () => {
 });
 
 /** `parley <args>` from source, with the environment's settings blanked. */
-function parley(...args: string[]) {
-  const r = Bun.spawnSync([process.execPath, MAIN, ...args], { env: { ...process.env, DATABASE_URL: "", PARLEY_DATA_DIR: "" } });
-  return { code: r.exitCode, out: r.stdout.toString(), err: r.stderr.toString() };
-}
+const parley = runParley;
 const call = async (base: string, who: Session, method: string, path: string, body?: unknown) => {
   const r = await api(base, method, path, body, who.accessToken);
   if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(r.body)}`);

@@ -3,10 +3,9 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, readdirSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { api, createRoom, register, serverCommand, spawnServer, tempDir } from "../../test/harness";
+import { api, createRoom, register, serverCommand, spawnServer, tempDir, runParley } from "../../test/harness";
 import { pgDatabase } from "../../test/cluster";
 
-const MAIN = join(import.meta.dir, "../../main.ts");
 const PASSWORD = "correct horse battery";
 const dir = tempDir("parley-restore-");
 const cleanup: (() => unknown)[] = [() => rmSync(dir, { recursive: true, force: true })];
@@ -14,10 +13,7 @@ afterAll(async () => {
   for (const f of cleanup.reverse()) await Promise.resolve(f()).catch(() => undefined);
 });
 
-function parley(...args: string[]) {
-  const r = Bun.spawnSync([process.execPath, MAIN, ...args], { env: { ...process.env, DATABASE_URL: "", PARLEY_DATA_DIR: "" } });
-  return { code: r.exitCode, out: r.stdout.toString(), err: r.stderr.toString() };
-}
+const parley = runParley;
 /** A server in a child process (restore must see another process hold the file). */
 async function serve(data: string) {
   const s = await spawnServer([...(await serverCommand()), "--data", data, "--port", "0", "--host", "127.0.0.1", "--registration", "open", "--hash-memory", "4096", "--hash-time", "1"], { DATABASE_URL: "" });

@@ -2,6 +2,7 @@
 
 import { isUtf8 } from "node:buffer";
 import type { UploadMime } from "../../ports/uploads";
+import { MoovFinder } from "./mp4";
 
 /** Raster images: the only types served inline (a browser renders them, never runs them). */
 export const INLINE_TYPES: ReadonlySet<UploadMime> = new Set(["image/png", "image/jpeg", "image/gif", "image/webp"]);
@@ -26,7 +27,7 @@ const ZIP = [0x50, 0x4b, 0x03, 0x04];
 const ZIP_EMPTY = [0x50, 0x4b, 0x05, 0x06];
 const BOM = [0xef, 0xbb, 0xbf];
 // Audio (voice messages, protocol 1.2): Ogg with Opus or Vorbis, WebM (Matroska) with an Opus or Vorbis track,
-// MP4 audio ("M4A " / "M4B " brands, or only sound tracks), MP3 (ID3 tag or an MPEG-1/2 layer III frame header).
+// MP4 audio ("M4A " / "M4B " brands, or only sound tracks, wherever the moov box is), MP3 (ID3 tag or an MPEG-1/2 layer III frame header).
 const OGG = ascii("OggS");
 const EBML = [0x1a, 0x45, 0xdf, 0xa3];
 const ID3 = ascii("ID3");
@@ -42,25 +43,41 @@ function has(b: Uint8Array, needle: string, limit = AUDIO_SCAN): boolean {
 }
 
 /**
- * An MP4 of another brand (a browser's MediaRecorder writes "iso5", "mp42", …) is audio when its track handlers
- * ("hdlr" boxes near the start: fragmented recordings put the moov box first) are all "soun".
+ * The track handlers ("hdlr" boxes) in the first 64 KiB of an MP4 of another brand (a browser's MediaRecorder
+ * writes "iso5", "mp42", …, and puts the moov box first): "soun" when there are only sound tracks, "vide" when
+ * there is a video track, undefined when neither shows (the moov box comes later: see sniffMoovLater).
  */
-function soundOnlyMp4(b: Uint8Array): boolean {
+function handlersNearStart(b: Uint8Array): "soun" | "vide" | undefined {
   const HDLR = ascii("hdlr");
   const end = Math.min(b.length, 64 * 1024) - 16;
   let sound = false;
   for (let i = 8; i <= end; i++) {
     if (!startsWith(b, HDLR, i)) continue;
     if (startsWith(b, ascii("soun"), i + 12)) sound = true;
-    else if (startsWith(b, ascii("vide"), i + 12)) return false;
+    else if (startsWith(b, ascii("vide"), i + 12)) return "vide";
   }
-  return sound;
+  return sound ? "soun" : undefined;
+}
+
+const audioBrand = (b: Uint8Array) => startsWith(b, ascii("M4A "), 8) || startsWith(b, ascii("M4B "), 8);
+
+/** An MP4 of another brand with no track handler in its first 64 KiB: its moov box comes after the media data. */
+function moovLater(b: Uint8Array): boolean {
+  return startsWith(b, FTYP, 4) && !audioBrand(b) && handlersNearStart(b) === undefined;
+}
+
+/** Such an MP4, whole: audio when its top-level boxes are sound and its moov box holds only sound tracks. */
+function sniffMoovLater(b: Uint8Array): UploadMime | undefined {
+  if (!moovLater(b)) return undefined;
+  const boxes = new MoovFinder();
+  boxes.push(b);
+  return boxes.soundOnly() ? "audio/mp4" : undefined;
 }
 
 function sniffAudio(b: Uint8Array): UploadMime | undefined {
   if (startsWith(b, OGG)) return has(b, "OpusHead", 128) || has(b, "\x01vorbis", 128) ? "audio/ogg" : undefined;
   if (startsWith(b, EBML)) return has(b, "webm", 64) && (has(b, "A_OPUS") || has(b, "A_VORBIS")) && !has(b, "V_") ? "audio/webm" : undefined;
-  if (startsWith(b, FTYP, 4) && (startsWith(b, ascii("M4A "), 8) || startsWith(b, ascii("M4B "), 8) || soundOnlyMp4(b))) return "audio/mp4";
+  if (startsWith(b, FTYP, 4) && (audioBrand(b) || handlersNearStart(b) === "soun")) return "audio/mp4";
   if (startsWith(b, ID3) && b.length >= 10 && b[3] >= 2 && b[3] <= 4) return "audio/mpeg";
   // Frame sync (11 bits), MPEG version 1 or 2, layer III, a bitrate index that is neither free nor bad.
   if (b.length >= 4 && b[0] === 0xff && (b[1] & 0xe0) === 0xe0 && (b[1] & 0x18) !== 0x08 && (b[1] & 0x06) === 0x02 && (b[2] & 0xf0) !== 0xf0 && (b[2] & 0xf0) !== 0) return "audio/mpeg";
@@ -99,7 +116,7 @@ function looksLikeMarkup(text: string, bom: boolean): boolean {
 
 /** The type of these bytes, or undefined when it is not on the allowlist (the caller refuses it). */
 export function sniff(b: Uint8Array): UploadMime | undefined {
-  return sniffBinary(b) ?? (b.length > 0 && isPlainText(b) ? "text/plain" : undefined);
+  return sniffBinary(b) ?? sniffMoovLater(b) ?? (b.length > 0 && isPlainText(b) ? "text/plain" : undefined);
 }
 
 /** Every type but text: decided by the first SNIFF_HEAD_BYTES alone. */
@@ -113,7 +130,7 @@ function sniffBinary(b: Uint8Array): UploadMime | undefined {
   return sniffAudio(b);
 }
 
-/** What sniffBinary looks at: the furthest any check reads (soundOnlyMp4's scan). */
+/** What sniffBinary looks at: the furthest any check reads (handlersNearStart's scan). */
 export const SNIFF_HEAD_BYTES = 64 * 1024;
 
 /**
