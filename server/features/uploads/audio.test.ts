@@ -2,9 +2,11 @@
 // the container holds something else, and served as downloads with a fitting extension over real HTTP.
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { createRoom, register, startServer, type Session, type TestServer } from "../../test/harness";
-import { sniff, withFittingExtension } from "./sniff";
+import { MOOV_MAX_BYTES } from "./mp4";
+import { sniff, StreamSniffer, withFittingExtension } from "./sniff";
 
 const bytes = (...parts: (string | number[])[]) =>
   Uint8Array.from(parts.flatMap((p) => (typeof p === "string" ? Array.from(p, (c) => c.charCodeAt(0)) : p)));
@@ -110,4 +112,107 @@ test("UP-A5 over HTTP: the real Ogg/Opus, M4A and MP3 files are stored as audio 
     expect(res.headers.get("content-type")).toStartWith(mime);
     expect(new Uint8Array(await res.arrayBuffer())).toEqual(data);
   }
+});
+
+// MP4 with the moov box after the media data (Android's MediaRecorder/MediaMuxer, ffmpeg without +faststart):
+// the track handlers are past the first 64 KiB. Fixtures made with ffmpeg (-f mp4, "isom" brand, no +faststart):
+// 30 s of 16 kHz mono AAC at 24 kb/s (93 KB), and 14 s of 128x96 MPEG-4 video (87 KB), each moov box last.
+const localFixture = (name: string) => new Uint8Array(readFileSync(new URL(`./fixtures/${name}`, import.meta.url)));
+const AUDIO_MOOV_LAST = localFixture("recording-moov-last.mp4");
+const VIDEO_MOOV_LAST = localFixture("video-moov-last.mp4");
+
+/** A box: 32-bit size, type, body (`large`: size 1 and a 64-bit size after the type). */
+function box(type: string, body: Uint8Array | number[] = [], large = false): Uint8Array {
+  const b = Uint8Array.from(body);
+  const head = large ? 16 : 8;
+  const out = new Uint8Array(head + b.length);
+  const v = new DataView(out.buffer);
+  out.set(bytes(type), 4);
+  if (large) v.setUint32(0, 1), v.setUint32(8, 0), v.setUint32(12, out.length);
+  else v.setUint32(0, out.length);
+  out.set(b, head);
+  return out;
+}
+const cat = (...parts: Uint8Array[]) => Uint8Array.from(parts.flatMap((p) => Array.from(p)));
+const FTYP_ISOM = box("ftyp", bytes("isom", [0, 0, 2, 0], "isomiso2mp41"));
+const MDAT = box("mdat", new Uint8Array(70 * 1024).fill(0x21)); // past the 64 KiB head
+const trak = (kind: string) => box("trak", cat(box("tkhd", pad(84)), box("mdia", cat(box("mdhd", pad(24)), box("hdlr", bytes(pad(8), kind, pad(13)))))));
+const moovWith = (...traks: Uint8Array[]) => box("moov", cat(box("mvhd", pad(100)), ...traks, box("udta", box("meta", cat(box("hdlr", bytes(pad(8), "mdir", pad(13))))))));
+/** A synthetic moov-last MP4 with these boxes after ftyp. */
+const mp4 = (...boxes: Uint8Array[]) => cat(FTYP_ISOM, ...boxes);
+const withSize = (b: Uint8Array, at: number, size: number) => {
+  const c = b.slice();
+  new DataView(c.buffer).setUint32(at, size);
+  return c;
+};
+
+/** What the streaming sniffer says when the bytes arrive `piece` at a time, and whether it refused before the end. */
+function streamed(b: Uint8Array, piece: number) {
+  const s = new StreamSniffer();
+  let early = false;
+  for (let at = 0; at < b.length; at += piece) {
+    s.push(b.subarray(at, at + piece));
+    early ||= s.refused;
+  }
+  return { mime: s.finish(), early };
+}
+
+test("UP-A6 sniff: an MP4 of a generic brand with its moov box after 64 KiB of media is audio when its tracks are all sound", () => {
+  expect(Array.from(AUDIO_MOOV_LAST.subarray(36 + 4, 36 + 8), (c) => String.fromCharCode(c)).join("")).toBe("mdat"); // the fixture: ftyp, free, mdat, moov
+  expect(sniff(AUDIO_MOOV_LAST.subarray(0, 64 * 1024))).toBeUndefined(); // what the head alone says
+  expect(sniff(AUDIO_MOOV_LAST)).toBe("audio/mp4");
+  expect(sniff(VIDEO_MOOV_LAST)).toBeUndefined();
+  expect(sniff(mp4(MDAT, moovWith(trak("soun"))))).toBe("audio/mp4");
+  expect(sniff(mp4(MDAT, moovWith(trak("soun"), trak("soun"))))).toBe("audio/mp4");
+  expect(sniff(mp4(box("free"), box("mdat", MDAT.subarray(8), true), moovWith(trak("soun")), box("free", pad(3))))).toBe("audio/mp4"); // 64-bit size
+  expect(sniff(mp4(MDAT, moovWith(trak("soun"), trak("vide"))))).toBeUndefined();
+  expect(sniff(mp4(MDAT, moovWith(trak("soun"), trak("text"))))).toBeUndefined(); // all tracks must be sound
+  expect(sniff(mp4(MDAT, moovWith()))).toBeUndefined(); // no track: only the udta handler ("mdir")
+  expect(sniff(mp4(MDAT, box("moov", box("trak", box("tkhd", pad(84))))))).toBeUndefined(); // a track without a handler
+  expect(sniff(mp4(MDAT))).toBeUndefined(); // no moov box
+  // The streaming sniffer agrees on every one of them, whatever the pieces.
+  for (const b of [AUDIO_MOOV_LAST, VIDEO_MOOV_LAST, mp4(MDAT, moovWith(trak("soun"))), mp4(MDAT, moovWith(trak("vide")))])
+    for (const piece of [1, 7, 4096, 64 * 1024 + 3, b.length]) expect({ piece, ...streamed(b, piece) }).toEqual({ piece, mime: sniff(b), early: false });
+});
+
+test("UP-A7 sniff: impossible box sizes in a moov-last MP4 are refused (never a crash or an endless loop), the streamed sniffer early when it can", () => {
+  const good = mp4(MDAT, moovWith(trak("soun")));
+  const moovAt = FTYP_ISOM.length + MDAT.length;
+  const trakAt = moovAt + 8 + 108;
+  const bad: [string, Uint8Array, boolean][] = [
+    // what, the bytes, refused by the streaming sniffer before the end
+    ["a top-level size under 8", mp4(MDAT, box("free"), withSize(box("free", pad(8)), 0, 4), moovWith(trak("soun"))), true],
+    ["a top-level size of 0 (to the end) before the moov box", mp4(MDAT, withSize(box("free"), 0, 0), moovWith(trak("soun"))), false],
+    ["a moov box to the end of the file", withSize(good, moovAt, 0), true],
+    ["a size past the end of the file", withSize(good, FTYP_ISOM.length, MDAT.length + 1_000_000), false],
+    ["a file cut inside a box header", good.subarray(0, good.length - moovWith(trak("soun")).length + 5), false],
+    ["a file cut inside the moov box", good.subarray(0, good.length - 10), false],
+    ["a 64-bit size under 16", mp4(withSize(box("mdat", MDAT.subarray(8), true), 12, 12), moovWith(trak("soun"))), true],
+    ["a 64-bit size past 2^53", mp4(withSize(box("mdat", MDAT.subarray(8), true), 8, 0x0100_0000), moovWith(trak("soun"))), true],
+    ["a moov box over the limit", mp4(MDAT, box("moov", new Uint8Array(MOOV_MAX_BYTES))), true],
+    ["two moov boxes", mp4(MDAT, moovWith(trak("soun")), moovWith(trak("soun"))), true],
+    ["a track past the end of the moov box", withSize(good, trakAt, 10_000), false],
+    ["a track box under 8", withSize(good, trakAt, 3), false],
+    ["a track size of 0", withSize(good, trakAt, 0), false],
+  ];
+  expect(sniff(good)).toBe("audio/mp4");
+  for (const [what, b, early] of bad) {
+    expect({ what, mime: sniff(b) }).toEqual({ what, mime: undefined });
+    for (const piece of [1, 4096, b.length]) expect({ what, piece, ...streamed(b, piece) }).toEqual({ what, piece, mime: undefined, early });
+  }
+});
+
+test("UP-A8 over HTTP: a moov-last MP4 recording streams in as audio/mp4 and comes back byte for byte; the moov-last video is 415 and leaves no file", async () => {
+  const drafts = () => (existsSync(join(s.dataDir, "uploads")) ? readdirSync(join(s.dataDir, "uploads")).filter((f) => f.includes(".")) : []);
+  const up = await upload(AUDIO_MOOV_LAST, "recording.mp4", "video/mp4");
+  expect([up.status, up.body.upload?.mime, up.body.upload?.filename]).toEqual([201, "audio/mp4", "recording.mp4"]);
+  const res = await fetch(`${s.url}/api/uploads/${up.body.upload!.id}`, { headers: { authorization: `Bearer ${alice.accessToken}` } });
+  expect(res.headers.get("content-type")).toStartWith("audio/mp4");
+  expect(new Uint8Array(await res.arrayBuffer())).toEqual(AUDIO_MOOV_LAST);
+  const before = readdirSync(join(s.dataDir, "uploads")).sort();
+  const video = await upload(VIDEO_MOOV_LAST, "clip.m4a", "audio/mp4");
+  expect(video.status).toBe(415);
+  expect((video.body as { error?: { code: string } }).error?.code).toBe("unsupported_type");
+  expect(drafts()).toEqual([]);
+  expect(readdirSync(join(s.dataDir, "uploads")).sort()).toEqual(before);
 });

@@ -136,14 +136,17 @@ export const SNIFF_HEAD_BYTES = 64 * 1024;
 /**
  * sniff() for a file that arrives in pieces, holding only its first SNIFF_HEAD_BYTES: push each piece,
  * then finish() gives what sniff() would give for the whole file. The text check (UTF-8 without NUL,
- * no markup near the start) runs over every byte as it passes. `refused` turns true as soon as no
- * type can fit any more (the head is not a binary type and the bytes so far are not text), so the
- * caller can stop reading there.
+ * no markup near the start) runs over every byte as it passes, and so does the walk of an MP4 whose
+ * moov box comes later (which holds that box only). `refused` turns true as soon as no type can fit
+ * any more (the head is not a binary type, the MP4 walk, if any, met a bad box size, and the bytes so
+ * far are not text), so the caller can stop reading there; otherwise finish() decides.
  */
 export class StreamSniffer {
   private readonly head = new Uint8Array(SNIFF_HEAD_BYTES);
   private headSize = 0;
   private binary: UploadMime | undefined | null = null; // null: not decided (the head is not full yet)
+  /** The head is an MP4 whose moov box comes later: its boxes, walked to the end. */
+  private moov: MoovFinder | undefined;
   private text = true;
   /** The start of a UTF-8 sequence cut by the end of the last piece (0–3 bytes). */
   private pending: Uint8Array = new Uint8Array(0);
@@ -152,12 +155,19 @@ export class StreamSniffer {
   private headText = "";
 
   push(bytes: Uint8Array): void {
+    let past = bytes; // the bytes past the head
     if (this.headSize < SNIFF_HEAD_BYTES) {
       const take = bytes.subarray(0, SNIFF_HEAD_BYTES - this.headSize);
       this.head.set(take, this.headSize);
       this.headSize += take.byteLength;
+      past = bytes.subarray(take.byteLength);
       if (this.headSize === SNIFF_HEAD_BYTES) this.binary = sniffBinary(this.head);
+      if (this.headSize === SNIFF_HEAD_BYTES && this.binary === undefined && moovLater(this.head)) {
+        this.moov = new MoovFinder();
+        this.moov.push(this.head);
+      }
     }
+    if (past.byteLength > 0) this.moov?.push(past);
     if (!this.text) return;
     // Validated without decoding (no string per piece): text streams through at the speed of isUtf8.
     this.text = !bytes.includes(0) && this.validUtf8(bytes);
@@ -187,12 +197,13 @@ export class StreamSniffer {
   }
 
   get refused(): boolean {
-    return this.binary === undefined && !this.text;
+    return this.binary === undefined && (!this.moov || this.moov.malformed) && !this.text;
   }
 
   finish(): UploadMime | undefined {
     const head = this.head.subarray(0, this.headSize);
-    const binary = this.binary ?? sniffBinary(head);
+    // A head that is not full is the whole file: sniff() decides it; else the head, or the moov box found past it.
+    const binary = this.binary === null ? (sniffBinary(head) ?? sniffMoovLater(head)) : (this.binary ?? (this.moov?.soundOnly() ? "audio/mp4" : undefined));
     if (binary) return binary;
     if (!this.text || this.pending.length > 0 || head.length === 0) return undefined; // a sequence cut by the end is not UTF-8
     return looksLikeMarkup(this.headText, startsWith(head, BOM)) ? undefined : "text/plain";

@@ -2,7 +2,7 @@
 // mid-body and leave no file, malformed multipart is a 400 — over real sockets, against real servers.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import { SETTINGS } from "../../config";
@@ -249,6 +249,9 @@ describe("streamed sniffing", () => {
       big(enc.encode("%PDF-1.4\n"), 70 * 1024, 0xff),
       Uint8Array.from([0x4d, 0x5a, 0x90, 0]),
       new Uint8Array(),
+      // MP4 with the moov box after the media (decided at the end, from that box): audio, video, and cut inside the moov box.
+      ...["recording-moov-last.mp4", "video-moov-last.mp4"].map((f) => new Uint8Array(readFileSync(new URL(`./fixtures/${f}`, import.meta.url)))),
+      new Uint8Array(readFileSync(new URL("./fixtures/recording-moov-last.mp4", import.meta.url))).subarray(0, -100),
     ];
     for (const b of samples) {
       for (const sizes of [[1], [3, 7], [1000], [64 * 1024 - 1, 2], [1 << 30]]) {
