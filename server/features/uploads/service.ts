@@ -26,7 +26,7 @@ const ID_SHAPE = /^[A-Za-z0-9_-]{1,64}$/;
 export const info = (r: UploadRow): UploadInfo => ({ id: r.id, filename: r.filename, mime: r.mime, size: r.size });
 
 export const unsupportedType = () =>
-  new AppError("unsupported_type", "file type not allowed: png, jpeg, gif, webp, pdf, zip or UTF-8 plain text only");
+  new AppError("unsupported_type", "file type not allowed: png, jpeg, gif, webp, pdf, zip, UTF-8 plain text or audio (ogg/opus, webm, m4a/mp4, mp3) only");
 
 /**
  * A display name: the last path segment, without control characters or bidi overrides (which can
