@@ -191,6 +191,7 @@ describe("hardening of input", () => {
   test("HARD-11 API answers carry nosniff; the page's CSP connects to its own origin only", async () => {
     for (const r of [
       await api(s.url, "GET", "/api/me", undefined, alice.accessToken),
+      await api(s.url, "GET", `/api/rooms/${room}/messages`, undefined, alice.accessToken), // a Response of the handler's own
       await api(s.url, "GET", "/api/me"),
       await api(s.url, "GET", "/api/nope"),
       await api(s.url, "POST", "/api/auth/login", "{"),

@@ -372,6 +372,8 @@ export interface Store {
   roomsOf(userId: string): Promise<MyRoomRow[]>;
   /** undefined when not a member (STORE-30). */
   member(roomId: string, userId: string): Promise<MemberRow | undefined>;
+  /** roomById and member in one read: every authenticated room request starts with both (STORE-151). */
+  membership(roomId: string, userId: string): Promise<{ room?: RoomRow; member?: MemberRow }>;
   /** Every member, in any order; [] for an unknown room (STORE-30). */
   members(roomId: string): Promise<MemberRow[]>;
   /**

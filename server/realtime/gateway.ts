@@ -265,7 +265,7 @@ export function createGateway(ctx: Context, deps: GatewayDeps) {
         deps.messages.send(userId, f).then((w) => hub.send(ws, okFrame(id, { eventJson: w.eventJson })), (e) => fail(ws, id, e));
         return;
       case "history":
-        deps.messages.history(userId, f.room, f).then((p) => hub.send(ws, okFrame(id, { eventsJson: JSON.stringify(p.events), hasMore: p.hasMore })), (e) => fail(ws, id, e));
+        deps.messages.history(userId, f.room, f).then((p) => hub.send(ws, okFrame(id, p)), (e) => fail(ws, id, e));
         return;
       case "edit":
         return void deps.messages.edit(userId, f).then(ackEvent(ws, id), (e) => fail(ws, id, e));

@@ -184,4 +184,46 @@ describe("history", () => {
     expect((await api(s.url, "GET", `/api/rooms/${room}/messages`)).status).toBe(401);
     a.close();
   });
+
+  test("HIST-3 the newest page (kept while the room's head stands) shows every change right after its ack, over HTTP and WS; a member who left is refused it", async () => {
+    const room = await sharedRoom();
+    const a = await Client.connect(s, alice);
+    const seqs = await sendMany(a, room, 60, "p");
+    const [root, first] = seqs.slice(-2);
+    // The truth: the same page read with `before` past the head, which is never kept.
+    const truth = async (q: string) => (await api(s.url, "GET", `/api/rooms/${room}/messages?before=1000000&${q}`, undefined, alice.accessToken)).body;
+    const check = async () => {
+      for (const q of ["limit=50", "limit=10", `thread=${root}`]) {
+        const want = await truth(q);
+        for (let i = 0; i < 2; i++) { // the second read is served from the kept page
+          const http = await api(s.url, "GET", `/api/rooms/${room}/messages?${q}`, undefined, bob.accessToken);
+          expect(http.status).toBe(200);
+          expect(http.headers.get("content-type")).toStartWith("application/json");
+          expect(http.body).toEqual(want);
+          const [k, v] = q.split("=");
+          const ws = await a.request({ type: "history", room, [k]: Number(v) });
+          expect({ events: ws.events, hasMore: ws.hasMore }).toEqual(want);
+        }
+      }
+    };
+    await check();
+    const changes: Record<string, unknown>[] = [
+      { type: "send", room, clientMsgId: "p-new", body: "new" },
+      { type: "edit", room, msgSeq: first, body: "edited" },
+      { type: "react", room, msgSeq: root, emoji: "👍", on: true },
+      { type: "send", room, clientMsgId: "p-reply", body: "in the thread", thread: root },
+      { type: "delete", room, msgSeq: first },
+      { type: "react", room, msgSeq: root, emoji: "👍", on: false },
+    ];
+    for (const f of changes) {
+      expect((await a.request(f)).type).toBe("ok");
+      await check();
+    }
+    const page = await truth("limit=50");
+    expect(page.events.find((e: any) => e.seq === first).deleted).toBe(true);
+    expect(page.events.find((e: any) => e.seq === root).thread.replies).toBe(1);
+    expect((await api(s.url, "POST", `/api/rooms/${room}/leave`, undefined, bob.accessToken)).status).toBeLessThan(300);
+    expect((await api(s.url, "GET", `/api/rooms/${room}/messages?limit=50`, undefined, bob.accessToken)).status).toBe(403);
+    a.close();
+  });
 });

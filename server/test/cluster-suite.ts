@@ -199,6 +199,14 @@ export function clusterRules(bus: BusKind, rules: RuleId[]) {
       expect(new Set(messages.map((m) => (m as { clientMsgId: string }).clientMsgId)).size).toBe(200);
       const bySeq = new Map(stored.map((e) => [e.seq, e]));
       for (const a of acks) expect((bySeq.get(a.event.seq) as { clientMsgId?: string })?.clientMsgId).toBe(a.event.clientMsgId);
+
+      // Each node keeps the newest page while the room's head stands: a message acked through node A is on
+      // the newest page of B and C as soon as the ack is in, bus or no bus (the head is read from the store).
+      const newest = async (base: string) => (await api(base, "GET", `/api/rooms/${room}/messages?limit=20`, undefined, owner.accessToken)).body.events.at(-1).seq;
+      for (const n of nodes) for (let i = 0; i < 2; i++) expect(await newest(n.url)).toBe(last);
+      const more = await send(sending[0], room, "after the pages were kept");
+      expect(more.type).toBe("ok");
+      for (const n of nodes) expect(await newest(n.url)).toBe(more.event.seq);
     });
 
     rule("2", "CLUSTER-2 resume from any seq on any node: a reader that saw up to k on node A gets exactly k+1..N on node C, while sends go on", async () => {

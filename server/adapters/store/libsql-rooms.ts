@@ -8,7 +8,7 @@ import { LIMITS } from "../../protocol/types";
 
 type RoomsPart = Pick<
   Store,
-  "roomById" | "roomByDmKey" | "publicRooms" | "roomsOf" | "member" | "members" | "advanceRead" | "setMemberFlags" | "isBanned" | "coMembers"
+  "roomById" | "roomByDmKey" | "publicRooms" | "roomsOf" | "member" | "membership" | "members" | "advanceRead" | "setMemberFlags" | "isBanned" | "coMembers"
 >;
 
 const memberCols = {
@@ -27,6 +27,9 @@ export function createLibsqlRooms(db: Db): RoomsPart {
   const byId = db.select().from(rooms).where(eq(rooms.id, sql.placeholder("id"))).prepare();
   const oneMember = db.select(memberCols).from(members)
     .where(and(eq(members.roomId, sql.placeholder("room")), eq(members.userId, sql.placeholder("user")))).prepare();
+  const roomAndMember = db.select({ room: rooms, member: memberCols }).from(rooms)
+    .leftJoin(members, and(eq(members.roomId, rooms.id), eq(members.userId, sql.placeholder("user"))))
+    .where(eq(rooms.id, sql.placeholder("room"))).prepare();
   // Unread and mentions are computed from the log and the read mark every time: they cannot drift.
   // Unread stops counting at UNREAD_COUNT_MAX ("99+"): each counted row is a lookup in the events
   // table, and a user who never reads a busy room made every connect scan its whole backlog.
@@ -80,6 +83,10 @@ export function createLibsqlRooms(db: Db): RoomsPart {
     },
     async member(roomId, userId) {
       return (await oneMember.get({ room: roomId, user: userId })) as MemberRow | undefined;
+    },
+    async membership(roomId, userId) {
+      const r = await roomAndMember.get({ room: roomId, user: userId });
+      return r ? { room: r.room as RoomRow, member: r.member?.userId == null ? undefined : (r.member as MemberRow) } : {};
     },
     async members(roomId) {
       return (await db.select(memberCols).from(members).where(eq(members.roomId, roomId))) as MemberRow[];

@@ -9,7 +9,7 @@ import type { PgDb } from "./postgres";
 
 type RoomsPart = Pick<
   Store,
-  "roomById" | "roomByDmKey" | "publicRooms" | "roomsOf" | "member" | "members" | "advanceRead" | "setMemberFlags" | "isBanned" | "coMembers"
+  "roomById" | "roomByDmKey" | "publicRooms" | "roomsOf" | "member" | "membership" | "members" | "advanceRead" | "setMemberFlags" | "isBanned" | "coMembers"
 >;
 
 const memberCols = {
@@ -35,6 +35,10 @@ const memberRow = (r: Record<string, unknown>): MemberRow => ({
   roomId: r.room_id as string, userId: r.user_id as string, role: r.role as MemberRow["role"], readSeq: Number(r.read_seq),
   silencedUntil: num(r.silenced_until), notificationsMuted: r.notifications_muted as boolean, deliveredSeq: Number(r.delivered_seq),
 });
+
+const MEMBERSHIP = `SELECT r.id, r.name, r.kind, r.topic, r.created_by, r.created_at, r.last_seq, r.last_activity, r.dm_key, r.slow_mode_sec, r.message_ttl_sec,
+  m.room_id, m.user_id, m.role, m.read_seq, m.silenced_until, m.notifications_muted, GREATEST(m.delivered_seq, m.read_seq) AS delivered_seq
+  FROM rooms r LEFT JOIN members m ON m.room_id = r.id AND m.user_id = $2 WHERE r.id = $1`;
 
 export function createPostgresRooms(db: PgDb, client: SQL): RoomsPart {
   // As on libSQL: unread and mentions come from the log and the read mark every time (they cannot
@@ -92,6 +96,10 @@ export function createPostgresRooms(db: PgDb, client: SQL): RoomsPart {
     async member(roomId, userId) {
       const [r] = await client.unsafe(MEMBER, [roomId, userId]);
       return r && memberRow(r);
+    },
+    async membership(roomId, userId) {
+      const [r] = await client.unsafe(MEMBERSHIP, [roomId, userId]);
+      return r ? { room: roomRow(r), member: r.user_id === null ? undefined : memberRow(r) } : {};
     },
     async members(roomId) {
       return (await db.select(memberCols).from(members).where(eq(members.roomId, roomId))) as MemberRow[];

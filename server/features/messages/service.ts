@@ -4,9 +4,10 @@ import { AppError } from "../../errors";
 import type { Context } from "../../context";
 import { LIMITS, type Attachment, type MessageEvent, type NotificationKind, type RoomEvent, type RoomKind } from "../../protocol/types";
 import type { ClientFrameOf, FrameType } from "../../protocol/schemas";
-import type { Effect, Page } from "../../ports/store";
+import type { Effect } from "../../ports/store";
 import { isAdmin, requireMember } from "../rooms/service";
 import { notificationFrame, publishUserSignal } from "../../realtime/publish";
+import { createPageCache, type PageJson } from "./page-cache";
 import { createPolicy } from "./policy";
 import type { Written } from "./writer";
 
@@ -40,6 +41,7 @@ function checkBody(body: string) {
 export function createMessages(ctx: Context, hooks: MessageHooks = {}) {
   const { store, writer, clock, ids, bus, presence, log } = ctx;
   const policy = createPolicy(ctx);
+  const pageCache = createPageCache();
   const kinds = new Map<string, RoomKind>(); // a room's kind never changes
   const dmPairs = new Map<string, string[]>(); // nor the two people of a DM
 
@@ -262,16 +264,25 @@ export function createMessages(ctx: Context, hooks: MessageHooks = {}) {
       });
     },
 
-    async history(userId: string, room: string, q: { before?: number; after?: number; limit?: number; thread?: number }): Promise<Page> {
-      await requireMember(ctx, room, userId);
+    /** A page of the room (or of a thread) as JSON; the newest page comes from the page cache while the room's head stands. */
+    async history(userId: string, room: string, q: { before?: number; after?: number; limit?: number; thread?: number }): Promise<PageJson> {
+      const { room: row } = await requireMember(ctx, room, userId);
       const limit = Math.min(Math.max(q.limit ?? LIMITS.HISTORY_DEFAULT, 1), LIMITS.HISTORY_MAX);
+      const newest = q.before === undefined && q.after === undefined;
+      const key = `${room}|${limit}|${q.thread ?? ""}`;
+      const cached = newest ? pageCache.get(key, row.lastSeq) : undefined;
+      if (cached) return cached;
       if (q.thread !== undefined) {
         // A deleted root still shows its thread: its replies stay.
         const root = await eventAt(room, q.thread);
         if (!root) throw new AppError("not_found", "no such message in this room");
         if (root.kind !== "message" || root.threadRoot !== undefined) throw new AppError("invalid_request", "thread must be the seq of a top-level message");
       }
-      return store.events(room, { before: q.before, after: q.after, limit, thread: q.thread });
+      const p = await store.events(room, { before: q.before, after: q.after, limit, thread: q.thread });
+      const page = { eventsJson: JSON.stringify(p.events), hasMore: p.hasMore };
+      // The head was read before the page: a page that already holds later events is kept under an older head, never the reverse.
+      if (newest) pageCache.set(key, row.lastSeq, page);
+      return page;
     },
   };
 }

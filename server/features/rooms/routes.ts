@@ -5,6 +5,7 @@ import type { Context } from "../../context";
 import { Name } from "../../protocol/schemas";
 import { authUser } from "../auth/guard";
 import { publicUser } from "../auth/service";
+import { pageBody } from "../messages/page-cache";
 import type { Messages } from "../messages/service";
 import type { Rooms } from "./service";
 
@@ -67,7 +68,11 @@ export function roomRoutes(ctx: Context, rooms: Rooms, messages: Messages) {
     })
     .get(
       "/api/rooms/:id/messages",
-      async ({ request, params, query }) => messages.history((await me(request)).id, params.id, query),
+      async ({ request, params, query }) => {
+        // The page is JSON already (the page cache keeps it so): sent as it is, not parsed and serialized again.
+        const p = await messages.history((await me(request)).id, params.id, query);
+        return new Response(pageBody(p), { headers: { "content-type": "application/json" } });
+      },
       { query: t.Object({ before: SeqQuery, after: SeqQuery, limit: t.Optional(t.Integer({ minimum: 1 })), thread: SeqQuery }) },
     );
 }

@@ -19,7 +19,7 @@ export function roomView(r: RoomRow, extra: Partial<Room> = {}): Room {
  * and DMs (404, as if absent); public rooms answer 403.
  */
 export async function requireMember(ctx: Context, roomId: string, userId: string): Promise<{ room: RoomRow; member: MemberRow }> {
-  const [room, member] = await Promise.all([ctx.store.roomById(roomId), ctx.store.member(roomId, userId)]);
+  const { room, member } = await ctx.store.membership(roomId, userId);
   if (!room) throw new AppError("not_found", "no such room");
   if (!member) {
     if (room.kind === "public") throw new AppError("forbidden", "not a member of this room");

@@ -115,6 +115,21 @@ export function roomRules(factory: StoreFactory) {
       expect(await s.members(uniq("noroom"))).toEqual([]);
     });
 
+    test("STORE-151 membership gives roomById and member in one read: both, the room alone for a non-member, nothing for an unknown room", async () => {
+      const s = fresh.store;
+      const u = await newUser(s);
+      const v = await newUser(s);
+      const room = (await newRoom(s, u.id, { members: [v.id] })).id;
+      await s.append([msg(room, u.id, "one")]);
+      await s.advanceRead(room, v.id, await s.lastSeq(room));
+      for (const who of [u.id, v.id]) expect(await s.membership(room, who)).toEqual({ room: await s.roomById(room), member: await s.member(room, who) });
+      expect((await s.membership(room, v.id)).member!.readSeq).toBe(await s.lastSeq(room));
+      const stranger = await s.membership(room, uniq("stranger"));
+      expect(stranger.room).toEqual(await s.roomById(room));
+      expect(stranger.member).toBeUndefined();
+      expect(await s.membership(uniq("noroom"), u.id)).toEqual({});
+    });
+
     test("STORE-31 advanceRead moves the mark forward only, never past the room's lastSeq, and returns the mark; 0 for a non-member", async () => {
       const s = fresh.store;
       const u = await newUser(s);
