@@ -4,6 +4,8 @@ import { and, desc, eq, sql } from "drizzle-orm";
 import { bans, members, rooms } from "../../db/schema";
 import type { MemberRow, MyRoomRow, RoomRow, Store } from "../../ports/store";
 import type { Db } from "./libsql";
+import type { Connection } from "./libsql-connection";
+import { memberRow, memberSql, membershipOf, membershipSql, roomByIdSql, roomRow } from "./rows";
 import { LIMITS } from "../../protocol/types";
 
 type RoomsPart = Pick<
@@ -22,14 +24,11 @@ const memberCols = {
   deliveredSeq: sql<number>`max(${members.deliveredSeq}, ${members.readSeq})`.mapWith(Number),
 };
 
-export function createLibsqlRooms(db: Db): RoomsPart {
-  // Built once: every authenticated request and every send's checks run these (78 → 22 µs each).
-  const byId = db.select().from(rooms).where(eq(rooms.id, sql.placeholder("id"))).prepare();
-  const oneMember = db.select(memberCols).from(members)
-    .where(and(eq(members.roomId, sql.placeholder("room")), eq(members.userId, sql.placeholder("user")))).prepare();
-  const roomAndMember = db.select({ room: rooms, member: memberCols }).from(rooms)
-    .leftJoin(members, and(eq(members.roomId, rooms.id), eq(members.userId, sql.placeholder("user"))))
-    .where(eq(rooms.id, sql.placeholder("room"))).prepare();
+export function createLibsqlRooms(db: Db, conn: Connection): RoomsPart {
+  // By hand (rows.ts): every authenticated room request and every send's checks run these.
+  const ROOM_BY_ID = roomByIdSql("sqlite");
+  const MEMBER = memberSql("sqlite");
+  const MEMBERSHIP = membershipSql("sqlite");
   // Unread and mentions are computed from the log and the read mark every time: they cannot drift.
   // Unread stops counting at UNREAD_COUNT_MAX ("99+"): each counted row is a lookup in the events
   // table, and a user who never reads a busy room made every connect scan its whole backlog.
@@ -52,7 +51,8 @@ export function createLibsqlRooms(db: Db): RoomsPart {
     .prepare();
   return {
     async roomById(id) {
-      return (await byId.get({ id })) as RoomRow | undefined;
+      const [r] = await conn.all(ROOM_BY_ID, [id]);
+      return r && roomRow(r);
     },
     async roomByDmKey(key) {
       return (await db.select().from(rooms).where(eq(rooms.dmKey, key)))[0] as RoomRow | undefined;
@@ -82,11 +82,11 @@ export function createLibsqlRooms(db: Db): RoomsPart {
       );
     },
     async member(roomId, userId) {
-      return (await oneMember.get({ room: roomId, user: userId })) as MemberRow | undefined;
+      const [r] = await conn.all(MEMBER, [roomId, userId]);
+      return r && memberRow(r);
     },
     async membership(roomId, userId) {
-      const r = await roomAndMember.get({ room: roomId, user: userId });
-      return r ? { room: r.room as RoomRow, member: r.member?.userId == null ? undefined : (r.member as MemberRow) } : {};
+      return membershipOf((await conn.all(MEMBERSHIP, [roomId, userId]))[0]);
     },
     async members(roomId) {
       return (await db.select(memberCols).from(members).where(eq(members.roomId, roomId))) as MemberRow[];

@@ -20,6 +20,7 @@ import { createLibsqlIdentities } from "./libsql-identities";
 import { openConnection, type Durability } from "./libsql-connection";
 import { createLibsqlSearch } from "./libsql-search";
 import { createLibsqlAccounts } from "./libsql-accounts";
+import { userByIdSql, userRow } from "./rows";
 
 /** events_live_ts_idx's WHERE terms, word for word (schema.ts): a bound parameter there would keep the planner off the index. */
 const LIVE_MESSAGE = sql`${events.kind} = 'message' AND ${events.deletedAt} IS NULL`;
@@ -37,8 +38,8 @@ export async function createLibsqlStore(url: string, opts: { durability?: Durabi
   const client = conn.client;
   const db: Db = drizzle(client, { schema });
   const { committed, close: closeSearch, search } = createLibsqlSearch(db, conn);
-  // Built once: every authenticated request and every hello looks the user up (78 → 22 µs).
-  const userWithId = db.select().from(users).where(eq(users.id, sql.placeholder("id"))).prepare();
+  // By hand (rows.ts): every authenticated request and every hello looks the user up.
+  const USER_BY_ID = userByIdSql("sqlite");
 
   return {
     uploads: createLibsqlUploads(db),
@@ -121,7 +122,8 @@ export async function createLibsqlStore(url: string, opts: { durability?: Durabi
       return (await db.select().from(users).where(eq(users.username, username)))[0];
     },
     async userById(id) {
-      return userWithId.get({ id });
+      const [r] = await conn.all(USER_BY_ID, [id]);
+      return r && userRow(r);
     },
     async usersByIds(ids) {
       return ids.length === 0 ? [] : db.select().from(users).where(inArray(users.id, ids));
@@ -165,7 +167,7 @@ export async function createLibsqlStore(url: string, opts: { durability?: Durabi
     },
 
     ...createLibsqlAccounts(db),
-    ...createLibsqlRooms(db),
+    ...createLibsqlRooms(db, conn),
     ...createLibsqlDepth(db),
     ...createLibsqlLog(db, conn, committed),
     search,

@@ -6,6 +6,7 @@ import { bans, members, rooms } from "../../db/schema.pg";
 import type { MemberRow, MyRoomRow, RoomRow, Store } from "../../ports/store";
 import { LIMITS } from "../../protocol/types";
 import type { PgDb } from "./postgres";
+import { memberRow, memberSql, membershipOf, membershipSql, roomByIdSql, roomRow } from "./rows";
 
 type RoomsPart = Pick<
   Store,
@@ -23,22 +24,9 @@ const memberCols = {
   deliveredSeq: sql<number>`GREATEST(${members.deliveredSeq}, ${members.readSeq})`.mapWith(Number),
 };
 
-const num = (v: unknown): number | null => (v === null ? null : Number(v));
-const ROOM_BY_ID = "SELECT id, name, kind, topic, created_by, created_at, last_seq, last_activity, dm_key, slow_mode_sec, message_ttl_sec FROM rooms WHERE id = $1";
-const roomRow = (r: Record<string, unknown>): RoomRow => ({
-  id: r.id as string, name: r.name as string, kind: r.kind as RoomRow["kind"], topic: r.topic as string, createdBy: r.created_by as string,
-  createdAt: Number(r.created_at), lastSeq: Number(r.last_seq), lastActivity: Number(r.last_activity), dmKey: r.dm_key as string | null,
-  slowModeSec: r.slow_mode_sec as number, messageTtlSec: Number(r.message_ttl_sec),
-});
-const MEMBER = "SELECT room_id, user_id, role, read_seq, silenced_until, notifications_muted, GREATEST(delivered_seq, read_seq) AS delivered_seq FROM members WHERE room_id = $1 AND user_id = $2";
-const memberRow = (r: Record<string, unknown>): MemberRow => ({
-  roomId: r.room_id as string, userId: r.user_id as string, role: r.role as MemberRow["role"], readSeq: Number(r.read_seq),
-  silencedUntil: num(r.silenced_until), notificationsMuted: r.notifications_muted as boolean, deliveredSeq: Number(r.delivered_seq),
-});
-
-const MEMBERSHIP = `SELECT r.id, r.name, r.kind, r.topic, r.created_by, r.created_at, r.last_seq, r.last_activity, r.dm_key, r.slow_mode_sec, r.message_ttl_sec,
-  m.room_id, m.user_id, m.role, m.read_seq, m.silenced_until, m.notifications_muted, GREATEST(m.delivered_seq, m.read_seq) AS delivered_seq
-  FROM rooms r LEFT JOIN members m ON m.room_id = r.id AND m.user_id = $2 WHERE r.id = $1`;
+const ROOM_BY_ID = roomByIdSql("pg");
+const MEMBER = memberSql("pg");
+const MEMBERSHIP = membershipSql("pg");
 
 export function createPostgresRooms(db: PgDb, client: SQL): RoomsPart {
   // As on libSQL: unread and mentions come from the log and the read mark every time (they cannot
@@ -98,8 +86,7 @@ export function createPostgresRooms(db: PgDb, client: SQL): RoomsPart {
       return r && memberRow(r);
     },
     async membership(roomId, userId) {
-      const [r] = await client.unsafe(MEMBERSHIP, [roomId, userId]);
-      return r ? { room: roomRow(r), member: r.user_id === null ? undefined : memberRow(r) } : {};
+      return membershipOf((await client.unsafe(MEMBERSHIP, [roomId, userId]))[0]);
     },
     async members(roomId) {
       return (await db.select(memberCols).from(members).where(eq(members.roomId, roomId))) as MemberRow[];
