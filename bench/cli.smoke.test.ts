@@ -22,7 +22,7 @@ test("bench runs throughput end to end with a clean audit", async () => {
     expect(run.audit.acked).toBeGreaterThan(0);
     expect(run.audit.roomsChecked).toBe(2);
     expect(run.results.map((r) => `${r.target} ${r.scenario}`)).toEqual(["parley throughput"]);
-    expect(run.targets.map((t) => t.verdict)).toEqual(["NOT MEASURED", "NOT MEASURED", "NOT MEASURED", "NOT MEASURED"]);
+    expect(run.targets.map((t) => `${t.id} ${t.verdict}`)).toEqual(["P1", "P2", "P3", "P4", "P5", "P6"].map((id) => `${id} NOT MEASURED`));
     expect(await Bun.file(join(out, "summary.md")).text()).toContain("**Targets**");
     expect(await Bun.file(join(out, "report.html")).text()).toContain("<svg");
   } finally {

@@ -37,7 +37,8 @@ function planFor(o: Options): Plan {
   if (o.durationSec) p.throughputMs = p.commitMs = p.httpMs = o.durationSec * 1000;
   // Whole rooms only, so every room has the same fan-out.
   p.connections = Math.max(p.roomSize, Math.floor(p.connections / p.roomSize) * p.roomSize);
-  p.reconnectClients = Math.min(p.reconnectClients, p.connections);
+  // The storm reuses the idle scenario's accounts (P6: 10,000 clients), never more than either scenario sizes.
+  p.reconnectClients = Math.min(p.reconnectClients, Math.max(p.connections, p.idleConnections));
   return p;
 }
 
@@ -73,6 +74,7 @@ export function usersNeeded(scenarios: ScenarioName[], plan: Plan): { users: num
     scenarios.some((s) => ROOM_SCENARIOS.includes(s)) ? plan.connections : 0,
     scenarios.includes("idle") ? plan.idleConnections : 0,
     scenarios.includes("commit") ? plan.commitSenders : 0,
+    scenarios.includes("reconnect-storm") ? plan.reconnectClients : 0,
   );
   return { users: Math.ceil(users / plan.roomSize) * plan.roomSize, solo: scenarios.includes("commit") ? plan.commitSenders : 0 };
 }

@@ -35,7 +35,7 @@ export interface Options {
   idleConnections?: number;
   /** Seconds of the closed-loop and HTTP scenarios (throughput, commit, history, login). */
   durationSec?: number;
-  /** Whether a FAILed P1–P4 target sets the exit code; default: on in full runs, off with --quick. */
+  /** Whether a FAILed P1–P6 target sets the exit code; default: on in full runs, off with --quick. */
   targets?: boolean;
   /** Cluster target (bench/lib/cluster.ts): this many compiled nodes instead of one spawned `bun server/main.ts`. */
   nodes?: number;
@@ -64,7 +64,7 @@ export const USAGE = `usage: bench [options]
   --server-cmd CMD    spawn this command instead of Parley (args split on spaces; --port/--data are appended)
   --connections N  --room-size K  --senders S  --rates R1,R2,…  --step SECONDS  --idle-connections N
   --duration SECONDS  length of throughput, commit, history and login
-  --targets           exit 2 when one of the targets P1–P4 FAILs (default in full runs)
+  --targets           exit 2 when one of the targets P1–P6 FAILs (default in full runs)
   --no-targets        report the targets without affecting the exit code (default with --quick)
   --no-baseline       skip the raw Bun baseline
   --workers N         fanout's generator as N processes, each owning whole rooms (default: cores − 1, at least 1)
@@ -72,7 +72,7 @@ export const USAGE = `usage: bench [options]
   --no-pin            do not pin (the default)
   --nodes N           fanout against N nodes of the compiled binary (server/test/cluster.ts): one fresh
                       PostgreSQL database, a Redis bus of their own, HAProxy (deploy/haproxy.cfg) in front;
-                      latency split by whether the receiver is on the sender's node; no baseline, no P1–P4
+                      latency split by whether the receiver is on the sender's node; no baseline, no P1–P6
   --store KIND        with --nodes: postgres (default) or libsql (one node, in-process bus: the single binary)
   --direct            with --nodes: connect straight to the nodes (connection i to node i mod N), no HAProxy
   --delivered         fanout: every connection reports delivery as a real client does ({"type":"delivered"},

@@ -29,7 +29,7 @@ export interface RunResult {
   ratios: Record<string, Record<string, number | null>>;
   audit: AuditReport;
   slos: SloResult[];
-  /** P1–P4 of the issue; always evaluated, but they set the exit code only when enforced. */
+  /** P1–P6; always evaluated, but they set the exit code only when enforced. */
   targets: TargetResult[];
   targetsEnforced: boolean;
   errors: string[];

@@ -1,4 +1,4 @@
-// Unit tests for the P1–P4 verdicts on synthetic results: PASS, FAIL, NOT MEASURED (quick or undersized), and the exit code when enforced.
+// Unit tests for the P1–P6 verdicts on synthetic results: PASS, FAIL, NOT MEASURED (quick or undersized), and the exit code when enforced.
 import { describe, expect, test } from "bun:test";
 import { nextStep, ladder } from "../scenarios/fanout";
 import { idleFigures } from "../scenarios/idle";
@@ -6,7 +6,7 @@ import type { FanoutStep, ScenarioResult } from "../scenarios/types";
 import { metric } from "../scenarios/types";
 import { Audit } from "./audit";
 import { EXIT, markdown, verdict } from "./report";
-import { evaluateTargets, p1, p2, p3, p4 } from "./targets";
+import { evaluateTargets, p1, p2, p3, p4, p5, p6 } from "./targets";
 
 function step(rate: number, p99ms: number, p999ms = p99ms * 1.5, lost = 0): FanoutStep {
   const lat = { count: 100, min: 100, mean: 1, p50: 1000, p90: 1, p95: 1, p99: p99ms * 1000, p999: p999ms * 1000, max: p999ms * 1000, clamped: 0 };
@@ -79,6 +79,27 @@ describe("targets", () => {
     expect(p4({ quick: false, results: [c(40_000)] }).verdict).toBe("FAIL");
     expect(p4({ quick: false, results: [c(60_000, 10)] }).verdict).toBe("NOT MEASURED");
     expect(p4({ quick: false, results: [{ ...c(60_000), audit: new Audit().report() }] }).verdict).toBe("FAIL"); // nothing read back
+  });
+
+  test("P5: history req/s with 32 connections against 5,000", () => {
+    const h = (rate: number, connections = 32) => res("history", "parley", { reqPerSec: rate, p99Ms: 10 }, { connections });
+    expect(p5({ quick: false, results: [h(5200)] }).verdict).toBe("PASS");
+    expect(p5({ quick: false, results: [h(4400)] }).verdict).toBe("FAIL");
+    expect(p5({ quick: false, results: [h(9000, 8)] }).verdict).toBe("NOT MEASURED");
+    expect(p5({ quick: false, results: [{ ...h(9000), error: "12 non-2xx" }] }).verdict).toBe("FAIL");
+  });
+
+  test("P6: cold RSS at 10,000 connections and the 10,000-client storm, both halves needed", () => {
+    const idle = (mb: number | null, n = 10_000) => res("idle", "parley", { rssColdConnectedMb: mb }, { connections: n });
+    const storm = (ms: number | null, clients = 10_000) => res("reconnect-storm", "parley", { resume99FromKillMs: ms }, { clients });
+    const v = (...rs: ScenarioResult[]) => p6({ quick: false, results: rs }).verdict;
+    expect(v(idle(140), storm(9000))).toBe("PASS");
+    expect(v(idle(160), storm(9000))).toBe("FAIL");
+    expect(v(idle(140), storm(11_000))).toBe("FAIL");
+    expect(v(idle(140), storm(9000, 1000))).toBe("NOT MEASURED");
+    expect(v(idle(null), storm(9000))).toBe("NOT MEASURED");
+    expect(v(idle(140), { ...storm(null), error: "only 10/10000 clients resumed within 60 s of the restart" })).toBe("FAIL");
+    expect(p6({ quick: false, results: [idle(140), storm(9000)] }).detail).toContain("99 % of 10,000 resumed 9,000 ms");
   });
 
   test("quick runs never claim a verdict, and say why", () => {

@@ -1,10 +1,10 @@
-// The issue's performance targets P1–P4, evaluated from one run: PASS, FAIL, or NOT MEASURED (with the reason and any indicative figure).
+// The performance targets P1–P6 (P1–P4 from the first performance issue, P5–P6 from issue 14), evaluated from one run: PASS, FAIL, or NOT MEASURED (with the reason and any indicative figure).
 import type { FanoutStep, ScenarioResult } from "../scenarios/types";
 
 export type TargetVerdict = "PASS" | "FAIL" | "NOT MEASURED";
 
 export interface TargetResult {
-  id: "P1" | "P2" | "P3" | "P4";
+  id: "P1" | "P2" | "P3" | "P4" | "P5" | "P6";
   goal: string;
   verdict: TargetVerdict;
   detail: string;
@@ -16,6 +16,8 @@ export const GOALS = {
   p2: { connections: 1000, roomSize: 20, deliveriesPerSec: 100_000, p99Ms: 30, p999Ms: 60, maxRatioToBaseline: 2 },
   p3: { connections: 10_000, maxKbPerConn: 8, cycles: 3, maxDrift: 0.05 },
   p4: { senders: 100, minMsgsPerSec: 50_000 },
+  p5: { connections: 32, minReqPerSec: 5000 },
+  p6: { connections: 10_000, maxColdMb: 150, stormClients: 10_000, maxResume99Ms: 10_000 },
 } as const;
 
 export const GOAL_TEXT: Record<TargetResult["id"], string> = {
@@ -23,6 +25,8 @@ export const GOAL_TEXT: Record<TargetResult["id"], string> = {
   P2: "fanout, 1,000 conns, rooms of 20, 100,000 deliveries/s offered: p99 ≤ 30 ms, p99.9 ≤ 60 ms, zero loss, p99 ≤ 2 × baseline p99",
   P3: "idle, 10,000 conns: ≤ 8 KiB server RSS per connection; RSS within 5 % after 3 cycles",
   P4: "commit, 100 concurrent senders: ≥ 50,000 msgs/s durably committed and acked",
+  P5: "history, newest 50 of a room, 32 connections: ≥ 5,000 req/s",
+  P6: "cold start: 10,000 hellos right after a restart settle at ≤ 150 MiB RSS; a storm of 10,000 clients after SIGKILL: 99 % resumed ≤ 10 s",
 };
 
 const fmt = (v: number, d = 2) => (Math.abs(v) >= 1000 ? Math.round(v).toLocaleString("en-US") : Number.isInteger(v) ? String(v) : v.toFixed(d));
@@ -141,9 +145,41 @@ export function p4(input: TargetInput): TargetResult {
   return decide("P4", input.quick, rate >= g.minMsgsPerSec && audited, detail);
 }
 
-/** P1–P4 from the primary target's results (and the baseline's where a ratio is asked for). */
+export function p5(input: TargetInput): TargetResult {
+  const g = GOALS.p5;
+  const main = find(input.results, "history");
+  if (!main) return notMeasured("P5", "history did not run");
+  if (main.error) return decide("P5", input.quick, false, `history failed: ${main.error.split("\n")[0]}`);
+  const rate = val(main, "reqPerSec");
+  if (rate === null) return notMeasured("P5", "history produced no rate");
+  const n = Number(main.details?.connections);
+  const detail = `${fmt(rate)} req/s (≥ ${fmt(g.minReqPerSec)}) ${rate >= g.minReqPerSec ? "✓" : "✗"}, p99 ${fmt(val(main, "p99Ms") ?? NaN)} ms, ${n} connections${caveat(main)}`;
+  if (n < g.connections) return notMeasured("P5", `${n} connections (target: ${g.connections})`, detail);
+  return decide("P5", input.quick, rate >= g.minReqPerSec, detail);
+}
+
+export function p6(input: TargetInput): TargetResult {
+  const g = GOALS.p6;
+  const idle = find(input.results, "idle");
+  const storm = find(input.results, "reconnect-storm");
+  if (!idle && !storm) return notMeasured("P6", "neither idle nor reconnect-storm ran");
+  const cold = val(idle, "rssColdConnectedMb");
+  const at99 = val(storm, "resume99FromKillMs");
+  const n = Number(idle?.details?.connections), clients = Number(storm?.details?.clients);
+  const parts = [
+    cold === null ? "cold RSS not measured (idle did not run, or its server was not spawned by the bench)" : `cold RSS ${fmt(cold)} MiB at ${fmt(n)} connections (≤ ${g.maxColdMb}) ${cold <= g.maxColdMb ? "✓" : "✗"}`,
+    at99 === null ? `storm: ${storm?.error ?? "not measured"}` : `storm: 99 % of ${fmt(clients)} resumed ${fmt(at99)} ms after SIGKILL (≤ ${fmt(g.maxResume99Ms)}) ${at99 <= g.maxResume99Ms ? "✓" : "✗"}`,
+  ];
+  const detail = `${parts.join("; ")}${caveat(idle, storm)}`;
+  if (storm?.error || idle?.error) return decide("P6", input.quick, false, detail);
+  if (cold === null || at99 === null) return notMeasured("P6", "one half not measured", detail);
+  if (n < g.connections || clients < g.stormClients) return notMeasured("P6", `${fmt(n)} connections, ${fmt(clients)} storm clients (target: ${fmt(g.connections)}, ${fmt(g.stormClients)})`, detail);
+  return decide("P6", input.quick, cold <= g.maxColdMb && at99 <= g.maxResume99Ms, detail);
+}
+
+/** P1–P6 from the primary target's results (and the baseline's where a ratio is asked for). */
 export function evaluateTargets(input: TargetInput): TargetResult[] {
   const results = input.results.map((r) => (r.target === "external" ? { ...r, target: "parley" as const } : r));
   const i = { ...input, results };
-  return [p1(i), p2(i), p3(i), p4(i)];
+  return [p1(i), p2(i), p3(i), p4(i), p5(i), p6(i)];
 }

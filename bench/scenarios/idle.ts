@@ -62,10 +62,19 @@ export async function idle(ctx: Ctx): Promise<ScenarioResult> {
     closeAll(conns);
     await waitFor(() => conns.every((c) => !c.open), 10_000);
   };
-  // Warm-up cycle: provisioning and the first connects leave garbage and lazily grown pools that the
-  // server's post-burst GC does not cover; "before" is read once a full cycle of the same size has come and gone.
+  // Cold (issue 14, P6): a server restarted after provisioning, as a real restart is — the accounts exist,
+  // nothing else has happened in this process — gets its first N hellos; RSS once settled.
+  if (target.restartable) {
+    progress.set(`${ctx.label}: restarting the server (cold start)`);
+    await target.kill();
+    await target.restart();
+  }
   const fresh = await rss();
-  await disconnect(await connect("warm-up"));
+  // That first cycle is also the warm-up: provisioning and the first connects leave garbage and lazily grown
+  // pools that the server's post-burst GC does not cover; "before" is read once a full cycle has come and gone.
+  const warm = await connect(target.restartable ? "cold, warm-up" : "warm-up");
+  const cold = target.restartable ? await rss() : undefined;
+  await disconnect(warm);
   const before = await rss();
   let conns = await connect("cycle 0");
   const connected: (number | undefined)[] = [await rss()];
@@ -88,12 +97,13 @@ export async function idle(ctx: Ctx): Promise<ScenarioResult> {
       rssPerConnectionKb: metric(f.perConnKb, "KiB/conn", "lower"),
       rssDriftAfterCyclesPct: metric(f.drift === null ? null : f.drift * 100, "%", "lower"),
       rssConnectedMb: metric(connected[0] !== undefined ? connected[0] / 1024 : null, "MiB", "lower"),
+      rssColdConnectedMb: metric(cold !== undefined ? cold / 1024 : null, "MiB", "lower"),
       rssGrowthAfterCyclesMb: metric(f.growthKb === null ? null : f.growthKb / 1024, "MiB", "lower"),
     },
     details: {
       connections: n, cycles: plan.idleCycles, fdLimits: limits,
-      rssKb: { fresh, beforeAfterWarmUp: before, connectedAfterEachCycle: connected, disconnectedAfterEachCycle: disconnected, afterCyclesDisconnected: after },
-      method: `RSS read ≥ ${SETTLE_MIN_MS} ms after each burst, once stable; per connection = (connected after cycle 0 − before) / N, before = after a warm-up cycle of N; drift = |connected after cycle ${plan.idleCycles} − connected after cycle 0| / connected after cycle 0`,
+      rssKb: { freshAfterRestart: fresh, coldConnected: cold ?? null, beforeAfterWarmUp: before, connectedAfterEachCycle: connected, disconnectedAfterEachCycle: disconnected, afterCyclesDisconnected: after },
+      method: `RSS read ≥ ${SETTLE_MIN_MS} ms after each burst, once stable; cold = N connected right after a restart of the provisioned server (none when the bench did not spawn it); per connection = (connected after cycle 0 − before) / N, before = after a warm-up cycle of N; drift = |connected after cycle ${plan.idleCycles} − connected after cycle 0| / connected after cycle 0`,
       notes,
     },
     generatorCpu: 0,

@@ -50,7 +50,7 @@ export const QUICK: Plan = {
 export const FULL: Plan = {
   connections: 1000, roomSize: 20, senders: 100, rates: [250, 500, 1000, 2000, 3000, 4000, 5000], stepMs: 10_000, drainQuietMs: 3000,
   throughputMs: 10_000, window: 8, commitSenders: 100, commitMs: 10_000, idleConnections: 10_000, idleCycles: 3,
-  reconnectClients: 1000, reconnectMsgsPerRoom: 20, httpMs: 10_000, httpConnections: 32, loginAccounts: 100, bodyChars: 120,
+  reconnectClients: 10_000, reconnectMsgsPerRoom: 20, httpMs: 10_000, httpConnections: 32, loginAccounts: 100, bodyChars: 120,
 };
 
 export interface Ctx {
