@@ -63,8 +63,10 @@ export async function idle(ctx: Ctx): Promise<ScenarioResult> {
     await waitFor(() => conns.every((c) => !c.open), 10_000);
   };
   // Cold (issue 14, P6): a server restarted after provisioning, as a real restart is — the accounts exist,
-  // nothing else has happened in this process — gets its first N hellos; RSS once settled.
-  if (target.restartable) {
+  // nothing else has happened in this process — gets its first N hellos; RSS once settled. Only a server
+  // that keeps its data: the baseline would forget its rooms, and the scenarios after this one need them.
+  const coldStart = target.restartable && target.durable;
+  if (coldStart) {
     progress.set(`${ctx.label}: restarting the server (cold start)`);
     await target.kill();
     await target.restart();
@@ -72,8 +74,8 @@ export async function idle(ctx: Ctx): Promise<ScenarioResult> {
   const fresh = await rss();
   // That first cycle is also the warm-up: provisioning and the first connects leave garbage and lazily grown
   // pools that the server's post-burst GC does not cover; "before" is read once a full cycle has come and gone.
-  const warm = await connect(target.restartable ? "cold, warm-up" : "warm-up");
-  const cold = target.restartable ? await rss() : undefined;
+  const warm = await connect(coldStart ? "cold, warm-up" : "warm-up");
+  const cold = coldStart ? await rss() : undefined;
   await disconnect(warm);
   const before = await rss();
   let conns = await connect("cycle 0");
@@ -103,7 +105,7 @@ export async function idle(ctx: Ctx): Promise<ScenarioResult> {
     details: {
       connections: n, cycles: plan.idleCycles, fdLimits: limits,
       rssKb: { freshAfterRestart: fresh, coldConnected: cold ?? null, beforeAfterWarmUp: before, connectedAfterEachCycle: connected, disconnectedAfterEachCycle: disconnected, afterCyclesDisconnected: after },
-      method: `RSS read ≥ ${SETTLE_MIN_MS} ms after each burst, once stable; cold = N connected right after a restart of the provisioned server (none when the bench did not spawn it); per connection = (connected after cycle 0 − before) / N, before = after a warm-up cycle of N; drift = |connected after cycle ${plan.idleCycles} − connected after cycle 0| / connected after cycle 0`,
+      method: `RSS read ≥ ${SETTLE_MIN_MS} ms after each burst, once stable; cold = N connected right after a restart of the provisioned server (none when the bench did not spawn it, or it keeps no data); per connection = (connected after cycle 0 − before) / N, before = after a warm-up cycle of N; drift = |connected after cycle ${plan.idleCycles} − connected after cycle 0| / connected after cycle 0`,
       notes,
     },
     generatorCpu: 0,

@@ -50,8 +50,5 @@ export function createPageCache(maxChars = 4 << 20) {
         drop(k);
       }
     },
-    get size() {
-      return pages.size;
-    },
   };
 }
