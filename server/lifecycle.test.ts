@@ -1,13 +1,21 @@
 // The process as users run it: --help, config errors, SIGTERM with sends in flight, the compiled binary.
 
 import { describe, expect, test } from "bun:test";
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
+import Database from "libsql";
 import { join } from "node:path";
 import { buildBinary } from "./build";
 import { SETTINGS } from "./config";
 import { Client, api, createRoom, register, spawnServer, startServer, tempDir } from "./test/harness";
 
 const MAIN = join(import.meta.dir, "main.ts");
+const readlinkSafe = (p: string) => {
+  try {
+    return readlinkSync(p);
+  } catch {
+    return "";
+  }
+};
 const FAST = ["--host", "127.0.0.1", "--port", "0", "--hash-memory", "4096", "--hash-time", "1", "--registration", "open", "--write-burst", "100000", "--write-rate", "100000"];
 
 describe("process", () => {
@@ -61,6 +69,40 @@ describe("process", () => {
     } finally {
       again.proc.kill("SIGTERM");
       await again.proc.exited;
+    }
+  });
+
+  test("PROC-6 a lock held by another process when the server starts is waited for, not a failed start", async () => {
+    const data = tempDir();
+    const first = await spawnServer([process.execPath, MAIN, ...FAST, "--data", data]);
+    first.proc.kill("SIGTERM");
+    expect(await first.proc.exited).toBe(0);
+    // Another process holds the database's lock (a backup, a checker, a connection SQLite is closing:
+    // REL-CRASH-1 once met the last) while the server opens it.
+    const other = new Database(join(data, "parley.db"));
+    other.exec("PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE; SELECT count(*) FROM users");
+    const starting = spawnServer([process.execPath, MAIN, ...FAST, "--data", data]);
+    const failed = starting.then(() => false, () => true);
+    // Held until the server has the file open, and a moment (a lock's holder's own pace) beyond.
+    const opened = () => {
+      for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+        try {
+          if (readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(data) && readdirSync(`/proc/${pid}/fd`).some((fd) => readlinkSafe(`/proc/${pid}/fd/${fd}`).endsWith("parley.db"))) return true;
+        } catch {}
+      }
+      return false;
+    };
+    while (!opened() && !(await Promise.race([failed, Bun.sleep(20).then(() => false)]))) {}
+    const diedWhileLocked = await Promise.race([failed, Bun.sleep(300).then(() => false)]);
+    other.exec("COMMIT; PRAGMA locking_mode=NORMAL; SELECT 1");
+    other.close();
+    expect(diedWhileLocked).toBe(false);
+    const srv = await starting;
+    try {
+      expect((await register(srv.url)).accessToken).toBeTruthy();
+    } finally {
+      srv.proc.kill("SIGTERM");
+      expect(await srv.proc.exited).toBe(0);
     }
   });
 

@@ -289,6 +289,9 @@ export function integrity(dataDir: string): string {
     return (db.prepare("PRAGMA integrity_check").all() as { integrity_check: string }[]).map((r) => r.integrity_check).join("; ");
   } finally {
     db.close();
+    // The driver's close lets go only once its statements are collected: collect them now, so this
+    // connection's last close (a checkpoint under the file's lock) is done before the server restarts.
+    Bun.gc(true);
   }
 }
 

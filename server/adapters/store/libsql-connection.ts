@@ -71,7 +71,9 @@ interface Prepared {
 function local(path: string, durability: Durability): Connection {
   ownerOnly(path);
   const db = new Database(path);
-  db.exec(`PRAGMA journal_mode=WAL; PRAGMA synchronous=${durability.toUpperCase()}; PRAGMA busy_timeout=${BUSY_TIMEOUT_MS}`);
+  // The busy timeout first: switching to WAL needs the file's lock, which another process may hold for a
+  // moment (a backup, a checker, or a connection SQLite is closing); without it the start fails at once (PROC-6).
+  db.exec(`PRAGMA busy_timeout=${BUSY_TIMEOUT_MS}; PRAGMA journal_mode=WAL; PRAGMA synchronous=${durability.toUpperCase()}`);
   const cache = new Map<string, Prepared>();
   const prepare = (sql: string): Prepared => {
     let p = cache.get(sql);
