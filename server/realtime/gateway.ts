@@ -14,6 +14,7 @@ import type { Written } from "../features/messages/writer";
 import type { SocketData, WS } from "./hub";
 import { errorFrame, okFrame, pongFrame, publishRoomSignal, receiptFrame, typingFrame, welcomeFrame } from "./publish";
 import { createDelivered } from "./delivered";
+import { TurnGate } from "./turn-gate";
 
 const WRITE_FRAMES = new Set<string>(["send", "edit", "delete", "react"]);
 const FLOOD_WINDOW_MS = 10_000;
@@ -29,6 +30,8 @@ const BACKLOG_SWEEP_MS = 250;
  * period (4 MiB/s per socket with the defaults), and the close frame still fits under Bun's limit.
  */
 const BUN_BACKLOG_FACTOR = 2;
+/** Hellos that read the store per event-loop turn (a few hundred µs each): see TurnGate. */
+const HELLOS_PER_TURN = 16;
 
 export interface GatewayDeps {
   rooms: Rooms;
@@ -58,6 +61,8 @@ export function createGateway(ctx: Context, deps: GatewayDeps) {
   const countSlowClose = ctx.metrics.count("parley_slow_consumer_closes_total", "sockets closed for not reading: their backlog passed --ws-backlog");
   let sweeper: ReturnType<typeof setInterval> | undefined;
   const delivered = createDelivered(ctx, (room) => hub.publishedSeq(room));
+  const helloGate = new TurnGate(HELLOS_PER_TURN);
+  ctx.metrics.sample("parley_hellos_queued", "authenticated hellos waiting for their turn to read the store", "gauge", () => helloGate.queued);
   let closing = false;
 
   /**
@@ -139,6 +144,12 @@ export function createGateway(ctx: Context, deps: GatewayDeps) {
       return ws.close(CLOSE.UNAUTHENTICATED, (e as AppError).code === "token_expired" ? "token expired" : "invalid token");
     }
     if (c.closed) return;
+    // Authenticated in time; what is left may wait for its turn (helloGate).
+    clearTimeout(c.helloTimer);
+    c.helloTimer = undefined;
+    const turn = helloGate.enter();
+    if (turn) await turn;
+    if (c.closed) return;
     // Watched before anything about the user is read: a member event or a deactivation published
     // after these reads reaches this node (with a bus of several nodes).
     c.watching = userId;
@@ -148,8 +159,6 @@ export function createGateway(ctx: Context, deps: GatewayDeps) {
     if (user.deactivatedAt) return ws.close(CLOSE.BANNED, "account deactivated");
     if (ctx.endedSessions.has(sid)) return ws.close(CLOSE.UNAUTHENTICATED, "session ended");
     if (c.closed) return;
-    clearTimeout(c.helloTimer);
-    c.helloTimer = undefined;
     c.userId = user.id;
     c.authSession = sid;
     const epoch = hub.epoch(user.id);

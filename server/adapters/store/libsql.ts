@@ -144,8 +144,9 @@ export async function createLibsqlStore(url: string, opts: { durability?: Durabi
     },
     async setLastSeen(seen) {
       if (seen.size === 0) return;
-      const pairs = sql.join([...seen].map(([id, at]) => sql`(${id}, ${at})`), sql`, `);
-      await db.run(sql`WITH s(id, at) AS (VALUES ${pairs}) UPDATE users SET last_seen = (SELECT at FROM s WHERE s.id = users.id) WHERE id IN (SELECT id FROM s)`);
+      // One JSON parameter (no limit on bound variables) joined by primary key: linear in the users
+      // (a correlated lookup in a VALUES list was quadratic: 1.8 s for 9,500 users going offline at once).
+      await db.run(sql`UPDATE users SET last_seen = s.value ->> 1 FROM json_each(${JSON.stringify([...seen])}) AS s WHERE users.id = s.value ->> 0`);
     },
 
     async insertRefresh(r) {

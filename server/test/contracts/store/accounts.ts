@@ -82,6 +82,16 @@ export function accountRules(factory: StoreFactory) {
       await s.setLastSeen(new Map([[users[0].id, 5000]]));
       expect((await s.userById(users[0].id))!.lastSeen).toBe(5000);
     });
+
+    test("STORE-152 setLastSeen takes 40,000 users in one call (a server whose users all went offline at once): no limit on bound variables", async () => {
+      const s = fresh.store;
+      const [a, b] = [await newUser(s), await newUser(s)];
+      const seen = new Map(Array.from({ length: 40_000 }, (_, i) => [uniq(`gone${i}-`), i] as [string, number]));
+      seen.set(a.id, 7001);
+      seen.set(b.id, 7002);
+      await s.setLastSeen(seen);
+      expect([(await s.userById(a.id))!.lastSeen, (await s.userById(b.id))!.lastSeen]).toEqual([7001, 7002]);
+    });
   });
 
   describe("refresh tokens", () => {
