@@ -95,6 +95,7 @@ describe("targets", () => {
     const v = (...rs: ScenarioResult[]) => p6({ quick: false, results: rs }).verdict;
     expect(v(idle(140), storm(9000))).toBe("PASS");
     expect(v(idle(160), storm(9000))).toBe("FAIL");
+    expect(v(idle(145), storm(9000))).toBe("FAIL"); // 145 MiB is 152 MB: the goal is in MB
     expect(v(idle(140), storm(11_000))).toBe("FAIL");
     expect(v(idle(140), storm(9000, 1000))).toBe("NOT MEASURED");
     expect(v(idle(null), storm(9000))).toBe("NOT MEASURED");
