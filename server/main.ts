@@ -42,6 +42,9 @@ async function serve(argv: string[]) {
   process.on("SIGINT", () => void shutdown("SIGINT"));
   // Logged once the handlers are in place: whoever waits for this line may stop the server at once.
   ctx.log.info("listening", { url: running.url, data: config.dataDir });
+  // Start-up's garbage and compiled code (parsing the bundle, migrations, config) are not needed
+  // again: one shrink (JSC: drop compiled code, full collection, return free memory) gives back ~3 MB.
+  setImmediate(() => Bun.shrink());
 }
 
 /** `parley backup [options] <file>`: the same settings as the server, then the target file. */
