@@ -155,3 +155,17 @@ describe("presence on join", () => {
     c.close();
   });
 });
+
+describe("many leaving at once", () => {
+  test("PRES-7 600 users whose grace periods end together all go offline (announced a slice per turn); one back before the end stays online", async () => {
+    const p = s.ctx.presence;
+    const ids = Array.from({ length: 600 }, (_, i) => `pres7-${i}-${Math.random().toString(36).slice(2)}`);
+    for (const id of ids) p.connected(id);
+    for (const id of ids) p.disconnected(id, new Set());
+    p.connected(ids[599]); // back within the grace period: its timer is cleared
+    await until(() => ids.slice(0, 599).every((id) => p.of(id).status === "offline"), "599 users offline");
+    expect(p.of(ids[599]).status).toBe("online");
+    p.disconnected(ids[599], new Set());
+    await until(() => p.of(ids[599]).status === "offline", "the last one offline");
+  });
+});
