@@ -31,6 +31,11 @@ const PAGE = 500;
 const CHURN_GC_MIN = 256;
 const CHURN_SETTLE_MS = 200;
 /**
+ * A shrink drops all compiled code, which then compiles again: on a server with steady churn (a
+ * burst's worth of reconnects every few seconds) it is done at most this often, a collection otherwise.
+ */
+const SHRINK_MIN_INTERVAL_MS = 10 * 60_000;
+/**
  * How long a catch-up waits for the bus to confirm a watch before reading the store anyway. Only an
  * outage takes this long; the client then gets its history at once, and what it missed meanwhile
  * comes with the check that the confirmation (or the reconnect) triggers.
@@ -60,6 +65,7 @@ export class Hub {
   private readonly checkTimer?: ReturnType<typeof setInterval>;
   private churned = 0;
   private churnTimer?: ReturnType<typeof setTimeout>;
+  private shrunkAt = -Infinity;
   private readonly framesOut: CountBy;
 
   /** Called once per join this process delivers (presence introduces the newcomer). */
@@ -142,15 +148,19 @@ export class Hub {
   /**
    * Each hello leaves short-lived garbage (token checks, queries, the welcome); an idle server
    * allocates nothing afterwards, so nothing triggers a collection and RSS stays high. After a
-   * burst settles (a reconnect storm, a deploy), one shrink gives it back: the 10,000 hellos after a
+   * burst settles (a reconnect storm, a deploy), a shrink gives it back: the 10,000 hellos after a
    * restart settle at 136-137 MiB where a full collection alone (`Bun.gc(true)`) left 150-153.
+   * Later bursts within SHRINK_MIN_INTERVAL_MS get the collection only.
    */
   private churn() {
     if (++this.churned < CHURN_GC_MIN) return;
     clearTimeout(this.churnTimer);
     this.churnTimer = setTimeout(() => {
       this.churned = 0;
-      Bun.shrink(); // compiled code dropped, a full collection, free memory returned to the OS: ~50 ms, once per burst
+      const now = performance.now();
+      if (now - this.shrunkAt < SHRINK_MIN_INTERVAL_MS) return Bun.gc(true); // a full collection, ~50 ms
+      this.shrunkAt = now;
+      Bun.shrink(); // compiled code dropped, a full collection, free memory returned to the OS: ~50 ms
     }, CHURN_SETTLE_MS);
     this.churnTimer.unref?.();
   }
