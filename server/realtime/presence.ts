@@ -164,7 +164,7 @@ export class Presence {
     clearTimeout(s.offlineTimer);
     const timer: ReturnType<typeof setTimeout> = setTimeout(() => {
       // Thousands who left together (a proxy restarting) would all go offline in one turn of the
-      // event loop (~0.5 s for 10,000): a slice per turn instead.
+      // event loop (45-49 ms for 10,000 with nobody listening, more with listeners): a slice per turn instead.
       const wait = this.offlineGate.enter();
       if (wait) void wait.then(() => this.wentOffline(userId, s, timer));
       else this.wentOffline(userId, s, timer);

@@ -4,7 +4,7 @@
  * Why: the store driver answers synchronously, so an awaited chain of reads never gives the event
  * loop back. When many hellos become ready at once (their token checks finish together in a
  * reconnect storm), every one of them would read its rooms, catch up and send its welcome in the
- * same turn: turns of 0.3–3 s, during which the server accepts no connection, the listening
+ * same turn: turns of 0.3–0.8 s, during which the server accepts no connection, the listening
  * socket's queue (512 in Bun) overflows, and the kernel's SYN retransmissions make the dropped
  * clients wait seconds more while the server sits idle. With a gate, each turn does a bounded
  * slice and the loop accepts, reads and writes between slices.
