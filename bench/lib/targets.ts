@@ -159,7 +159,7 @@ export function p5(input: TargetInput): TargetResult {
 }
 
 /** The issue states P6's memory in MB (10^6 bytes); the idle scenario reports MiB. */
-const coldMB = (mib: number) => Math.round((mib * 2 ** 20) / 1e5) / 10;
+const coldMB = (mib: number) => (mib * 2 ** 20) / 1e6;
 
 export function p6(input: TargetInput): TargetResult {
   const g = GOALS.p6;
