@@ -48,7 +48,18 @@ function afterMicrotasks(rounds: number): Promise<void> {
   return p;
 }
 
-export function createWriter(store: Store, bus: Bus, log: Logger, metrics?: Metrics): Writer {
+/**
+ * Group commit's pace: a commit starts at least this long after the previous one started when its
+ * first send comes from another sender than the previous commit's last. Every commit costs ~250 µs of
+ * CPU whatever it holds (BEGIN, the statements' fixed part, the WAL writes and the fsync, the
+ * writer's own turn); at 1,000 msgs/s from 100 senders commits held 1.17 sends each, and waiting
+ * makes them hold ~4 (docs/benchmarks.md, "Commit pace"). A quiet room's send, or one sender
+ * sending back to back (it waits for each ok, so nobody else could join its commit), never waits.
+ * Like PostgreSQL's commit_delay with commit_siblings.
+ */
+export const COMMIT_PACE_MS = 4;
+
+export function createWriter(store: Store, bus: Bus, log: Logger, metrics?: Metrics, pace = COMMIT_PACE_MS): Writer {
   const observeBatch = metrics?.histogram("parley_write_batch_events", "events per group commit", BATCH_BUCKETS);
   const observeCommit = metrics?.histogram("parley_commit_seconds", "time of one group commit's store transaction (the fsync included)", SECONDS_BUCKETS);
   const observePublish = metrics?.histogram("parley_commit_to_publish_seconds", "from a commit's end to its events' publish on the bus (the acks go out in between)", SECONDS_BUCKETS);
@@ -56,6 +67,7 @@ export function createWriter(store: Store, bus: Bus, log: Logger, metrics?: Metr
   let running = false;
   let idle: (() => void)[] = [];
   let published: Promise<void> = Promise.resolve();
+  let lastCommit: { at: number; sender?: string } = { at: -Infinity };
   const stats = {
     batches: 0,
     events: 0,
@@ -65,31 +77,35 @@ export function createWriter(store: Store, bus: Bus, log: Logger, metrics?: Metr
   };
 
   function schedule() {
-    if (!running) {
-      running = true;
-      setImmediate(loop); // lets sends that arrive in the same tick join this transaction
-    }
+    if (running) return;
+    running = true;
+    // Sends that arrive in the same tick join this transaction; under a steady flow from several
+    // senders the commit also waits out the pace (see COMMIT_PACE_MS).
+    const wait = lastCommit.at + pace - performance.now();
+    if (wait > 0 && queue[0].events[0]?.sender !== lastCommit.sender) setTimeout(loop, wait);
+    else setImmediate(loop);
   }
 
   async function loop() {
-    do {
-      while (queue.length > 0) {
-        let n = 0;
-        let take = 0;
-        while (take < queue.length && (take === 0 || n + queue[take].events.length <= MAX_BATCH_EVENTS)) n += queue[take++].events.length;
-        const jobs = queue.slice(0, take);
-        queue = queue.slice(take);
-        await commit(jobs);
-      }
-      await published; // idle means published too; appends made meanwhile are taken by this loop
-    } while (queue.length > 0);
+    while (queue.length > 0) {
+      let n = 0;
+      let take = 0;
+      while (take < queue.length && (take === 0 || n + queue[take].events.length <= MAX_BATCH_EVENTS)) n += queue[take++].events.length;
+      const jobs = queue.slice(0, take);
+      queue = queue.slice(take);
+      await commit(jobs);
+    }
+    await published; // idle means published too
     running = false;
+    if (queue.length > 0) return schedule(); // appended meanwhile: paced like any other
     for (const f of idle.splice(0)) f();
   }
 
   async function commit(jobs: Job[]) {
     let results: Appended[];
     const started = performance.now();
+    const last = jobs[jobs.length - 1].events;
+    lastCommit = { at: started, sender: last[last.length - 1]?.sender };
     try {
       results = await store.append(jobs.flatMap((j) => j.events));
     } catch (e) {
