@@ -12,6 +12,7 @@ import m9 from "../../drizzle/0009_robust_unus.sql" with { type: "text" };
 import m10 from "../../drizzle/0010_heavy_gauntlet.sql" with { type: "text" };
 import m11 from "../../drizzle/0011_new_moon_knight.sql" with { type: "text" };
 import m12 from "../../drizzle/0012_striped_diamondback.sql" with { type: "text" };
+import m13 from "../../drizzle/0013_fts_merge_pace.sql" with { type: "text" };
 
 export const MIGRATIONS: { tag: string; sql: string }[] = [
   { tag: "0000_init", sql: m0 },
@@ -27,4 +28,5 @@ export const MIGRATIONS: { tag: string; sql: string }[] = [
   { tag: "0010_heavy_gauntlet", sql: m10 },
   { tag: "0011_new_moon_knight", sql: m11 },
   { tag: "0012_striped_diamondback", sql: m12 },
+  { tag: "0013_fts_merge_pace", sql: m13 },
 ];

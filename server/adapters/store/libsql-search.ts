@@ -5,9 +5,13 @@ import type { Store } from "../../ports/store";
 import type { Db } from "./libsql";
 import type { Connection } from "./libsql-connection";
 
-/** Rows per indexing transaction when sends have paused: ~17 ms of FTS work on the 2-core machines here. */
-const INDEX_ROWS_PER_PASS = 2_000;
-/** …and between commits (backlog over its bound), where each pass delays the sends queued behind it: ~4 ms. */
+/**
+ * Rows per indexing transaction when sends have paused: ~11 ms of FTS work on the 2-core machines here,
+ * 30 ms at most with the segment merges (a send arriving meanwhile waits for it; 2,000 rows: up to 49 ms
+ * at the same cost per row; docs/benchmarks.md, "Search indexing stalls").
+ */
+const INDEX_ROWS_PER_PASS = 1_000;
+/** …and between commits (backlog over its bound), where each pass delays the sends queued behind it: ~2 ms, 29 ms at most with the merges. */
 const INDEX_ROWS_PER_BUSY_PASS = 500;
 /** Indexing waits until no commit has happened for this long: a burst of sends does not pay for it. */
 const INDEX_IDLE_MS = 50;
