@@ -1,7 +1,9 @@
+// The writer on a real database file: when group commit waits for its pace and when it does not.
+
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
+import { tempDir } from "../../test/harness";
 import { createLibsqlStore } from "../../adapters/store/libsql";
 import { seedBenchRooms } from "../../adapters/store/bench-seed";
 import { createLocalBus } from "../../adapters/bus/local";
@@ -17,7 +19,7 @@ const message = (sender: string): NewEvent => ({ room, kind: "message", sender, 
 const later = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), "parley-writer-"));
+  dir = tempDir("parley-writer-");
   store = await createLibsqlStore(`file:${join(dir, "w.db")}`);
   await store.migrate();
   [room] = await seedBenchRooms(store, 1, Date.now());
