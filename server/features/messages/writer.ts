@@ -22,9 +22,9 @@ const MAX_BATCH_EVENTS = 2048;
 
 export interface Writer {
   /**
-   * Resolves once the event is committed (never before). The bus gets it one macrotask turn later,
-   * so the caller's continuations (the gateway's ack) run first: the sender sees its `ok` before
-   * its own `event`.
+   * Resolves once the event is committed (never before). The bus gets it ACK_HOPS rounds of
+   * microtasks later, so the caller's continuations (the gateway's ack) run first: the sender sees
+   * its `ok` before its own `event`.
    */
   append(e: NewEvent): Promise<Written>;
   /** Several events in one transaction (a room with its first members, for instance). */
