@@ -18,6 +18,15 @@ const INDEX_IDLE_MS = 50;
 /** …unless this many rows wait: then passes run between commits anyway, which bounds the backlog and the first search after a long burst. */
 const INDEX_BACKLOG_MAX_ROWS = 50_000;
 
+/** One indexing pass: the message rows after `search_indexed.upto` up to rowid `to` (fts-bench.ts runs the same). */
+export const indexPass = (to: number): { sql: string; args: number[] }[] => [
+  {
+    sql: "INSERT INTO events_fts(rowid, body) SELECT rowid, body FROM events WHERE rowid > (SELECT upto FROM search_indexed) AND rowid <= ? AND kind = 'message' AND body IS NOT NULL",
+    args: [to],
+  },
+  { sql: "UPDATE search_indexed SET upto = max(upto, ?)", args: [to] },
+];
+
 export interface SearchPart extends Pick<Store, "search"> {
   /** New rows were committed: index them when the writer is idle. */
   committed(): void;
@@ -43,13 +52,7 @@ export function createLibsqlSearch(db: Db, conn: Connection): SearchPart {
   /** Indexes rows (upto, upto + rows]. `max(upto, ?)` keeps the mark from moving back, whatever the order of passes. */
   async function pass(upto: number, last: number, rows: number) {
     const to = Math.min(last, upto + rows);
-    await conn.write([
-      {
-        sql: "INSERT INTO events_fts(rowid, body) SELECT rowid, body FROM events WHERE rowid > (SELECT upto FROM search_indexed) AND rowid <= ? AND kind = 'message' AND body IS NOT NULL",
-        args: [to],
-      },
-      { sql: "UPDATE search_indexed SET upto = max(upto, ?)", args: [to] },
-    ], { rebuildable: true }); // lost with a power cut, the pass is simply done again: no fsync of its own
+    await conn.write(indexPass(to), { rebuildable: true }); // lost with a power cut, the pass is simply done again: no fsync of its own
   }
 
   /**
