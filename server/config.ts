@@ -77,7 +77,7 @@ export interface Config {
   oidcName: string;
   /** "open": the provider's users get accounts whatever --registration says; "invite": --registration applies to them too. */
   oidcRegistration: "open" | "invite";
-  /** Messages older than this many days are expired by a background job (features/ops/retention.ts); 0 = kept forever. */
+  /** Messages older than this many days are expired by a background job (features/expiry/scan.ts); 0 = kept forever. */
   retentionDays: number;
 }
 

@@ -8,6 +8,7 @@ import m5 from "../../drizzle-pg/0005_unknown_barracuda.sql" with { type: "text"
 import m6 from "../../drizzle-pg/0006_lethal_lily_hollister.sql" with { type: "text" };
 import m7 from "../../drizzle-pg/0007_same_black_cat.sql" with { type: "text" };
 import m8 from "../../drizzle-pg/0008_friendly_patch.sql" with { type: "text" };
+import m9 from "../../drizzle-pg/0009_expiry_marks.sql" with { type: "text" };
 
 export const MIGRATIONS: { tag: string; sql: string }[] = [
   { tag: "0000_init", sql: m0 },
@@ -19,4 +20,5 @@ export const MIGRATIONS: { tag: string; sql: string }[] = [
   { tag: "0006_lethal_lily_hollister", sql: m6 },
   { tag: "0007_same_black_cat", sql: m7 },
   { tag: "0008_friendly_patch", sql: m8 },
+  { tag: "0009_expiry_marks", sql: m9 },
 ];

@@ -13,6 +13,7 @@ import m10 from "../../drizzle/0010_heavy_gauntlet.sql" with { type: "text" };
 import m11 from "../../drizzle/0011_new_moon_knight.sql" with { type: "text" };
 import m12 from "../../drizzle/0012_striped_diamondback.sql" with { type: "text" };
 import m13 from "../../drizzle/0013_fts_merge_pace.sql" with { type: "text" };
+import m14 from "../../drizzle/0014_expiry_marks.sql" with { type: "text" };
 
 export const MIGRATIONS: { tag: string; sql: string }[] = [
   { tag: "0000_init", sql: m0 },
@@ -29,4 +30,5 @@ export const MIGRATIONS: { tag: string; sql: string }[] = [
   { tag: "0011_new_moon_knight", sql: m11 },
   { tag: "0012_striped_diamondback", sql: m12 },
   { tag: "0013_fts_merge_pace", sql: m13 },
+  { tag: "0014_expiry_marks", sql: m14 },
 ];

@@ -138,8 +138,6 @@ export const events = pgTable(
     index("events_thread_idx")
       .on(t.roomId, sql`((${t.data}::jsonb ->> 'threadRoot')::bigint)`, t.seq)
       .where(sql`${t.data} LIKE '%"threadRoot":%'`),
-    /** Live messages by time, for the expiry job, partial like schema.ts's; its query repeats the terms (postgres.ts). */
-    index("events_live_ts_idx").on(t.roomId, t.ts, t.seq).where(sql`${t.kind} = 'message' AND ${t.deletedAt} IS NULL`),
   ],
 );
 
@@ -252,6 +250,16 @@ export const leases = pgTable("leases", {
   name: text("name").primaryKey(),
   holder: text("holder").notNull(),
   expiresAt: ms("expires_at").notNull(),
+});
+
+/**
+ * The expiry scan's progress (features/expiry/scan.ts): per room, every event up to `seq` was looked
+ * at and its due messages expired, so a restart or another node carries on from there instead of
+ * re-reading the room's tombstones. Derived state: lost, the scan starts again from seq 0.
+ */
+export const expiryMarks = pgTable("expiry_marks", {
+  roomId: text("room_id").primaryKey(),
+  seq: bigint("seq", { mode: "number" }).notNull(),
 });
 
 /** User `userId` blocked `blockedId`: no DM from them, no notification of their mentions. */

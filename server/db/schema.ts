@@ -133,11 +133,6 @@ export const events = sqliteTable(
     index("events_thread_idx")
       .on(t.roomId, sql`json_extract(${t.data}, '$.threadRoot')`, t.seq)
       .where(sql`${t.data} LIKE '%"threadRoot":%'`),
-    /**
-     * Live messages by time, for the expiry job (expiredMessages): partial, so a deleted message leaves
-     * it and a pass reads only what is due. The query repeats its WHERE terms, as literals.
-     */
-    index("events_live_ts_idx").on(t.roomId, t.ts, t.seq).where(sql`${t.kind} = 'message' AND ${t.deletedAt} IS NULL`),
   ],
 );
 
@@ -255,6 +250,16 @@ export const leases = sqliteTable("leases", {
   name: text("name").primaryKey(),
   holder: text("holder").notNull(),
   expiresAt: integer("expires_at").notNull(),
+});
+
+/**
+ * The expiry scan's progress (features/expiry/scan.ts): per room, every event up to `seq` was looked
+ * at and its due messages expired, so a restart or another node carries on from there instead of
+ * re-reading the room's tombstones. Derived state: lost, the scan starts again from seq 0.
+ */
+export const expiryMarks = sqliteTable("expiry_marks", {
+  roomId: text("room_id").primaryKey(),
+  seq: integer("seq").notNull(),
 });
 
 /** User `userId` blocked `blockedId`: no DM from them, no notification of their mentions. */

@@ -264,11 +264,13 @@ export interface Store {
   /** Every room (any kind), ordered by id, after the id `after` (a cursor), at most `limit` (STORE-113). */
   allRooms(q: { after?: string; limit: number }): Promise<RoomRow[]>;
   /**
-   * Messages not deleted, in rooms whose messageTtlSec > 0, sent before now - messageTtlSec seconds
-   * (ts < that), ordered by room, then by ts and seq, at most `limit`; the expiry job deletes them.
-   * Reads only what is due (an index of live messages by time), not a room's tombstones (STORE-145).
+   * The expiry scan's marks (features/expiry/scan.ts): per room, the seq up to which every event was
+   * looked at and every message due then was expired. Only the given rooms that have one; a room
+   * without one starts at 0 (STORE-145).
    */
-  expiredMessages(now: number, limit: number): Promise<{ room: string; seq: number; sender: string }[]>;
+  expiryMarks(roomIds: string[]): Promise<Map<string, number>>;
+  /** Moves a room's mark forward to `seq`; a smaller seq than the stored one changes nothing (STORE-145). */
+  setExpiryMark(roomId: string, seq: number): Promise<void>;
 
   /** Stores a new account as given. A taken username is AppError("conflict") and stores nothing (STORE-41, STORE-42). */
   insertUser(u: UserRow): Promise<void>;

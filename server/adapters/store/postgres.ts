@@ -7,7 +7,7 @@ import { drizzle, type BunSQLDatabase } from "drizzle-orm/bun-sql";
 import { AppError } from "../../errors";
 import { MIGRATIONS } from "../../db/migrations-pg.gen";
 import * as schema from "../../db/schema.pg";
-import { events, leases, refreshTokens, rooms, serverSecrets, sessions, users } from "../../db/schema.pg";
+import { expiryMarks, leases, refreshTokens, rooms, serverSecrets, sessions, users } from "../../db/schema.pg";
 import type { RoomRow, Store } from "../../ports/store";
 import { pgText, sqlState } from "./postgres-effects";
 import { createPostgresLog } from "./postgres-log";
@@ -22,9 +22,6 @@ import { createPostgresSearch } from "./postgres-search";
 import { createPostgresUploads } from "./postgres-uploads";
 import { createPostgresAccounts } from "./postgres-accounts";
 import { userByIdSql, userRow } from "./rows";
-
-/** events_live_ts_idx's WHERE terms, word for word (schema.pg.ts): a bound parameter there would keep the planner off the index. */
-const LIVE_MESSAGE = sql`${events.kind} = 'message' AND ${events.deletedAt} IS NULL`;
 
 export type PgDb = BunSQLDatabase<typeof schema>;
 
@@ -78,22 +75,14 @@ export async function createPostgresStore(url: string, opts: PostgresOptions = {
     async allRooms(q) {
       return (await db.select().from(rooms).where(q.after === undefined ? undefined : gt(rooms.id, q.after)).orderBy(rooms.id).limit(q.limit)) as RoomRow[];
     },
-    async expiredMessages(now, limit) {
-      // Room by room (rooms with a TTL are few): in each, the live messages due are one range of
-      // events_live_ts_idx, read in its order, so a pass touches only what is due — never the room's
-      // tombstones nor other rooms' events (docs/architecture.md, "Expiring messages and retention").
-      const ttlRooms = await db.select({ id: rooms.id, ttl: rooms.messageTtlSec }).from(rooms).where(gt(rooms.messageTtlSec, 0)).orderBy(rooms.id);
-      const due: { room: string; seq: number; sender: string }[] = [];
-      for (const r of ttlRooms) {
-        if (due.length >= limit) break;
-        due.push(...(await db
-          .select({ room: events.roomId, seq: events.seq, sender: events.senderId })
-          .from(events)
-          .where(and(eq(events.roomId, r.id), LIVE_MESSAGE, lt(events.ts, now - r.ttl * 1000)))
-          .orderBy(events.ts, events.seq)
-          .limit(limit - due.length)));
-      }
-      return due;
+    async expiryMarks(roomIds) {
+      if (roomIds.length === 0) return new Map();
+      const rows = await db.select().from(expiryMarks).where(inArray(expiryMarks.roomId, roomIds));
+      return new Map(rows.map((r) => [r.roomId, r.seq]));
+    },
+    async setExpiryMark(roomId, seq) {
+      await db.insert(expiryMarks).values({ roomId, seq })
+        .onConflictDoUpdate({ target: expiryMarks.roomId, set: { seq }, setWhere: lt(expiryMarks.seq, seq) });
     },
     async backup(target) {
       // The copy migrate-store makes, into a new libSQL file: every table (upload_blobs, so every

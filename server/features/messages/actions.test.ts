@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Client, api, createRoom, register, startServer, type Session, type TestServer } from "../../test/harness";
 import { LIMITS } from "../../protocol/types";
-import { expireMessages } from "../ops/retention";
+import { expireMessages } from "../expiry/scan";
 import { createMessages } from "./service";
 import type { AppError } from "../../errors";
 

@@ -56,30 +56,26 @@ export function leaseRules(factory: StoreFactory) {
       expect(await s.allRooms({ after: ids[ids.length - 1], limit: 10 })).toEqual([]);
     });
 
-    test("STORE-145 messageTtlSec: set by room.update (0 at creation); expiredMessages gives the live messages older than it, by room, then time and seq, `limit` at most", async () => {
+    test("STORE-145 messageTtlSec: set by room.update (0 at creation); expiry marks: per room, absent until set, only move forward", async () => {
       const s = fresh.store;
       const u = await newUser(s);
       const room = await newRoom(s, u.id);
-      const other = await newRoom(s, u.id); // no TTL: never listed
+      const other = await newRoom(s, u.id);
       expect(room.messageTtlSec).toBe(0);
-      const old1 = await one(s, msg(room.id, u.id, "old one"));
-      const old2 = await one(s, msg(room.id, u.id, "old two"));
-      const gone = await one(s, msg(room.id, u.id, "old deleted"));
-      await one(s, deleteEv(room.id, u.id, gone.seq));
-      await one(s, msg(other.id, u.id, "old elsewhere"));
-      const fresh1 = await one(s, msg(room.id, u.id, "fresh"));
       await one(s, { room: room.id, kind: "room", sender: u.id, ts: tick(), data: { messageTtlSec: 60 }, effects: [{ type: "room.update", messageTtlSec: 60 }] });
       expect((await s.roomById(room.id))!.messageTtlSec).toBe(60);
-      const mine = async (now: number, limit = 100) => (await s.expiredMessages(now, limit)).filter((m) => m.room === room.id || m.room === other.id);
-      expect(await mine(fresh1.ts + 60_000)).toEqual([
-        { room: room.id, seq: old1.seq, sender: u.id },
-        { room: room.id, seq: old2.seq, sender: u.id },
-      ]); // fresh1.ts is not < now - 60 s
-      expect(await mine(fresh1.ts + 60_001)).toHaveLength(3);
-      expect(await mine(old1.ts + 60_000)).toEqual([]);
-      expect((await s.expiredMessages(fresh1.ts + 60_001, 1)).length).toBe(1);
+      expect((await s.roomById(other.id))!.messageTtlSec).toBe(0);
+      expect(await s.expiryMarks([room.id, other.id])).toEqual(new Map());
+      expect(await s.expiryMarks([])).toEqual(new Map());
+      await s.setExpiryMark(room.id, 5);
+      expect(await s.expiryMarks([room.id, other.id])).toEqual(new Map([[room.id, 5]]));
+      await s.setExpiryMark(room.id, 3); // never back
+      await s.setExpiryMark(other.id, 2);
+      expect(await s.expiryMarks([room.id, other.id, "r_unknown"])).toEqual(new Map([[room.id, 5], [other.id, 2]]));
+      await s.setExpiryMark(room.id, 9);
+      expect((await s.expiryMarks([room.id])).get(room.id)).toBe(9);
       await one(s, { room: room.id, kind: "room", sender: u.id, ts: tick(), data: { messageTtlSec: 0 }, effects: [{ type: "room.update", messageTtlSec: 0 }] });
-      expect(await mine(fresh1.ts + 1e9)).toEqual([]);
+      expect((await s.roomById(room.id))!.messageTtlSec).toBe(0);
     });
   });
 }

@@ -1,7 +1,8 @@
-// Retention (--retention-days): old messages expire the way a delete does (a tombstone, a `delete`
-// event with `expired: true`). Not a job of its own: its scan is one part of the expiry job's pass
-// (features/expiry/expiry.ts), under that job's one lease, so retention and a room's expiring messages
-// never run at once on two nodes and a message due under both rules is deleted once.
+// Expiring messages: old messages expire the way a delete does (a tombstone, a `delete` event with
+// `expired: true`), under two rules — a room's messageTtlSec (protocol 1.2) and the server-wide
+// --retention-days — combined into one cutoff per room (expiryCutoff). One scan serves both, run by
+// the expiry job (expiry.ts) under its one lease, so it never runs at once on two nodes and a message
+// due under both rules is deleted once.
 
 import type { Context } from "../../context";
 import type { NewEvent, RoomRow } from "../../ports/store";
@@ -10,23 +11,37 @@ import type { RoomEvent } from "../../protocol/types";
 /** Messages expired per pass at most (a backlog clears over several passes, leaving the writer to the live traffic). */
 const MAX_PER_PASS = 5_000;
 /**
- * Events read per pass at most: a node that starts (or takes the lease over) reads each room's
- * expired tombstones once before reaching what is due, spread over passes so none outlasts the lease.
+ * Events read per pass at most: a room scanned for the first time (a TTL set on an old room, retention
+ * turned on) is read from its first event, spread over passes so none outlasts the lease.
  */
 const MAX_READ_PER_PASS = 50_000;
 /** Events read per page, and delete events per transaction at most. */
 const PAGE = 500;
+/**
+ * A room's first page of a pass: in a room with steady traffic the scan stops a few events past its
+ * mark (at the first one not due yet), so reading PAGE events there would be mostly waste.
+ */
+const FIRST_PAGE = 50;
 const ROOMS_PAGE = 500;
 
-export interface RetentionOptions {
+export interface ExpiryScanOptions {
   /** Where a message of this room expires: sent before the returned time (ms), or never (undefined). */
   cutoff(room: RoomRow, now: number): number | undefined;
   /** After a delete commits, its uploads' bytes go (the uploads service's removeForMessage). */
   removeUploads(room: string, msgSeq: number): Promise<void>;
 }
 
-/** Server-wide --retention-days as a cutoff: messages older than that many days. */
-export const retentionCutoff = (days: number) => (_room: RoomRow, now: number) => (days > 0 ? now - days * 86_400_000 : undefined);
+/**
+ * Where a room's messages expire now: the later of its messageTtlSec's cutoff and --retention-days'
+ * (0: off), so whichever rule is stricter wins; undefined when neither applies.
+ */
+export function expiryCutoff(retentionDays: number) {
+  return (room: RoomRow, now: number): number | undefined => {
+    const ttl = room.messageTtlSec > 0 ? now - room.messageTtlSec * 1000 : undefined;
+    const kept = retentionDays > 0 ? now - retentionDays * 86_400_000 : undefined;
+    return ttl === undefined ? kept : kept === undefined ? ttl : Math.max(ttl, kept);
+  };
+}
 
 /**
  * The delete events of expired messages, exactly those of a delete by its sender (the tombstone, the
@@ -34,7 +49,7 @@ export const retentionCutoff = (days: number) => (_room: RoomRow, now: number) =
  * `expired: true`, appended through the writer so they are fanned out and replayed on resume like any
  * event. This is the one way messages expire: server-wide retention and per-room expiry both use it.
  */
-export async function expireMessages(ctx: Context, messages: { room: string; seq: number; sender: string }[], removeUploads: RetentionOptions["removeUploads"]): Promise<number> {
+export async function expireMessages(ctx: Context, messages: { room: string; seq: number; sender: string }[], removeUploads: ExpiryScanOptions["removeUploads"]): Promise<number> {
   // A message its sender or an admin deleted since it was read gets no second delete event: skipped
   // here, and refused by the store if a delete lands between this check and the append (STORE-150).
   const live = [];
@@ -50,9 +65,17 @@ export async function expireMessages(ctx: Context, messages: { room: string; seq
   return expired.length;
 }
 
-/** The retention scan, run by the expiry job's pass on the node holding its lease; `pass` returns how many messages it expired. */
-export function createRetentionScan(ctx: Context, opts: RetentionOptions) {
-  /** Per room, the seq up to which every event was looked at (messages there are expired, or were newer than the cutoff then). */
+/**
+ * The expiry scan, run by the expiry job's pass on the node holding its lease; `pass` returns how many
+ * messages it expired. Each room is read in seq order from its mark (Store.expiryMarks: every event up
+ * to it was looked at), up to the first event not due yet: messages are stored in the order they were
+ * sent, so nothing after that one is due either (a clock stepped back delays the next ones by as much).
+ * No index of messages by time is needed (each message written would pay for one: docs/architecture.md,
+ * "Expiring messages"), and the marks are stored, so a restart or another node carries on where the
+ * last pass stopped instead of reading every tombstone again.
+ */
+export function createExpiryScan(ctx: Context, opts: ExpiryScanOptions) {
+  /** The marks read or written by this node (a mark only moves forward; one another node moved further is read again at worst). */
   const scanned = new Map<string, number>();
   let stopped = false;
   let readThisPass = 0;
@@ -61,8 +84,10 @@ export function createRetentionScan(ctx: Context, opts: RetentionOptions) {
   async function expireRoom(room: RoomRow, cutoff: number, budget: number): Promise<number> {
     let done = 0;
     let from = scanned.get(room.id) ?? 0;
+    let size = FIRST_PAGE;
     while (from < room.lastSeq && done < budget && readThisPass < MAX_READ_PER_PASS && !stopped) {
-      const page = await ctx.store.events(room.id, { after: from, limit: Math.min(PAGE, budget - done) });
+      const page = await ctx.store.events(room.id, { after: from, limit: Math.min(size, budget - done) });
+      size = PAGE;
       readThisPass += page.events.length;
       const due: { room: string; seq: number; sender: string }[] = [];
       let last = from;
@@ -76,6 +101,7 @@ export function createRetentionScan(ctx: Context, opts: RetentionOptions) {
         if (e.kind === "message" && !e.deleted) due.push({ room: room.id, seq: e.seq, sender: e.sender });
       }
       done += await expireMessages(ctx, due, opts.removeUploads);
+      if (last > from) await ctx.store.setExpiryMark(room.id, last); // after the deletes: a crash in between reads them again, no more
       scanned.set(room.id, last);
       if (reached || page.events.length === 0) break;
       from = last;
@@ -89,6 +115,9 @@ export function createRetentionScan(ctx: Context, opts: RetentionOptions) {
     let expired = 0;
     for (let after: string | undefined; !stopped && expired < MAX_PER_PASS && readThisPass < MAX_READ_PER_PASS; ) {
       const rooms = await ctx.store.allRooms({ after, limit: ROOMS_PAGE });
+      const unknown = rooms.filter((r) => !scanned.has(r.id) && r.lastSeq > 0 && opts.cutoff(r, now) !== undefined).map((r) => r.id);
+      for (const id of unknown) scanned.set(id, 0);
+      for (const [id, seq] of await ctx.store.expiryMarks(unknown)) scanned.set(id, seq);
       for (const room of rooms) {
         const cutoff = opts.cutoff(room, now);
         if (cutoff === undefined || (scanned.get(room.id) ?? 0) >= room.lastSeq) continue;
@@ -98,7 +127,7 @@ export function createRetentionScan(ctx: Context, opts: RetentionOptions) {
       if (rooms.length < ROOMS_PAGE) break;
       after = rooms[rooms.length - 1].id;
     }
-    if (expired > 0) ctx.log.info("retention pass", { expired });
+    if (expired > 0) ctx.log.info("expiry pass", { expired });
     return expired;
   }
 
