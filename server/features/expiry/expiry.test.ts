@@ -8,6 +8,8 @@ import { Client, api, createRoom, register, startServer, type Session, type Test
 import { pgDatabase, until } from "../../test/cluster";
 import { createUploads } from "../uploads/service";
 import { createExpiry } from "./expiry";
+import { expiryCutoff } from "./scan";
+import type { RoomRow } from "../../ports/store";
 
 const PNG = Uint8Array.from(atob("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="), (c) => c.charCodeAt(0));
 
@@ -117,6 +119,48 @@ describe("the scan's marks", () => {
       await until("the second message expired", async () => (await job.runOnce(), (await s.ctx.store.message(r, second))!.deleted));
       expect((await s.ctx.store.message(r, first))!.deleted).toBe(false);
       expect((await s.ctx.store.expiryMarks([r])).get(r)).toBeGreaterThanOrEqual(second);
+    } finally {
+      await job.stop();
+    }
+  });
+});
+
+describe("the scan's cutoff and order", () => {
+  test("DEPTH-82 one cutoff per room: its TTL's, --retention-days', the later of the two when both apply, none when neither", () => {
+    const at = Date.UTC(2026, 5, 1);
+    const roomWith = (ttl: number) => ({ messageTtlSec: ttl }) as RoomRow;
+    expect(expiryCutoff(0)(roomWith(0), at)).toBeUndefined();
+    expect(expiryCutoff(0)(roomWith(60), at)).toBe(at - 60_000);
+    expect(expiryCutoff(2)(roomWith(0), at)).toBe(at - 2 * 86_400_000);
+    expect(expiryCutoff(2)(roomWith(60), at)).toBe(at - 60_000); // the TTL is stricter
+    expect(expiryCutoff(1)(roomWith(3 * 86_400), at)).toBe(at - 86_400_000); // retention is stricter
+  });
+
+  test("DEPTH-83 a clock stepped back: a message stamped before an earlier one still expires, once the earlier one is due too; nothing is skipped or deleted twice", async () => {
+    const r = await createRoom(s.url, alice);
+    expect((await patch({ messageTtlSec: 60 }, alice, r)).status).toBe(200);
+    expect((await api(s.url, "POST", `/api/rooms/${r}/join`, undefined, bob.accessToken)).status).toBe(200);
+    const send = async (c: Client, body: string) => {
+      const f = await c.request({ type: "send", room: r, clientMsgId: crypto.randomUUID(), body });
+      if (f.type !== "ok") throw new Error(JSON.stringify(f));
+      return f.event as { seq: number; ts: number };
+    };
+    const later = await send(a, "stamped later");
+    now -= 30_000; // the server's clock steps back (bob sends: alice's rate limit would refuse a send "before" her last one)
+    const earlier = await send(b, "stamped earlier");
+    expect(earlier.ts).toBeLessThan(later.ts);
+    const job = createExpiry(s.ctx, { removeUploads: async () => {} });
+    const deleted = async (seq: number) => (await s.ctx.store.message(r, seq))!.deleted;
+    try {
+      now = earlier.ts + 61_000; // `earlier` is due, `later` (30 s newer) not yet: the scan stops at `later`
+      await job.runOnce();
+      expect(await deleted(later.seq)).toBe(false);
+      expect(await deleted(earlier.seq)).toBe(false);
+      now = later.ts + 61_000;
+      await until("both expired", async () => (await job.runOnce(), (await deleted(later.seq)) && (await deleted(earlier.seq))));
+      await job.runOnce();
+      const log = (await s.ctx.store.events(r, { after: 0, limit: 100 })).events;
+      expect(log.filter((e: any) => e.kind === "delete").map((e: any) => e.msgSeq).sort()).toEqual([later.seq, earlier.seq].sort());
     } finally {
       await job.stop();
     }
