@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { tempDir } from "../../test/harness";
-import { openConnection } from "./libsql-connection";
+import { openConnection, WAL_CHECKPOINT_PAGES } from "./libsql-connection";
 
 const conn = openConnection("file:" + join(tempDir("parley-conn-"), "c.db"));
 afterAll(() => conn.close());
@@ -46,5 +46,11 @@ describe("libsql connection", () => {
     ], { rebuildable: true })).rejects.toThrow(/UNIQUE/);
     expect((await conn.all("SELECT id FROM r", [])).map((r) => r.id)).toEqual([1]);
     expect(await synchronous()).toBe(2);
+  });
+
+  test("CONN-5 the WAL is checkpointed every WAL_CHECKPOINT_PAGES pages, not SQLite's default 1,000", async () => {
+    const [r] = await conn.all("PRAGMA wal_autocheckpoint", []);
+    expect(r[0]).toBe(WAL_CHECKPOINT_PAGES);
+    expect(WAL_CHECKPOINT_PAGES).toBeGreaterThan(1_000);
   });
 });
