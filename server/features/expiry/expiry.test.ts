@@ -8,7 +8,7 @@ import { Client, api, createRoom, register, startServer, type Session, type Test
 import { pgDatabase, until } from "../../test/cluster";
 import { createUploads } from "../uploads/service";
 import { createExpiry } from "./expiry";
-import { expiryCutoff } from "./scan";
+import { createExpiryScan, expiryCutoff } from "./scan";
 import type { RoomRow } from "../../ports/store";
 
 const PNG = Uint8Array.from(atob("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="), (c) => c.charCodeAt(0));
@@ -164,6 +164,38 @@ describe("the scan's cutoff and order", () => {
     } finally {
       await job.stop();
     }
+  });
+});
+
+describe("the scan's turns", () => {
+  test("DEPTH-86 a pass that runs out of budget in a room makes the next one start after it: the rooms after a long backlog get their turn", async () => {
+    // Three rooms of this test only (no TTL, so the server's own job leaves them alone), in the store's order.
+    const ids = [await createRoom(s.url, alice), await createRoom(s.url, alice), await createRoom(s.url, alice)].sort();
+    const c = await Client.connect(s, alice);
+    const sent = new Map<string, number[]>();
+    for (const [room, n] of [[ids[0], 4], [ids[1], 1], [ids[2], 1]] as const) {
+      const seqs = [];
+      for (let i = 0; i < n; i++) seqs.push((await c.request({ type: "send", room, clientMsgId: crypto.randomUUID(), body: `m${i}` })).event.seq as number);
+      sent.set(room, seqs);
+    }
+    c.close();
+    const mine = new Set(ids);
+    const scan = createExpiryScan(s.ctx, { cutoff: (r, at) => (mine.has(r.id) ? at - 60_000 : undefined), removeUploads: async () => {}, perPass: { expired: 2, read: 1_000 } });
+    now += 61_000;
+    const live = async (room: string) => {
+      const out = [];
+      for (const seq of sent.get(room)!) if (!(await s.ctx.store.message(room, seq))!.deleted) out.push(seq);
+      return out;
+    };
+    expect(await scan.pass(now)).toBe(2); // the first room's backlog uses the budget up
+    expect(await live(ids[0])).toHaveLength(2);
+    expect(await scan.pass(now)).toBe(2); // the next pass starts after it: the other two
+    expect(await live(ids[1])).toEqual([]);
+    expect(await live(ids[2])).toEqual([]);
+    expect(await live(ids[0])).toHaveLength(2);
+    expect(await scan.pass(now)).toBe(2); // and comes back round to the first
+    expect(await live(ids[0])).toEqual([]);
+    expect(await scan.pass(now)).toBe(0);
   });
 });
 

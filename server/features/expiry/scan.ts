@@ -29,6 +29,8 @@ export interface ExpiryScanOptions {
   cutoff(room: RoomRow, now: number): number | undefined;
   /** After a delete commits, its uploads' bytes go (the uploads service's removeForMessage). */
   removeUploads(room: string, msgSeq: number): Promise<void>;
+  /** MAX_PER_PASS and MAX_READ_PER_PASS unless a test needs a pass to run out sooner. */
+  perPass?: { expired: number; read: number };
 }
 
 /**
@@ -79,13 +81,15 @@ export function createExpiryScan(ctx: Context, opts: ExpiryScanOptions) {
   const scanned = new Map<string, number>();
   let stopped = false;
   let readThisPass = 0;
+  /** The room in which the last pass ran out of budget: the next pass starts after it. */
+  let resumeAfter: string | undefined;
 
   /** The messages of one room past its cutoff, oldest first, from where the last pass stopped; stops at the first event not past it. */
-  async function expireRoom(room: RoomRow, cutoff: number, budget: number): Promise<number> {
+  async function expireRoom(room: RoomRow, cutoff: number, budget: number, readBudget: number): Promise<number> {
     let done = 0;
     let from = scanned.get(room.id) ?? 0;
     let size = FIRST_PAGE;
-    while (from < room.lastSeq && done < budget && readThisPass < MAX_READ_PER_PASS && !stopped) {
+    while (from < room.lastSeq && done < budget && readThisPass < readBudget && !stopped) {
       const page = await ctx.store.events(room.id, { after: from, limit: Math.min(size, budget - done) });
       size = PAGE;
       readThisPass += page.events.length;
@@ -109,23 +113,55 @@ export function createExpiryScan(ctx: Context, opts: ExpiryScanOptions) {
     return done;
   }
 
-  /** One pass over every room (the expiry job runs it only on the node holding its lease). */
+  /**
+   * Every room once, a page at a time, in id order from the room after `after` on, then from the first
+   * room up to where that started (no comparison of ids here: the store's order decides).
+   */
+  async function* roomsAfter(after: string | undefined): AsyncGenerator<RoomRow[]> {
+    let first: string | undefined;
+    for (let cursor = after; ; ) {
+      const rooms = await ctx.store.allRooms({ after: cursor, limit: ROOMS_PAGE });
+      first ??= rooms[0]?.id;
+      if (rooms.length > 0) yield rooms;
+      if (rooms.length < ROOMS_PAGE) break;
+      cursor = rooms[rooms.length - 1].id;
+    }
+    if (after === undefined) return;
+    for (let cursor: string | undefined; ; ) {
+      const rooms = await ctx.store.allRooms({ after: cursor, limit: ROOMS_PAGE });
+      const end = rooms.findIndex((r) => r.id === first);
+      const part = end >= 0 ? rooms.slice(0, end) : rooms;
+      if (part.length > 0) yield part;
+      if (end >= 0 || rooms.length < ROOMS_PAGE) return;
+      cursor = rooms[rooms.length - 1].id;
+    }
+  }
+
+  /**
+   * One pass over every room (the expiry job runs it only on the node holding its lease). A pass that
+   * runs out of its budget in a room makes the next one start with the room after it, so a long backlog
+   * (a TTL set on an old room) takes its turn with the others instead of holding up every room after it.
+   */
   async function pass(now: number): Promise<number> {
+    const budget = opts.perPass ?? { expired: MAX_PER_PASS, read: MAX_READ_PER_PASS };
     readThisPass = 0;
     let expired = 0;
-    for (let after: string | undefined; !stopped && expired < MAX_PER_PASS && readThisPass < MAX_READ_PER_PASS; ) {
-      const rooms = await ctx.store.allRooms({ after, limit: ROOMS_PAGE });
+    const start = resumeAfter;
+    resumeAfter = undefined;
+    scan: for await (const rooms of roomsAfter(start)) {
       const unknown = rooms.filter((r) => !scanned.has(r.id) && r.lastSeq > 0 && opts.cutoff(r, now) !== undefined).map((r) => r.id);
       for (const id of unknown) scanned.set(id, 0);
       for (const [id, seq] of await ctx.store.expiryMarks(unknown)) scanned.set(id, seq);
       for (const room of rooms) {
         const cutoff = opts.cutoff(room, now);
         if (cutoff === undefined || (scanned.get(room.id) ?? 0) >= room.lastSeq) continue;
-        expired += await expireRoom(room, cutoff, MAX_PER_PASS - expired);
-        if (expired >= MAX_PER_PASS || readThisPass >= MAX_READ_PER_PASS || stopped) break;
+        expired += await expireRoom(room, cutoff, budget.expired - expired, budget.read);
+        if (stopped) break scan;
+        if (expired >= budget.expired || readThisPass >= budget.read) {
+          resumeAfter = room.id;
+          break scan;
+        }
       }
-      if (rooms.length < ROOMS_PAGE) break;
-      after = rooms[rooms.length - 1].id;
     }
     if (expired > 0) ctx.log.info("expiry pass", { expired });
     return expired;
