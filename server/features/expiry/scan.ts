@@ -80,16 +80,17 @@ export function createExpiryScan(ctx: Context, opts: ExpiryScanOptions) {
   /** The marks read or written by this node (a mark only moves forward; one another node moved further is read again at worst). */
   const scanned = new Map<string, number>();
   let stopped = false;
+  const perPass = opts.perPass ?? { expired: MAX_PER_PASS, read: MAX_READ_PER_PASS };
   let readThisPass = 0;
   /** The room in which the last pass ran out of budget: the next pass starts after it. */
   let resumeAfter: string | undefined;
 
   /** The messages of one room past its cutoff, oldest first, from where the last pass stopped; stops at the first event not past it. */
-  async function expireRoom(room: RoomRow, cutoff: number, budget: number, readBudget: number): Promise<number> {
+  async function expireRoom(room: RoomRow, cutoff: number, budget: number): Promise<number> {
     let done = 0;
     let from = scanned.get(room.id) ?? 0;
     let size = FIRST_PAGE;
-    while (from < room.lastSeq && done < budget && readThisPass < readBudget && !stopped) {
+    while (from < room.lastSeq && done < budget && readThisPass < perPass.read && !stopped) {
       const page = await ctx.store.events(room.id, { after: from, limit: Math.min(size, budget - done) });
       size = PAGE;
       readThisPass += page.events.length;
@@ -143,21 +144,24 @@ export function createExpiryScan(ctx: Context, opts: ExpiryScanOptions) {
    * (a TTL set on an old room) takes its turn with the others instead of holding up every room after it.
    */
   async function pass(now: number): Promise<number> {
-    const budget = opts.perPass ?? { expired: MAX_PER_PASS, read: MAX_READ_PER_PASS };
     readThisPass = 0;
     let expired = 0;
     const start = resumeAfter;
     resumeAfter = undefined;
     scan: for await (const rooms of roomsAfter(start)) {
-      const unknown = rooms.filter((r) => !scanned.has(r.id) && r.lastSeq > 0 && opts.cutoff(r, now) !== undefined).map((r) => r.id);
+      // The rooms a rule applies to, each with its cutoff; their marks read once per node, a page at a time.
+      const ruled = rooms.flatMap((room) => {
+        const cutoff = room.lastSeq > 0 ? opts.cutoff(room, now) : undefined;
+        return cutoff === undefined ? [] : [{ room, cutoff }];
+      });
+      const unknown = ruled.filter(({ room }) => !scanned.has(room.id)).map(({ room }) => room.id);
       for (const id of unknown) scanned.set(id, 0);
       for (const [id, seq] of await ctx.store.expiryMarks(unknown)) scanned.set(id, seq);
-      for (const room of rooms) {
-        const cutoff = opts.cutoff(room, now);
-        if (cutoff === undefined || (scanned.get(room.id) ?? 0) >= room.lastSeq) continue;
-        expired += await expireRoom(room, cutoff, budget.expired - expired, budget.read);
+      for (const { room, cutoff } of ruled) {
+        if (scanned.get(room.id)! >= room.lastSeq) continue;
+        expired += await expireRoom(room, cutoff, perPass.expired - expired);
         if (stopped) break scan;
-        if (expired >= budget.expired || readThisPass >= budget.read) {
+        if (expired >= perPass.expired || readThisPass >= perPass.read) {
           resumeAfter = room.id;
           break scan;
         }
