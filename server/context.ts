@@ -93,6 +93,11 @@ export async function createContext(
   metrics.sample("parley_commit_batches_total", "write transactions committed (group commit)", "counter", () => writer.stats.batches);
   metrics.sample("parley_events_committed_total", "room events committed", "counter", () => writer.stats.events);
   metrics.sample("parley_write_queue", "events waiting for the writer", "gauge", () => writer.stats.queued);
+  const indexing = store.indexing?.bind(store);
+  if (indexing) {
+    metrics.sample("parley_search_index_seconds_total", "time the search index's passes held the event loop after their commits (libSQL)", "counter", () => indexing().seconds);
+    metrics.sample("parley_search_index_rows_total", "events the search index's passes covered (libSQL)", "counter", () => indexing().rows);
+  }
   const blobs = overrides.blobs ?? createBlobs(config, store, log);
   return { config, log, clock, ids: overrides.ids ?? randomIds, store, blobs, bus, writer, hub, presence, httpLimit, limits, metrics, jwtKey, endedSessions, sharedVapid: await sharedVapidKeys(config, store) };
 }

@@ -320,6 +320,21 @@ describe("metrics", () => {
     });
   });
 
+  test("METRICS-10 the search index's passes: the time they held the event loop and the events they covered (libSQL)", async () => {
+    await withServer(async (s) => {
+      const u = await register(s.url);
+      const room = await createRoom(s.url, u);
+      const c = await Client.connect(s, u);
+      for (let i = 0; i < 3; i++) expect((await c.request({ type: "send", room, clientMsgId: `i${i}`, body: `indexed ${i}` })).type).toBe("ok");
+      // A search brings the index up to date first: every committed event is covered after it.
+      expect((await api(s.url, "GET", "/api/search?q=indexed", undefined, u.accessToken)).status).toBe(200);
+      const x = await Scrape.of(s.url);
+      expect(x.n("parley_search_index_rows_total")).toBeGreaterThanOrEqual(4); // the owner's join, three messages
+      expect(x.n("parley_search_index_seconds_total")).toBeGreaterThan(0);
+      c.close();
+    });
+  });
+
   test("OPS-3 with --metrics-token, /metrics answers only that bearer token; /healthz and /readyz stay open", async () => {
     const token = "scrape-" + crypto.randomUUID();
     const s = await startServer({ config: { metricsToken: token } });

@@ -1,5 +1,7 @@
 // --delivered: receiving connections report delivery as a real client does (protocol 1.2 "Delivered").
 
+import { sampleValues } from "./server-metrics";
+
 /** A client sends `delivered` at most once per this long per room. */
 export const DELIVERED_INTERVAL_MS = 1_000;
 
@@ -61,23 +63,7 @@ export class DeliveryThrottle {
 export const DELIVERED_METRICS = { flushes: "parley_delivered_flushes_total", marks: "parley_delivered_marks_total" } as const;
 
 /** The delivered-mark counters in a Prometheus text exposition (0 for a counter not there yet). */
-export function deliveredCounters(text: string): { flushes: number; marks: number } {
-  const value = (name: string) => {
-    const line = text.split("\n").find((l) => l.startsWith(name + " "));
-    return line ? Number(line.slice(name.length + 1)) : 0;
-  };
-  return { flushes: value(DELIVERED_METRICS.flushes), marks: value(DELIVERED_METRICS.marks) };
-}
-
-/** Reads them off a server's /metrics; undefined when it has none (the baseline) or is unreachable. */
-export async function scrapeDelivered(url: string): Promise<{ flushes: number; marks: number } | undefined> {
-  try {
-    const res = await fetch(`${url}/metrics`);
-    return res.ok ? deliveredCounters(await res.text()) : undefined;
-  } catch {
-    return undefined;
-  }
-}
+export const deliveredCounters = (text: string): { flushes: number; marks: number } => sampleValues(text, DELIVERED_METRICS);
 
 /** The frame a client sends: no request id, so the server replies with nothing (others get a receipt). */
 export function deliveredFrame(room: string, seq: number): string {

@@ -5,7 +5,7 @@ import { metric } from "../scenarios/types";
 import { parseSlo } from "./args";
 import { Audit } from "./audit";
 import { html, latencyChart } from "./html";
-import { EXIT, evaluateSlo, markdown, ratios, verdict } from "./report";
+import { EXIT, evaluateSlo, markdown, ratios, storeLine, verdict } from "./report";
 
 function step(rate: number, p99ms: number, lost = 0): FanoutStep {
   const us = p99ms * 1000;
@@ -95,6 +95,29 @@ describe("rendering", () => {
     expect(md).toContain("parley ladder:");
     expect(md).toContain("baseline ladder:");
     expect(md).toContain("| ×5 |");
+  });
+
+  test("a ladder step shows its store's time per message (commit + search index), or – without one", () => {
+    const stored = { ...step(100, 5), serverUsPerMsg: 180, storeUsPerMsg: { commit: 24.1, index: 7.3 } };
+    const md = markdown(verdict({ ...base, results: [fanout("parley", [stored]), fanout("baseline", [step(100, 1)])] }, []));
+    expect(md).toContain("| server µs/msg | store µs/msg (commit + index) |");
+    expect(md).toContain("| 180 | 24.1 + 7.3 | ✓ |");
+    expect(md).toMatch(/\| – \| – \| ✓ \|\n/); // the baseline: no server CPU, no store
+  });
+
+  test("a closed loop's server CPU per message is split into the store and the rest, next to the baseline's", () => {
+    const loop = (target: "parley" | "baseline", server: number, store?: { commit: number; index: number }): ScenarioResult => ({
+      scenario: "commit", target, generatorCpu: 0.5, invalid: [], audit: new Audit().report(),
+      metrics: { serverUsPerMsg: metric(server, "µs", "lower"), storeUsPerMsg: metric(store && store.commit + store.index, "µs", "lower") },
+      details: store ? { storeUsPerMsg: store } : {},
+    });
+    const parley = loop("parley", 38.6, { commit: 16.4, index: 7.3 });
+    expect(storeLine(parley, loop("baseline", 11.7))).toBe(
+      "parley: of 38.6 µs of server CPU per message, the store held the event loop 23.7 µs (commit 16.4 + search index 7.3); the rest: 14.9 µs, ×1.27 the baseline's whole 11.7 µs",
+    );
+    expect(storeLine(parley, undefined)).toBe("parley: of 38.6 µs of server CPU per message, the store held the event loop 23.7 µs (commit 16.4 + search index 7.3); the rest: 14.9 µs");
+    expect(storeLine(loop("baseline", 11.7), undefined)).toBeUndefined();
+    expect(markdown(verdict({ ...base, results: [parley, loop("baseline", 11.7)] }, []))).toContain("- parley: of 38.6 µs of server CPU per message");
   });
 
   test("html embeds SVG charts and escapes text", () => {

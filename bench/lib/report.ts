@@ -5,6 +5,7 @@ import type { Slo } from "./args";
 import { type AuditReport, mergeReports } from "./audit";
 import type { HistogramSummary } from "./histogram";
 import { SATURATED } from "./progress";
+import { type StoreShare, storeText } from "./server-metrics";
 import { evaluateTargets, type TargetResult } from "./targets";
 
 export interface SloResult {
@@ -134,6 +135,20 @@ export function generatorVerdict(r: ScenarioResult): string {
     : `${who}: ${cost}; ${procs}: not the limit (< ${SATURATED * 100} %)`;
 }
 
+/**
+ * A closed loop's server CPU per message split in two: the time Parley's store held the event loop (its commits'
+ * fsync waits included, so an upper bound of the store's CPU) and the rest, next to the baseline's whole cost.
+ */
+export function storeLine(main: ScenarioResult | undefined, base: ScenarioResult | undefined): string | undefined {
+  const store = main?.details?.storeUsPerMsg as StoreShare | undefined;
+  const server = main?.metrics.serverUsPerMsg?.value;
+  if (!store || server === null || server === undefined) return undefined;
+  const rest = Math.round((server - store.commit - store.index) * 10) / 10;
+  const relay = base?.metrics.serverUsPerMsg?.value;
+  const vs = relay ? `, ×${Math.round((rest / relay) * 100) / 100} the baseline's whole ${relay} µs` : "";
+  return `${main!.target}: of ${server} µs of server CPU per message, the store held the event loop ${storeText(store)}; the rest: ${rest} µs${vs}`;
+}
+
 export function markdown(run: RunResult): string {
   const status = run.exitCode === EXIT.OK ? "PASS" : run.exitCode === EXIT.SLO ? (run.slos.some((s) => !s.pass) ? "SLO MISSED" : "TARGET MISSED") : run.exitCode === EXIT.INVALID ? "INVALID" : "FAIL";
   const L: string[] = [`# Parley bench — ${status}`, ""];
@@ -175,6 +190,8 @@ export function markdown(run: RunResult): string {
     }
     const gen = (r?: ScenarioResult) => (r ? `${Math.round(r.generatorCpu * 100)}%${r.generatorBound ? " (generator-bound: rates are lower bounds)" : ""}` : "");
     L.push(`| generator CPU | ${gen(main)} | ${gen(base)} | |`, "");
+    const store = storeLine(main, base);
+    if (store) L.push(`- ${store}`, "");
     for (const r of [main, base]) {
       if (!r?.details) continue;
       const rss = r.details.rssKb as Record<string, unknown> | undefined;
@@ -184,10 +201,10 @@ export function markdown(run: RunResult): string {
     }
     for (const r of [main, base]) {
       if (!r?.steps?.length) continue;
-      L.push(`${r.target} ladder:`, "", "| msgs/s | deliveries/s offered | achieved | p50 ms | p99 ms | p99.9 ms | max ms | lost | gen CPU | gen µs/delivery | server CPU | server µs/msg | |", "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
+      L.push(`${r.target} ladder:`, "", "| msgs/s | deliveries/s offered | achieved | p50 ms | p99 ms | p99.9 ms | max ms | lost | gen CPU | gen µs/delivery | server CPU | server µs/msg | store µs/msg (commit + index) | |", "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
       for (const s of r.steps) {
         const ms = (us: number) => (us / 1000).toFixed(2);
-        L.push(`| ${s.ratePerSec} | ${s.offeredDeliveriesPerSec} | ${s.achievedDeliveriesPerSec} | ${ms(s.latencyUs.p50)} | ${ms(s.latencyUs.p99)} | ${ms(s.latencyUs.p999)} | ${ms(s.latencyUs.max)} | ${s.lost} | ${Math.round(s.generatorCpu * 100)}%${s.generatorCpuBy ? ` (${s.generatorCpuBy.map((x) => Math.round(x * 100)).join("/")})` : ""} | ${s.generatorUsPerDelivery ?? "–"} | ${s.serverCpu === undefined ? "–" : `${Math.round(s.serverCpu * 100)}%`} | ${s.serverUsPerMsg ?? "–"} | ${s.pass ? "✓" : `✗ ${s.why ?? "missed"}`} |`);
+        L.push(`| ${s.ratePerSec} | ${s.offeredDeliveriesPerSec} | ${s.achievedDeliveriesPerSec} | ${ms(s.latencyUs.p50)} | ${ms(s.latencyUs.p99)} | ${ms(s.latencyUs.p999)} | ${ms(s.latencyUs.max)} | ${s.lost} | ${Math.round(s.generatorCpu * 100)}%${s.generatorCpuBy ? ` (${s.generatorCpuBy.map((x) => Math.round(x * 100)).join("/")})` : ""} | ${s.generatorUsPerDelivery ?? "–"} | ${s.serverCpu === undefined ? "–" : `${Math.round(s.serverCpu * 100)}%`} | ${s.serverUsPerMsg ?? "–"} | ${s.storeUsPerMsg ? `${s.storeUsPerMsg.commit} + ${s.storeUsPerMsg.index}` : "–"} | ${s.pass ? "✓" : `✗ ${s.why ?? "missed"}`} |`);
       }
       L.push("");
       if (r.steps.some((s) => s.crossing || s.serverCpuBy)) L.push(...clusterLines(r));

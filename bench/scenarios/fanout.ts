@@ -8,7 +8,8 @@ import { roomsInUse } from "../lib/provision";
 import { senderSlot } from "../lib/recorder";
 import { nowMs } from "../lib/schedule";
 import { LocalShard, mergeStepReports, RemoteShard, type Shard, type ShardSpec, splitByRoom } from "../lib/shard";
-import { scrapeDelivered } from "../lib/delivered";
+import { deliveredCounters } from "../lib/delivered";
+import { scrapeMetrics, storeShare, storeText } from "../lib/server-metrics";
 import { cpuSeconds, machineCpu } from "../lib/target";
 import { cpuInvalid, finishAudit, generatorSummary } from "./common";
 import { type Ctx, type FanoutStep, metric, type ScenarioResult, sloKey } from "./types";
@@ -126,8 +127,9 @@ async function runFanout(ctx: Ctx, shards: Shard[], local: LocalShard | undefine
     const tag = `f${k}`;
     // Sampled before the schedule starts: reading PostgreSQL's backends takes a query, which must not delay the first sends.
     const cpu0: { at: number; s: CpuSample[] } | undefined = cluster ? { at: nowMs(), s: await cluster.cpu() } : undefined;
-    // Parley's delivered-mark writes over the step (one node: with --nodes the URL is HAProxy's, which would pick one node).
-    const writes0 = (target.kind === "parley" || target.kind === "external") && !cluster ? await scrapeDelivered(target.url) : undefined;
+    // Parley's /metrics (one node: with --nodes the URL is HAProxy's, which would pick one node): its delivered-mark
+    // writes from here to the end of the drain, and its store's time over the sending phase, as the server's CPU.
+    const metrics0 = (target.kind === "parley" || target.kind === "external") && !cluster ? await scrapeMetrics(target.url) : undefined;
     const srv0 = cpuSeconds(target.pid);
     const m0 = { at: nowMs(), cpu: machineCpu() };
     const self = new CpuMeter(); // this process's own share when the shards are workers
@@ -140,10 +142,12 @@ async function runFanout(ctx: Ctx, shards: Shard[], local: LocalShard | undefine
     await Bun.sleep(plan.stepMs + START_AHEAD_MS);
     const m1 = { at: nowMs(), cpu: machineCpu() };
     const srv1 = cpuSeconds(target.pid);
+    const metricsSent = metrics0 !== undefined ? await scrapeMetrics(target.url) : undefined;
     const serverCpuBy = cluster && cpu0 ? cpuShares(cpu0.s, await cluster.cpu(), (nowMs() - cpu0.at) / 1000) : undefined;
     const { cmd, r } = await pending;
     clearInterval(ticker);
-    const writes1 = writes0 ? await scrapeDelivered(target.url) : undefined;
+    const metrics1 = metrics0 !== undefined ? await scrapeMetrics(target.url) : undefined;
+    const [writes0, writes1] = metrics0 !== undefined && metrics1 !== undefined ? [deliveredCounters(metrics0), deliveredCounters(metrics1)] : [];
     const deliveredWrites = writes0 && writes1 ? { flushes: writes1.flushes - writes0.flushes, marks: writes1.marks - writes0.marks } : undefined;
     const wallSec = (m1.at - m0.at) / 1000;
     const coordinator = shards.length > 1 ? [self.sample().cpuSec] : [];
@@ -181,6 +185,7 @@ async function runFanout(ctx: Ctx, shards: Shard[], local: LocalShard | undefine
       generatorUsPerDelivery: usPerDelivery(cost),
       serverCpu,
       serverUsPerMsg: serverSec !== undefined && r.acked > 0 ? Math.round((serverSec / r.acked) * 1e7) / 10 : undefined,
+      storeUsPerMsg: storeShare(metrics0, metricsSent, r.acked),
       serverCpuBy,
       deliveredWrites,
       loadavg: Math.round(loadavg()[0] * 100) / 100,
@@ -190,7 +195,7 @@ async function runFanout(ctx: Ctx, shards: Shard[], local: LocalShard | undefine
       why: why || undefined,
     });
     const st = steps.at(-1)!;
-    progress.log(`  ${ctx.label}: ${rate} msg/s (${rate * layout.roomSize} deliveries/s offered): p50 ${(st.latencyUs.p50 / 1000).toFixed(2)} ms, p99 ${(st.latencyUs.p99 / 1000).toFixed(2)} ms, lost ${lost}, gen CPU ${(genCpu * 100).toFixed(0)}%${sendShares.length > 1 ? ` (${sendShares.map((x) => `${Math.round(x * 100)}%`).join(" / ")})` : ""}, ${st.generatorUsPerDelivery ?? "–"} µs/delivery${st.serverUsPerMsg !== undefined ? `, server ${st.serverUsPerMsg} µs/msg` : ""}${deliveredWrites ? `, delivered-mark writes ${deliveredWrites.flushes} (${deliveredWrites.marks} marks)` : ""}, load ${st.loadavg}${why ? ` ✗ ${why}` : " ✓"}`);
+    progress.log(`  ${ctx.label}: ${rate} msg/s (${rate * layout.roomSize} deliveries/s offered): p50 ${(st.latencyUs.p50 / 1000).toFixed(2)} ms, p99 ${(st.latencyUs.p99 / 1000).toFixed(2)} ms, lost ${lost}, gen CPU ${(genCpu * 100).toFixed(0)}%${sendShares.length > 1 ? ` (${sendShares.map((x) => `${Math.round(x * 100)}%`).join(" / ")})` : ""}, ${st.generatorUsPerDelivery ?? "–"} µs/delivery${st.serverUsPerMsg !== undefined ? `, server ${st.serverUsPerMsg} µs/msg` : ""}${st.storeUsPerMsg ? ` (store ${storeText(st.storeUsPerMsg)})` : ""}${deliveredWrites ? `, delivered-mark writes ${deliveredWrites.flushes} (${deliveredWrites.marks} marks)` : ""}, load ${st.loadavg}${why ? ` ✗ ${why}` : " ✓"}`);
     const split = st.crossing;
     if (split && split.remote.count) progress.log(`    same node p50/p99 ${(split.local.p50 / 1000).toFixed(2)}/${(split.local.p99 / 1000).toFixed(2)} ms · other node ${(split.remote.p50 / 1000).toFixed(2)}/${(split.remote.p99 / 1000).toFixed(2)} ms · server CPU ${Object.entries(serverCpuBy ?? {}).map(([k, v]) => `${k} ${Math.round(v * 100)}%`).join(", ")} · other work ${Math.round((st.otherCpu ?? 0) * 100)}%`);
     // Past the knee higher rates only add queueing: skip to the required ones, if any.

@@ -4,6 +4,7 @@ import type { Conn } from "../lib/client";
 import { costOf, CpuMeter, type GeneratorCost } from "../lib/progress";
 import { closeAll, connectAll, Recorder, senderSlot } from "../lib/recorder";
 import { clientMsgId, nowMs, stampBody } from "../lib/schedule";
+import { scrapeMetrics, storeShare, type StoreShare } from "../lib/server-metrics";
 import { cpuSeconds } from "../lib/target";
 import { boundNote, drain, finishAudit, generatorSummary } from "./common";
 import { type Ctx, metric, type ScenarioResult } from "./types";
@@ -15,6 +16,10 @@ interface LoopResult {
   genCpu: number;
   cost: GeneratorCost;
   serverCpu?: number;
+  /** Server CPU-seconds ÷ messages acked, µs. */
+  serverUsPerMsg?: number;
+  /** Parley: µs per acked message its store held the event loop (lib/server-metrics.ts). */
+  storeUsPerMsg?: StoreShare;
   rec: Recorder;
   lost: number;
 }
@@ -45,6 +50,7 @@ async function closedLoop(ctx: Ctx, tag: string, connections: number, senders: M
   const d0 = st.delivered;
   const a0 = st.acked;
   const received0 = rec.audit.delivered;
+  const metrics0 = target.kind === "parley" || target.kind === "external" ? await scrapeMetrics(target.url) : undefined;
   const t0 = performance.now();
   const srv0 = cpuSeconds(target.pid);
   cpu.restart();
@@ -61,13 +67,25 @@ async function closedLoop(ctx: Ctx, tag: string, connections: number, senders: M
   const used = cpu.sample();
   const cost = costOf([used.cpuSec], used.wallSec, rec.audit.delivered - received0);
   const srv1 = cpuSeconds(target.pid);
+  const metrics1 = metrics0 !== undefined ? await scrapeMetrics(target.url) : undefined;
   running = false;
   await drain(st, () => st.acked, plan.drainQuietMs, 60_000);
   closeAll(conns);
   return {
     secs, delivered, acked, genCpu, cost, rec,
     serverCpu: srv0 !== undefined && srv1 !== undefined ? Math.round(((srv1 - srv0) / secs) * 100) / 100 : undefined,
+    serverUsPerMsg: srv0 !== undefined && srv1 !== undefined && acked > 0 ? Math.round(((srv1 - srv0) / acked) * 1e7) / 10 : undefined,
+    storeUsPerMsg: storeShare(metrics0, metrics1, acked),
     lost: Math.max(0, st.expected - st.delivered),
+  };
+}
+
+/** The server's CPU per message, and (Parley) the part of it its store held the event loop. */
+function serverCost(r: LoopResult) {
+  const store = r.storeUsPerMsg;
+  return {
+    serverUsPerMsg: metric(r.serverUsPerMsg, "µs", "lower"),
+    storeUsPerMsg: metric(store && store.commit + store.index, "µs", "lower"),
   };
 }
 
@@ -90,10 +108,11 @@ export async function throughput(ctx: Ctx): Promise<ScenarioResult> {
       peakMsgsPerSec: metric(r.acked / r.secs, "msgs/s", "higher"),
       p50Ms: metric(st.latency.percentile(50) / 1000, "ms", "lower"),
       p99Ms: metric(st.latency.percentile(99) / 1000, "ms", "lower"),
+      ...serverCost(r),
     },
     details: {
       connections: plan.connections, roomSize: layout.roomSize, senders: senders.size, window: plan.window, seconds: Math.round(r.secs * 100) / 100,
-      latencyUs: st.latency.summary(), ackLatencyUs: st.ackLatency.summary(), serverCpu: r.serverCpu, lost: r.lost, notes: bound.notes,
+      latencyUs: st.latency.summary(), ackLatencyUs: st.ackLatency.summary(), serverCpu: r.serverCpu, storeUsPerMsg: r.storeUsPerMsg, lost: r.lost, notes: bound.notes,
     },
     audit,
     generatorCpu: Math.round(r.genCpu * 100) / 100,
@@ -122,10 +141,11 @@ export async function commit(ctx: Ctx): Promise<ScenarioResult> {
       ackP50Ms: metric(st.ackLatency.percentile(50) / 1000, "ms", "lower"),
       ackP99Ms: metric(st.ackLatency.percentile(99) / 1000, "ms", "lower"),
       echoP99Ms: metric(st.latency.percentile(99) / 1000, "ms", "lower"),
+      ...serverCost(r),
     },
     details: {
       senders: n, roomSize: 1, window: plan.window, inFlight: n * plan.window, seconds: Math.round(r.secs * 100) / 100,
-      acked: r.acked, echoes: r.delivered, ackLatencyUs: st.ackLatency.summary(), echoLatencyUs: st.latency.summary(), serverCpu: r.serverCpu, lost: r.lost,
+      acked: r.acked, echoes: r.delivered, ackLatencyUs: st.ackLatency.summary(), echoLatencyUs: st.latency.summary(), serverCpu: r.serverCpu, storeUsPerMsg: r.storeUsPerMsg, lost: r.lost,
       notes: bound.notes,
       durability: target.durable ? "acked after the group commit; every acked message read back from history" : "not durable (baseline: in-memory relay)",
     },

@@ -4,6 +4,7 @@ import type { AuditReport } from "../lib/audit";
 import type { HistogramSummary } from "../lib/histogram";
 import type { Progress } from "../lib/progress";
 import type { Layout } from "../lib/provision";
+import type { StoreShare } from "../lib/server-metrics";
 import type { Target, TargetKind } from "../lib/target";
 
 export interface Plan {
@@ -93,6 +94,8 @@ export interface FanoutStep {
   generatorUsPerDelivery?: number | null;
   /** Server CPU-seconds ÷ messages acked in the step, µs. */
   serverUsPerMsg?: number;
+  /** Parley, not --nodes: µs per acked message its store held the event loop over the same window (lib/server-metrics.ts). */
+  storeUsPerMsg?: StoreShare;
   /** Server CPU share (one core = 1); with --nodes the sum over serverCpuBy. */
   serverCpu?: number;
   /** --nodes: CPU share of each server-side process group (node1…, haproxy, redis, postgres). */

@@ -444,6 +444,12 @@ export interface Store {
    * (STORE-34..40). The filters of SearchQuery narrow it further, all of them together (STORE-140..144).
    */
   search(userId: string, q: SearchQuery): Promise<SearchHit[]>;
+  /**
+   * The search index's work done after commit by this process since it opened the store: seconds its
+   * passes held the event loop and events rowids they covered (libSQL's bulk passes, /metrics). Absent
+   * where the index is kept up to date inside each commit (PostgreSQL's trigram index).
+   */
+  indexing?(): { seconds: number; rows: number };
   /** The room's highest stored seq (0 when none), including what other processes appended (STORE-2, STORE-21, STORE-64). */
   lastSeq(roomId: string): Promise<number>;
 }

@@ -27,7 +27,7 @@ export const indexPass = (to: number): { sql: string; args: number[] }[] => [
   { sql: "UPDATE search_indexed SET upto = max(upto, ?)", args: [to] },
 ];
 
-export interface SearchPart extends Pick<Store, "search"> {
+export interface SearchPart extends Pick<Store, "search" | "indexing"> {
   /** New rows were committed: index them when the writer is idle. */
   committed(): void;
   close(): Promise<void>;
@@ -43,6 +43,7 @@ export function createLibsqlSearch(db: Db, conn: Connection): SearchPart {
   let chain: Promise<void> = Promise.resolve();
   let lastCommitAt = 0;
   let closed = false;
+  const done = { seconds: 0, rows: 0 };
 
   async function backlog(): Promise<{ upto: number; last: number }> {
     const [s] = await conn.all("SELECT (SELECT upto FROM search_indexed) AS upto, (SELECT coalesce(max(rowid), 0) FROM events) AS last", []);
@@ -52,7 +53,10 @@ export function createLibsqlSearch(db: Db, conn: Connection): SearchPart {
   /** Indexes rows (upto, upto + rows]. `max(upto, ?)` keeps the mark from moving back, whatever the order of passes. */
   async function pass(upto: number, last: number, rows: number) {
     const to = Math.min(last, upto + rows);
+    const started = performance.now();
     await conn.write(indexPass(to), { rebuildable: true }); // lost with a power cut, the pass is simply done again: no fsync of its own
+    done.seconds += (performance.now() - started) / 1000;
+    done.rows += to - upto;
   }
 
   /**
@@ -94,6 +98,7 @@ export function createLibsqlSearch(db: Db, conn: Connection): SearchPart {
 
   return {
     committed,
+    indexing: () => ({ ...done }),
     async close() {
       closed = true;
       clearTimeout(timer);

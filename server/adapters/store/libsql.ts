@@ -34,7 +34,7 @@ export async function createLibsqlStore(url: string, opts: { durability?: Durabi
   const conn = openConnection(url, opts);
   const client = conn.client;
   const db: Db = drizzle(client, { schema });
-  const { committed, close: closeSearch, search } = createLibsqlSearch(db, conn);
+  const { committed, close: closeSearch, search, indexing } = createLibsqlSearch(db, conn);
   // By hand (rows.ts): every authenticated request and every hello looks the user up.
   const USER_BY_ID = userByIdSql("sqlite");
 
@@ -161,5 +161,6 @@ export async function createLibsqlStore(url: string, opts: { durability?: Durabi
     ...createLibsqlDepth(db),
     ...createLibsqlLog(db, conn, committed),
     search,
+    indexing,
   };
 }
