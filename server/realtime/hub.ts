@@ -31,8 +31,9 @@ const PAGE = 500;
 const CHURN_GC_MIN = 256;
 const CHURN_SETTLE_MS = 200;
 /**
- * A shrink drops all compiled code, which then compiles again: on a server with steady churn (a
- * burst's worth of reconnects every few seconds) it is done at most this often, a collection otherwise.
+ * A shrink drops all compiled code, which then compiles again (~0.1 s of CPU under load): on a server
+ * with messages flowing and steady churn (a burst's worth of reconnects every few seconds) it is done at
+ * most this often, a collection otherwise. A burst that settles with no message flowing always gets one.
  */
 const SHRINK_MIN_INTERVAL_MS = 10 * 60_000;
 /**
@@ -65,6 +66,8 @@ export class Hub {
   private readonly checkTimer?: ReturnType<typeof setInterval>;
   private churned = 0;
   private churnTimer?: ReturnType<typeof setTimeout>;
+  /** Room events that reached this node's hub: a burst that settles without one settles on a quiet server. */
+  private events = 0;
   private shrunkAt = -Infinity;
   private readonly framesOut: CountBy;
 
@@ -150,15 +153,20 @@ export class Hub {
    * allocates nothing afterwards, so nothing triggers a collection and RSS stays high. After a
    * burst settles (a reconnect storm, a deploy), a shrink gives it back: the 10,000 hellos after a
    * restart settle at 136-137 MiB where a full collection alone (`Bun.gc(true)`) left 150-153.
-   * Later bursts within SHRINK_MIN_INTERVAL_MS get the collection only.
+   * Later bursts within SHRINK_MIN_INTERVAL_MS get the collection only, unless no room event came
+   * through while the burst settled: on a quiet server the recompiling costs nothing that matters, and
+   * without it RSS with everyone connected creeps up from one burst to the next (docs/benchmarks.md,
+   * "P3's drift and the shrink").
    */
   private churn() {
     if (++this.churned < CHURN_GC_MIN) return;
     clearTimeout(this.churnTimer);
+    const events = this.events;
     this.churnTimer = setTimeout(() => {
       this.churned = 0;
       const now = performance.now();
-      if (now - this.shrunkAt < SHRINK_MIN_INTERVAL_MS) return Bun.gc(true); // a full collection, ~50 ms
+      const quiet = this.events === events;
+      if (!quiet && now - this.shrunkAt < SHRINK_MIN_INTERVAL_MS) return Bun.gc(true); // a full collection, ~50 ms
       this.shrunkAt = now;
       Bun.shrink(); // compiled code dropped, a full collection, free memory returned to the OS: ~50 ms
     }, CHURN_SETTLE_MS);
@@ -235,6 +243,7 @@ export class Hub {
   onBus(msg: BusMessage) {
     switch (msg.kind) {
       case "event":
+        this.events++;
         if (!this.heads.onEvent(msg)) this.memberChange(msg); // no socket here in that room: only a member change matters
         return;
       case "room":
