@@ -1,4 +1,5 @@
-// The hub's guarantee: topics get each room's events once, in seq order, even when the bus loses or reorders them.
+// The hub: topics get each room's events once, in seq order, even when the bus loses or reorders them; and a burst of
+// connects or disconnects ends with memory given back.
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { NewEvent } from "../ports/store";
