@@ -114,27 +114,32 @@ export function createExpiryScan(ctx: Context, opts: ExpiryScanOptions) {
     return done;
   }
 
+  /** Rooms in id order after `after` (from the first with undefined), a page at a time. */
+  async function* roomPages(after: string | undefined): AsyncGenerator<RoomRow[]> {
+    for (let cursor = after; ; ) {
+      const rooms = await ctx.store.allRooms({ after: cursor, limit: ROOMS_PAGE });
+      if (rooms.length > 0) yield rooms;
+      if (rooms.length < ROOMS_PAGE) return;
+      cursor = rooms[rooms.length - 1].id;
+    }
+  }
+
   /**
    * Every room once, a page at a time, in id order from the room after `after` on, then from the first
    * room up to where that started (no comparison of ids here: the store's order decides).
    */
   async function* roomsAfter(after: string | undefined): AsyncGenerator<RoomRow[]> {
     let first: string | undefined;
-    for (let cursor = after; ; ) {
-      const rooms = await ctx.store.allRooms({ after: cursor, limit: ROOMS_PAGE });
-      first ??= rooms[0]?.id;
-      if (rooms.length > 0) yield rooms;
-      if (rooms.length < ROOMS_PAGE) break;
-      cursor = rooms[rooms.length - 1].id;
+    for await (const rooms of roomPages(after)) {
+      first ??= rooms[0].id;
+      yield rooms;
     }
     if (after === undefined) return;
-    for (let cursor: string | undefined; ; ) {
-      const rooms = await ctx.store.allRooms({ after: cursor, limit: ROOMS_PAGE });
+    for await (const rooms of roomPages(undefined)) {
       const end = rooms.findIndex((r) => r.id === first);
       const part = end >= 0 ? rooms.slice(0, end) : rooms;
       if (part.length > 0) yield part;
-      if (end >= 0 || rooms.length < ROOMS_PAGE) return;
-      cursor = rooms[rooms.length - 1].id;
+      if (end >= 0) return;
     }
   }
 
